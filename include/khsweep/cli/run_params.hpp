@@ -1,0 +1,111 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "khsweep/data/dataset.hpp"
+#include "khsweep/train/config.hpp"
+
+// The one place user text (a YAML file, command-line flags, later a sweep file's grid axes)
+// becomes a validated run. Every parameter is a row of one table, so the names, the accepted
+// values, the help text and the parsing can never drift apart.
+namespace khsweep::cli {
+
+// Which data a run trains and validates on, and how it is binarised.
+struct DataSelection {
+  std::string dataset;                  // IDX directory path
+  std::size_t train_subset = 0;         // 0: every training sample
+  std::size_t validation_subset = 0;    // 0: every validation sample
+  data::SubsetMode subset_mode = data::SubsetMode::first;
+  std::uint64_t subset_seed = 0;
+  int threshold = data::kDefaultThreshold;
+};
+
+// Everything the parameter table reads and writes: one run apart from where its output goes.
+struct RunParams {
+  train::RunConfig config;
+  DataSelection data;
+};
+
+// What the parameter's text must look like.
+enum class ParamKind {
+  integer,   // a whole number (int field)
+  count,     // a non-negative whole number (std::size_t / std::uint64_t field)
+  real,      // a finite number; 1e-3 is fine
+  boolean,   // true/false/yes/no
+  choice,    // one of `choices`
+  path,      // any non-empty text
+};
+
+// One parameter: its name (the YAML key and the --flag), what it accepts, and how to set it.
+struct ParamSpec {
+  std::string name;
+  ParamKind kind = ParamKind::integer;
+  std::string group;                    // heading in the usage text
+  std::string help;                     // one line
+  std::vector<std::string> choices;     // kind == choice: the accepted names
+  double min = 0;                       // integer/count/real bounds, when has_min/has_max
+  double max = 0;
+  bool has_min = false;
+  bool has_max = false;
+  bool min_exclusive = false;           // "> min" rather than ">= min"
+  std::string default_note;             // shown instead of the default value when not empty
+  std::vector<std::string> hints;       // other names users try (never accepted; only suggested)
+  bool kh_only = false;                 // has no effect when kh is none
+  // Parses text and stores it; returns "" on success, else the reason ("must be >= 1, got 0").
+  // Nothing is stored when the text is rejected.
+  std::function<std::string(RunParams&, std::string_view)> set;
+  // The current value as text that `set` accepts.
+  std::function<std::string(const RunParams&)> get;
+
+  // "whole number >= 1", "one of none, top_down, bottom_up", ...: what the value must be.
+  [[nodiscard]] std::string accepted() const;
+};
+
+// The parameter table, in usage order.
+[[nodiscard]] const std::vector<ParamSpec>& run_parameters();
+
+// The row called exactly `name`, or nullptr.
+[[nodiscard]] const ParamSpec* find_parameter(std::string_view name);
+
+// The parameter name closest to an unknown one (by edit distance, or a known alias such as
+// "gibbs_steps" -> "k"), or "" when nothing is close.
+[[nodiscard]] std::string suggest_parameter(std::string_view unknown);
+
+// The candidate closest to `word` by edit distance, or "" when nothing is close.
+[[nodiscard]] std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+// A problem found with one parameter of an assembled run.
+struct ParamProblem {
+  std::string parameter;  // a table name, or "" when the problem is with no one parameter
+  std::string reason;
+};
+
+// Problems between parameters of a run whose values each parsed: `data` missing, eps0 = 0 with
+// KH on, KH parameters in `given` (those the user set) while kh is none, then train::validate's.
+[[nodiscard]] std::vector<ParamProblem> cross_check(const RunParams& params, const std::vector<std::string>& given);
+
+// One `khsweep train` invocation, validated.
+struct TrainRequest : RunParams {
+  std::string out_path;      // optional output HDF5 path
+  std::string config_text;   // the YAML text as given, for provenance ("" without --config)
+  std::string config_path;
+  bool quiet = false;
+  bool progress = true;
+  bool help = false;         // --help: nothing else was parsed or checked; print train_usage()
+};
+
+// Parses the arguments after "khsweep train": --config FILE.yaml, then every table parameter as
+// --name value or --name=value (flags override the file's values), --out, --quiet,
+// --no-progress, --help. Throws one khsweep::Error listing every problem, one per line, each
+// starting with where it is ("run.yaml:7: key 'hiden': ..." or "command line: --epochs: ...").
+[[nodiscard]] TrainRequest parse_train_request(const std::vector<std::string>& args);
+
+// Help text for `khsweep train`, generated from the table: every parameter, its accepted values,
+// its default and its help line.
+[[nodiscard]] std::string train_usage();
+
+}  // namespace khsweep::cli

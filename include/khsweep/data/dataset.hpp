@@ -1,0 +1,56 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "khsweep/data/idx.hpp"
+
+namespace khsweep::data {
+
+// Pixels >= this value become 1, the rest 0 (SPEC section 1).
+inline constexpr int kDefaultThreshold = 127;
+
+// A binarised, labelled image set held as bytes (0 or 1), never as floats: MNIST's 60 000
+// training images are 47 MB this way.
+struct Dataset {
+  std::size_t count = 0;  // number of samples
+  std::size_t dim = 0;    // pixels per sample (784 for MNIST)
+  int classes = 10;       // labels lie in [0, classes)
+  std::vector<std::uint8_t> bits;    // count * dim, each 0 or 1
+  std::vector<std::uint8_t> labels;  // count
+  std::string checksum;              // identifies the content the set was made from (hex SHA-256)
+
+  [[nodiscard]] const std::uint8_t* row(std::size_t i) const { return bits.data() + i * dim; }
+};
+
+// Binarise images and attach labels; `source` names the files in error messages.
+// Throws khsweep::Error if counts differ or a label is >= classes.
+[[nodiscard]] Dataset binarise(const IdxImages& images, std::vector<std::uint8_t> labels,
+                               int threshold, int classes, const std::string& source);
+
+// Reads and binarises one image file and its label file. The checksum covers both files'
+// decompressed bytes and the threshold (recipe in dataset.cpp), and equals binarise()'s for the same content.
+[[nodiscard]] Dataset load_idx_pair(const std::filesystem::path& images, const std::filesystem::path& labels,
+                                    int threshold = kDefaultThreshold, int classes = 10);
+
+enum class SubsetMode { first, random };
+
+// The first n samples, or n samples drawn without replacement by a seeded stream (kept in their
+// original order). n == 0 or n >= count returns the whole set, checksum unchanged; otherwise the
+// checksum records the parent checksum and the selection (mode, n, and for random the seed).
+[[nodiscard]] Dataset subset(const Dataset& full, std::size_t n, SubsetMode mode, std::uint64_t seed);
+
+// Training and validation sets of one IDX directory.
+struct DataSplit {
+  Dataset train;
+  Dataset validation;
+};
+
+// Loads train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
+// t10k-labels-idx1-ubyte from dir, each raw or with a .gz suffix (the names MNIST, Fashion-MNIST
+// and KMNIST ship with). A missing file is an error naming the directory and the names looked for.
+[[nodiscard]] DataSplit load_idx_directory(const std::filesystem::path& dir, int threshold = kDefaultThreshold);
+
+}  // namespace khsweep::data

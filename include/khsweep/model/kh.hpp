@@ -1,0 +1,57 @@
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "khsweep/model/rbm.hpp"
+
+namespace khsweep::model {
+
+// Which layer the Krotov-Hopfield step treats as postsynaptic (SPEC section 3).
+enum class KhVariant {
+  none,
+  top_down,   // x = h ~ p(h|v); postsynaptic units are the visible units, weight vectors rows of W
+  bottom_up,  // x = v (the data); postsynaptic units are the hidden units, weight vectors columns of W
+};
+
+struct KhSettings {
+  double delta = 0.4;   // anti-Hebbian strength given to the unit ranked rank+1
+  int rank = 1;         // l: the (l+1)-th strongest unit is pushed away (paper's l = 1)
+  double power = 2.0;   // p: Lebesgue power of the currents and of the sphere norm
+  double radius = 1.0;  // R: the weight sphere the rule drives winning units onto
+};
+
+// eps0 (1 - epoch/S)^(3/2) for epoch < S, 0 from epoch S on (epoch counts from 0).
+[[nodiscard]] double kh_epsilon(double eps0, int epoch, int anneal_epochs);
+
+// A batch of 0/1 vectors held as the indices of their ones: sample s has ones at
+// index[offset[s] .. offset[s+1]), in increasing order.
+struct ActiveSets {
+  std::vector<int> offset{0};
+  std::vector<int> index;
+  [[nodiscard]] int samples() const { return static_cast<int>(offset.size()) - 1; }
+  void clear() {
+    offset.assign(1, 0);
+    index.clear();
+  }
+};
+
+// Reusable buffers for kh_step, so a training loop allocates nothing per minibatch.
+template <class Real>
+struct KhWorkspace {
+  std::vector<Real> currents;         // one sample's K currents
+  std::vector<int> slot_of_unit;      // unit -> row in `hebbian`, or -1
+  std::vector<int> touched;           // units with a non-zero g this batch, in first-touch order
+  std::vector<double> current_sum;    // per touched unit: sum_b g I
+  Matrix<Real> hebbian;               // per touched unit: R^p sum_b g x (fan-in wide)
+  Matrix<Real> powered_t;             // sign(w)|w|^(p-1), transposed, when p != 2
+};
+
+// One KH step (Eq. 6-8) on the postsynaptic weight vectors, which are the rows of `post`
+// (K x fan-in); `post_t` is its transpose and is kept in sync. x holds the batch's presynaptic
+// 0/1 activities. Every row of post changes by eps * ds / max|ds|. Returns the touched units
+// (those whose g was non-zero for some sample), the only rows that can have changed.
+template <class Real>
+const std::vector<int>& kh_step(Matrix<Real>& post, Matrix<Real>& post_t, const ActiveSets& x, double eps,
+                                const KhSettings& settings, KhWorkspace<Real>& work);
+
+}  // namespace khsweep::model

@@ -1,0 +1,59 @@
+#pragma once
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "khsweep/core/random.hpp"
+#include "khsweep/data/dataset.hpp"
+#include "khsweep/train/config.hpp"
+#include "khsweep/train/result.hpp"
+
+namespace khsweep::train {
+
+// Everything a run needs to continue exactly where it stopped: restoring it and training on
+// gives the same bits as never having stopped.
+template <class Real>
+struct TrainerState {
+  int epoch = 0;                        // epochs completed
+  model::Params<Real> params;
+  Rng::State rng{};                     // the training stream (shuffles and Gibbs samples)
+  model::Matrix<Real> chain;            // PCD's persistent hidden samples (B x M, 0/1); empty until used
+  std::vector<EpochRecord> curves;
+  bool diverged = false;
+  std::string reason;
+};
+
+// Called during an epoch's training phase: (batch done, batches in the epoch).
+using BatchObserver = std::function<void(int, int)>;
+// Called after each epoch with its record.
+using EpochObserver = std::function<void(const EpochRecord&)>;
+
+// One run, epoch by epoch. The datasets must outlive the trainer.
+template <class Real>
+class Trainer {
+ public:
+  // Throws khsweep::Error if the config is invalid or does not fit the data.
+  Trainer(const RunConfig& config, const data::Dataset& train, const data::Dataset& validation);
+  ~Trainer();
+  Trainer(Trainer&&) noexcept;
+  Trainer& operator=(Trainer&&) noexcept;
+
+  // Trains one epoch, evaluates metrics when due, and returns its record.
+  const EpochRecord& run_epoch(const BatchObserver& on_batch = {});
+  [[nodiscard]] bool done() const;  // all epochs trained, or diverged
+  [[nodiscard]] RunResult result() const;
+
+  [[nodiscard]] const TrainerState<Real>& state() const;
+  void restore(TrainerState<Real> state);  // resume from a checkpoint of the same config
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Trains a whole run at the config's precision. Observers may be empty.
+[[nodiscard]] RunResult train_run(const RunConfig& config, const data::Dataset& train,
+                                  const data::Dataset& validation, const EpochObserver& on_epoch = {},
+                                  const BatchObserver& on_batch = {});
+
+}  // namespace khsweep::train

@@ -1,0 +1,42 @@
+// khsweep: hyperparameter sweeps of RBMs and Krotov-Hopfield-modulated RBMs.
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "khsweep/cli/commands.hpp"
+#include "khsweep/version.hpp"
+
+namespace {
+
+void print_usage(std::ostream& out) {
+  out << "usage: khsweep <command> [options]\n\n"
+         "commands:\n"
+         "  train     train one RBM / KH-RBM run (no MPI); `khsweep train --help` lists its parameters\n"
+         "  version   print the code version\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace khsweep::cli;
+  const std::vector<std::string> args(argv + (argc > 1 ? 2 : 1), argv + argc);
+  const std::string command = argc > 1 ? argv[1] : "";
+  try {
+    if (command == "train") return train_command(args);
+    if (command == "version" || command == "--version") {
+      std::cout << "khsweep " << khsweep::kVersion << " (" << khsweep::kGitDescribe << ")\n";
+      return kExitOk;
+    }
+    if (command == "help" || command == "--help" || command == "-h") {
+      print_usage(std::cout);
+      return kExitOk;
+    }
+    std::cerr << (command.empty() ? "khsweep: no command given\n" : "khsweep: unknown command '" + command + "'\n");
+    print_usage(std::cerr);
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "khsweep: internal error: " << e.what() << "\n";
+    return kExitInternal;
+  }
+}

@@ -1,0 +1,185 @@
+// `khsweep train`: one run from a YAML file and/or flags, printed epoch by epoch, optionally
+// written to an HDF5 run file.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <sstream>
+
+#include "khsweep/cli/commands.hpp"
+#include "khsweep/cli/run_params.hpp"
+#include "khsweep/core/error.hpp"
+#include "khsweep/data/dataset.hpp"
+#include "khsweep/store/run_file.hpp"
+#include "khsweep/train/trainer.hpp"
+
+namespace khsweep::cli {
+
+namespace {
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+std::string host_name() {
+  char name[256] = {};
+  return gethostname(name, sizeof name - 1) == 0 ? name : "unknown";
+}
+
+std::string fixed(double value, int decimals) {
+  if (std::isnan(value)) return "-";
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", decimals, value);
+  return text;
+}
+
+// "train / validation" pair of one metric.
+std::string pair(double train_value, double validation_value, int decimals, double scale = 1.0) {
+  return fixed(train_value * scale, decimals) + " / " + fixed(validation_value * scale, decimals);
+}
+
+std::string describe(const TrainRequest& r, const data::DataSplit& data) {
+  const auto& c = r.config;
+  std::ostringstream out;
+  out << train::to_string(c.task) << " RBM: M=" << c.hidden << " " << (c.persistent ? "PCD-" : "CD-") << c.gibbs_steps
+      << " init=" << train::to_string(c.init) << " eta=" << c.learning_rate << " B=" << c.batch_size
+      << " epochs=" << c.epochs << " seed=" << c.seed << " " << train::to_string(c.precision);
+  if (c.kh != model::KhVariant::none)
+    out << "\n  KH " << train::to_string(c.kh) << ": eps0=" << c.kh_eps0 << " delta=" << c.kh_delta
+        << " S=" << c.anneal_epochs() << " l=" << c.kh_rank << " p=" << c.kh_power << " R=" << c.radius();
+  out << "\n  data: " << r.data.dataset << " (" << data.train.count << " train, " << data.validation.count
+      << " validation, binarised at " << r.data.threshold << ")";
+  return out.str();
+}
+
+void print_epoch(const train::EpochRecord& e, int epochs, bool classifies) {
+  std::ostringstream line;
+  line << "epoch " << (e.epoch + 1) << "/" << epochs << "  eps " << fixed(e.kh_epsilon, 5) << "  train "
+       << fixed(e.train_seconds, 2) << " s";
+  if (e.evaluated) {
+    line << "  metrics " << fixed(e.metric_seconds, 2) << " s  mse " << pair(e.train.mse, e.validation.mse, 5)
+         << "  xent " << pair(e.train.cross_entropy, e.validation.cross_entropy, 4) << "  pll "
+         << pair(e.train.pseudo_log_likelihood, e.validation.pseudo_log_likelihood, 2);
+    if (classifies) line << "  acc% " << pair(e.train.accuracy, e.validation.accuracy, 2, 100.0);
+  } else {
+    line << "  (metrics not due)";
+  }
+  std::cout << line.str() << std::endl;
+}
+
+// A one-line bar on stderr, redrawn while an epoch trains.
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled) {}
+  void update(int epoch, int epochs, int batch, int batches) {
+    if (!enabled_ || (batch % 10 != 0 && batch != batches)) return;
+    constexpr int width = 30;
+    const int filled = width * batch / batches;
+    std::fprintf(stderr, "\r  epoch %d/%d [%s%s] %3d%%", epoch, epochs, std::string(filled, '#').c_str(),
+                 std::string(width - filled, '.').c_str(), 100 * batch / batches);
+    if (batch == batches) std::fprintf(stderr, "\r%*s\r", width + 30, "");
+    std::fflush(stderr);
+  }
+
+ private:
+  bool enabled_;
+};
+
+data::DataSplit load_data(const DataSelection& selection) {
+  data::DataSplit split = data::load_idx_directory(selection.dataset, selection.threshold);
+  split.train = data::subset(split.train, selection.train_subset, selection.subset_mode, selection.subset_seed);
+  split.validation =
+      data::subset(split.validation, selection.validation_subset, selection.subset_mode, selection.subset_seed);
+  return split;
+}
+
+// Every line of a (possibly multi-line) error, prefixed so each reads on its own in a log.
+void report(const Error& e) {
+  std::istringstream lines(e.what());
+  for (std::string line; std::getline(lines, line);) std::cerr << "khsweep train: " << line << "\n";
+}
+
+}  // namespace
+
+int train_command(const std::vector<std::string>& args) {
+  TrainRequest request;
+  try {
+    request = parse_train_request(args);
+  } catch (const Error& e) {
+    report(e);
+    std::cerr << "(see `khsweep train --help`)\n";
+    return kExitUsage;
+  }
+  if (request.help) {
+    std::cout << train_usage();
+    return kExitOk;
+  }
+
+  // Everything that can fail on input is checked before the first epoch.
+  data::DataSplit data;
+  try {
+    if (!request.out_path.empty()) store::check_writable(request.out_path);
+    data = load_data(request.data);
+  } catch (const Error& e) {
+    report(e);
+    return kExitInput;
+  }
+
+  const std::string started_at = utc_now();
+  if (!request.quiet) std::cout << describe(request, data) << std::endl;
+  const auto& config = request.config;
+  ProgressBar bar(request.progress && !request.quiet && isatty(STDERR_FILENO));
+  int current_epoch = 0;
+  train::RunResult result;
+  try {
+    result = train::train_run(
+        config, data.train, data.validation,
+        [&](const train::EpochRecord& e) {
+          current_epoch = e.epoch + 1;
+          if (!request.quiet) print_epoch(e, config.epochs, config.task == train::Task::classification);
+        },
+        [&](int batch, int batches) { bar.update(current_epoch + 1, config.epochs, batch, batches); });
+  } catch (const Error& e) {
+    report(e);
+    return kExitUsage;
+  }
+
+  const bool diverged = result.status == train::RunStatus::diverged;
+  if (diverged)
+    std::cout << "diverged: " << result.reason << "\n";
+  else
+    std::cout << "completed " << result.curves.size() << " epochs in " << fixed(result.total_seconds, 1)
+              << " s; receptive-field overlap " << fixed(result.receptive_field_overlap, 3) << "\n";
+
+  if (!request.out_path.empty()) {
+    store::Provenance provenance;
+    provenance.entries = {{"dataset", request.data.dataset},
+                          {"train_checksum", data.train.checksum},
+                          {"validation_checksum", data.validation.checksum},
+                          {"train_samples", std::to_string(data.train.count)},
+                          {"validation_samples", std::to_string(data.validation.count)},
+                          {"config_path", request.config_path},
+                          {"config_yaml", request.config_text},
+                          {"host", host_name()},
+                          {"started_at", started_at},
+                          {"finished_at", utc_now()}};
+    try {
+      store::write_run_file(request.out_path, config, result, provenance, config.precision);
+    } catch (const Error& e) {
+      report(e);
+      return kExitInput;
+    }
+    if (!request.quiet) std::cout << "wrote " << request.out_path << "\n";
+  }
+  return diverged ? kExitDiverged : kExitOk;
+}
+
+}  // namespace khsweep::cli

@@ -1,0 +1,329 @@
+// parse_train_request: YAML + flags -> RunConfig, and every kind of bad input reported with its place.
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "khsweep/cli/run_params.hpp"
+#include "khsweep/core/error.hpp"
+
+namespace fs = std::filesystem;
+using khsweep::cli::parse_train_request;
+using khsweep::cli::TrainRequest;
+using khsweep::model::Init;
+using khsweep::model::KhVariant;
+
+namespace {
+
+// A fresh directory per test case holding the YAML files and a stand-in dataset directory.
+struct TempDir {
+  fs::path root;
+  TempDir() {
+    static std::atomic<int> counter{0};
+    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
+    root = fs::temp_directory_path() /
+           ("khsweep-run-params-" + std::to_string(stamp) + "-" + std::to_string(counter++));
+    fs::create_directories(root / "mnist");
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(root, ec);
+  }
+  [[nodiscard]] std::string data() const { return (root / "mnist").string(); }
+  // Writes `text` to root/name and returns the path.
+  [[nodiscard]] std::string write(const std::string& name, const std::string& text) const {
+    const fs::path p = root / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p.string();
+  }
+};
+
+// The message of the khsweep::Error parse_train_request throws; fails the test if it does not throw.
+std::string error_of(const std::vector<std::string>& args) {
+  try {
+    (void)parse_train_request(args);
+  } catch (const khsweep::Error& e) {
+    return e.what();
+  }
+  BOOST_FAIL("parse_train_request accepted invalid input");
+  return "";
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// Asserts that some line of `message` contains every one of `parts`.
+void expect_line(const std::string& message, const std::vector<std::string>& parts) {
+  bool found = false;
+  for (const auto& line : lines_of(message)) {
+    bool all = true;
+    for (const auto& p : parts) all = all && contains(line, p);
+    found = found || all;
+  }
+  std::string wanted;
+  for (const auto& p : parts) wanted += "[" + p + "] ";
+  BOOST_TEST(found, "a line of the message contains " << wanted << "\nmessage:\n" << message);
+}
+
+// One-problem YAML case: the file has a valid `data:` line first, then `body`.
+std::string yaml_error(const TempDir& dir, const std::string& body) {
+  const std::string path = dir.write("run.yaml", "data: " + dir.data() + "\n" + body);
+  return error_of({"--config", path});
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(valid_yaml_with_flag_override) {
+  TempDir dir;
+  const std::string text = "# a KH run\n"
+                           "data: " + dir.data() + "\n"
+                           "train_subset: 10000\n"
+                           "subset: random\n"
+                           "task: classification\n"
+                           "hidden: 500\n"
+                           "k: 10\n"
+                           "persistent: yes\n"
+                           "init: std\n"
+                           "learning_rate: 1e-1\n"
+                           "epochs: 20\n"
+                           "seed: 18446744073709551615\n"
+                           "precision: double\n"
+                           "kh: top_down\n"
+                           "eps0: 1e-3\n"
+                           "delta: 0.4\n"
+                           "S: 50\n"
+                           "p: 3\n"
+                           "R: 0.5\n"
+                           "out: results/run.h5\n";
+  const std::string path = dir.write("run.yaml", text);
+  const TrainRequest r = parse_train_request({"--hidden", "200", "--config", path, "--eps0=0.02", "--quiet"});
+  BOOST_TEST(r.config.hidden == 200);  // the flag wins, even before --config
+  BOOST_TEST(r.config.kh_eps0 == 0.02);
+  BOOST_TEST(r.config.gibbs_steps == 10);
+  BOOST_TEST(r.config.persistent);
+  BOOST_TEST((r.config.init == Init::std_normal));
+  BOOST_TEST((r.config.task == khsweep::train::Task::classification));
+  BOOST_TEST((r.config.precision == khsweep::train::Precision::f64));
+  BOOST_TEST((r.config.kh == KhVariant::top_down));
+  BOOST_TEST(r.config.learning_rate == 0.1);
+  BOOST_TEST(r.config.epochs == 20);
+  BOOST_TEST(r.config.seed == 18446744073709551615ULL);
+  BOOST_TEST(r.config.kh_delta == 0.4);
+  BOOST_TEST(r.config.kh_anneal_epochs == 50);
+  BOOST_TEST(r.config.kh_power == 3.0);
+  BOOST_TEST(r.config.kh_radius == 0.5);
+  BOOST_TEST(r.data.dataset == dir.data());
+  BOOST_TEST(r.data.train_subset == 10000u);
+  BOOST_TEST((r.data.subset_mode == khsweep::data::SubsetMode::random));
+  BOOST_TEST(r.data.threshold == 127);
+  BOOST_TEST(r.out_path == "results/run.h5");
+  BOOST_TEST(r.config_text == text);
+  BOOST_TEST(r.config_path == path);
+  BOOST_TEST(r.quiet);
+  BOOST_TEST(r.progress);
+  BOOST_TEST(!r.help);
+}
+
+BOOST_AUTO_TEST_CASE(flags_only_request) {
+  TempDir dir;
+  const TrainRequest r = parse_train_request({"--data", dir.data(), "--train_subset", "10000", "--validation_subset",
+                                              "2000", "--hidden", "100", "--epochs", "5", "--kh", "top_down",
+                                              "--eps0", "0.01", "--delta", "0.4", "--out", "results/demo.h5",
+                                              "--persistent", "--no-progress", "--threshold=0"});
+  BOOST_TEST(r.data.dataset == dir.data());
+  BOOST_TEST(r.data.train_subset == 10000u);
+  BOOST_TEST(r.data.validation_subset == 2000u);
+  BOOST_TEST(r.data.threshold == 0);
+  BOOST_TEST(r.config.hidden == 100);
+  BOOST_TEST(r.config.epochs == 5);
+  BOOST_TEST((r.config.kh == KhVariant::top_down));
+  BOOST_TEST(r.config.kh_eps0 == 0.01);
+  BOOST_TEST(r.config.persistent);  // a bare boolean flag means true
+  BOOST_TEST(!r.progress);
+  BOOST_TEST(r.out_path == "results/demo.h5");
+  BOOST_TEST(r.config_text.empty());
+  // Untouched parameters keep RunConfig's defaults.
+  BOOST_TEST(r.config.batch_size == khsweep::train::RunConfig{}.batch_size);
+  BOOST_TEST((r.config.init == khsweep::train::RunConfig{}.init));
+
+  const TrainRequest b = parse_train_request({"--data", dir.data(), "--persistent", "no"});
+  BOOST_TEST(!b.config.persistent);
+}
+
+BOOST_AUTO_TEST_CASE(help_skips_validation) {
+  const TrainRequest r = parse_train_request({"--hidden", "zero", "--help"});
+  BOOST_TEST(r.help);
+  const std::string usage = khsweep::cli::train_usage();
+  for (const auto& p : khsweep::cli::run_parameters()) {
+    BOOST_TEST(contains(usage, "--" + p.name + " "), p.name);
+    BOOST_TEST(contains(usage, p.help), p.name);
+  }
+  BOOST_TEST(contains(usage, "top_down"));
+  BOOST_TEST(contains(usage, "default: 100"));  // hidden
+  BOOST_TEST(contains(usage, "--config FILE"));
+  BOOST_TEST(contains(usage, "--no-progress"));
+}
+
+BOOST_AUTO_TEST_CASE(table_round_trips_defaults) {
+  // Every default printed by the table is accepted back by the same row.
+  const khsweep::cli::RunParams defaults;
+  for (const auto& p : khsweep::cli::run_parameters()) {
+    if (!p.default_note.empty() && p.name != "S") continue;  // data (required) and R (tied to init)
+    khsweep::cli::RunParams target;
+    BOOST_TEST(p.set(target, p.get(defaults)).empty(), p.name << " = " << p.get(defaults));
+  }
+  BOOST_TEST(khsweep::cli::find_parameter("hidden") != nullptr);
+  BOOST_TEST(khsweep::cli::find_parameter("Hidden") == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(did_you_mean) {
+  using khsweep::cli::suggest_parameter;
+  BOOST_TEST(suggest_parameter("hiden") == "hidden");
+  BOOST_TEST(suggest_parameter("epoch") == "epochs");
+  BOOST_TEST(suggest_parameter("learningrate") == "learning_rate");
+  BOOST_TEST(suggest_parameter("gibbs_steps") == "k");
+  BOOST_TEST(suggest_parameter("kh_eps0") == "eps0");
+  BOOST_TEST(suggest_parameter("s") == "S");
+  BOOST_TEST(suggest_parameter("completely_unrelated").empty());
+
+  TempDir dir;
+  const std::string m = yaml_error(dir, "hiden: 500\nepoch: 3\n");
+  expect_line(m, {"run.yaml:2:", "key 'hiden'", "unknown parameter", "did you mean 'hidden'?"});
+  expect_line(m, {"run.yaml:3:", "key 'epoch'", "unknown parameter", "did you mean 'epochs'?"});
+  const std::string f = error_of({"--data", dir.data(), "--hiden", "5"});
+  expect_line(f, {"command line: --hiden", "unknown option", "did you mean --hidden?"});
+  BOOST_TEST(lines_of(f).size() == 1u);  // its value is not reported as a stray argument
+}
+
+BOOST_AUTO_TEST_CASE(wrong_types) {
+  TempDir dir;
+  expect_line(yaml_error(dir, "epochs: ten\n"), {"run.yaml:2:", "key 'epochs'", "expected a whole number, got 'ten'"});
+  expect_line(yaml_error(dir, "hidden: [100, 500]\n"), {"run.yaml:2:", "key 'hidden'", "got a list"});
+  expect_line(yaml_error(dir, "hidden:\n  a: 1\n"), {"run.yaml:2:", "key 'hidden'", "got a mapping"});
+  expect_line(yaml_error(dir, "epochs:\n"), {"run.yaml:2:", "key 'epochs'", "got no value"});
+  expect_line(yaml_error(dir, "k: 1.5\n"), {"run.yaml:2:", "key 'k'", "expected a whole number, got '1.5'"});
+  expect_line(yaml_error(dir, "train_subset: -5\n"),
+              {"run.yaml:2:", "key 'train_subset'", "non-negative whole number, got '-5'"});
+  expect_line(yaml_error(dir, "learning_rate: fast\n"), {"run.yaml:2:", "key 'learning_rate'", "expected a number"});
+  expect_line(yaml_error(dir, "learning_rate: .nan\n"), {"run.yaml:2:", "key 'learning_rate'", "finite"});
+  expect_line(yaml_error(dir, "persistent: maybe\n"),
+              {"run.yaml:2:", "key 'persistent'", "expected true, false, yes or no, got 'maybe'"});
+  expect_line(error_of({"--data", dir.data(), "--epochs", "ten"}),
+              {"command line: --epochs: expected a whole number, got 'ten'"});
+  expect_line(error_of({"--data", dir.data(), "--seed=-1"}), {"command line: --seed", "non-negative"});
+
+  // Whole numbers written as reals are whole; reals accept exponents.
+  const TrainRequest r = parse_train_request({"--data", dir.data(), "--epochs", "1e2", "--learning_rate", "1e-3"});
+  BOOST_TEST(r.config.epochs == 100);
+  BOOST_TEST(r.config.learning_rate == 1e-3);
+}
+
+BOOST_AUTO_TEST_CASE(out_of_range_and_enums) {
+  TempDir dir;
+  expect_line(yaml_error(dir, "threshold: 300\n"), {"run.yaml:2:", "key 'threshold'", "must be in 0..255, got 300"});
+  expect_line(yaml_error(dir, "hidden: 0\n"), {"run.yaml:2:", "key 'hidden'", "must be >= 1, got 0"});
+  expect_line(yaml_error(dir, "learning_rate: 0\n"), {"run.yaml:2:", "key 'learning_rate'", "must be > 0, got 0"});
+  expect_line(yaml_error(dir, "epochs: 3000000000\n"), {"run.yaml:2:", "key 'epochs'", "2147483647"});
+  expect_line(yaml_error(dir, "kh: topdown\n"),
+              {"run.yaml:2:", "key 'kh'", "must be one of none, top_down, bottom_up, got 'topdown'",
+               "did you mean 'top_down'?"});
+  expect_line(yaml_error(dir, "init: xavier\n"), {"run.yaml:2:", "key 'init'", "one of lecun, std"});
+  expect_line(error_of({"--data", dir.data(), "--precision", "half"}),
+              {"command line: --precision", "one of float, double", "'half'"});
+}
+
+BOOST_AUTO_TEST_CASE(file_level_errors) {
+  TempDir dir;
+  const std::string missing = (dir.root / "nope.yaml").string();
+  expect_line(error_of({"--config", missing}), {"nope.yaml", "cannot read the config file", "No such file"});
+
+  const std::string bad = dir.write("bad.yaml", "data: x\nhidden: [1, 2\nepochs: 3\n");
+  expect_line(error_of({"--config", bad}), {"bad.yaml:", "YAML syntax error"});
+  // The syntax error names line and column (1-based).
+  const std::string tab = dir.write("tab.yaml", "data: x\nhidden: 1\n  epochs: 3\n");
+  expect_line(error_of({"--config", tab}), {"tab.yaml:3:", "YAML syntax error"});
+
+  const std::string list = dir.write("list.yaml", "- hidden: 1\n- epochs: 2\n");
+  expect_line(error_of({"--config", list}), {"list.yaml:1:", "top level must be a mapping", "got a list"});
+
+  const std::string twice = dir.write("twice.yaml", "data: " + dir.data() + "\nhidden: 100\nepochs: 2\nhidden: 500\n");
+  expect_line(error_of({"--config", twice}), {"twice.yaml:4:", "key 'hidden'", "given twice", "line 2"});
+
+  const std::string cmd_only = dir.write("cmd.yaml", "data: " + dir.data() + "\nquiet: true\n");
+  expect_line(error_of({"--config", cmd_only}), {"cmd.yaml:2:", "key 'quiet'", "command-line option"});
+
+  // An empty file sets nothing: data is then missing, reported against the file.
+  const std::string empty = dir.write("empty.yaml", "");
+  expect_line(error_of({"--config", empty}), {"empty.yaml", "data", "required"});
+  BOOST_TEST(parse_train_request({"--config", empty, "--data", dir.data()}).config.hidden == 100);
+}
+
+BOOST_AUTO_TEST_CASE(command_line_errors) {
+  TempDir dir;
+  const std::string m = error_of({"--data", dir.data(), "stray", "--hidden", "5", "--hidden", "6", "--quiet=yes",
+                                  "--epochs"});
+  expect_line(m, {"command line", "unexpected argument 'stray'"});
+  expect_line(m, {"command line: --hidden", "given twice"});
+  expect_line(m, {"command line: --quiet", "takes no value"});
+  expect_line(m, {"command line: --epochs", "needs a value"});
+  BOOST_TEST(lines_of(m).size() == 4u);
+  expect_line(error_of({"--hidden", "5"}), {"command line: --data", "required"});
+  expect_line(error_of({"--data", (dir.root / "absent").string()}), {"command line: --data", "no such directory"});
+}
+
+BOOST_AUTO_TEST_CASE(cross_field_checks) {
+  TempDir dir;
+  // KH settings on a baseline run are refused, each at its own line.
+  const std::string m = yaml_error(dir, "hidden: 100\neps0: 0.01\ndelta: 0.2\nS: 5\n");
+  expect_line(m, {"run.yaml:3:", "key 'eps0'", "has no effect when kh is none"});
+  expect_line(m, {"run.yaml:4:", "key 'delta'", "has no effect when kh is none"});
+  expect_line(m, {"run.yaml:5:", "key 'S'", "has no effect when kh is none"});
+  BOOST_TEST(lines_of(m).size() == 3u);
+
+  // KH without a step size says so at the kh line.
+  const std::string n = yaml_error(dir, "kh: top_down\n");
+  expect_line(n, {"run.yaml:2:", "key 'kh'", "needs eps0 > 0"});
+  BOOST_TEST(lines_of(n).size() == 1u);  // train::validate's own eps0 message is not repeated
+  expect_line(error_of({"--data", dir.data(), "--kh", "bottom_up", "--eps0", "0"}),
+              {"command line: --eps0", "must be > 0 when kh is bottom_up"});
+
+  // train::validate's messages are placed at the parameter they name.
+  const std::string v = error_of({"--data", dir.data(), "--kh", "bottom_up", "--eps0", "0.01", "--hidden", "1"});
+  expect_line(v, {"command line", "l", "must be < hidden"});
+}
+
+BOOST_AUTO_TEST_CASE(every_problem_in_one_throw) {
+  TempDir dir;
+  const std::string path = dir.write("sweep.yaml", "hiden: 500\n"
+                                                   "epochs: ten\n"
+                                                   "kh: sideways\n"
+                                                   "threshold: 256\n"
+                                                   "hiden: 400\n");
+  const std::string m = error_of({"--config", path, "--batch_size", "0", "--epoch", "3"});
+  const auto lines = lines_of(m);
+  BOOST_TEST(lines.size() == 8u, m);
+  expect_line(m, {"sweep.yaml:1:", "key 'hiden'", "did you mean 'hidden'?"});
+  expect_line(m, {"sweep.yaml:2:", "key 'epochs'", "got 'ten'"});
+  expect_line(m, {"sweep.yaml:3:", "key 'kh'", "sideways"});
+  expect_line(m, {"sweep.yaml:4:", "key 'threshold'", "0..255"});
+  expect_line(m, {"sweep.yaml:5:", "key 'hiden'", "given twice"});
+  expect_line(m, {"command line: --batch_size", "must be >= 1, got 0"});
+  expect_line(m, {"command line: --epoch", "did you mean --epochs?"});
+  expect_line(m, {"sweep.yaml", "key 'data'", "required"});
+  // Every line starts with its place.
+  for (const auto& line : lines)
+    BOOST_TEST((line.rfind(path, 0) == 0 || line.rfind("command line: ", 0) == 0), line);
+}
