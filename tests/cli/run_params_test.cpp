@@ -1,43 +1,31 @@
 // parse_train_request: YAML + flags -> RunConfig, and every kind of bad input reported with its place.
 #include <boost/test/unit_test.hpp>
 
-#include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "../support/scratch.hpp"
 #include "khsweep/cli/run_params.hpp"
-#include "khsweep/core/error.hpp"
 
 namespace fs = std::filesystem;
 using khsweep::cli::parse_train_request;
 using khsweep::cli::TrainRequest;
 using khsweep::model::Init;
 using khsweep::model::KhVariant;
+using khsweep::testing::contains;
 
 namespace {
 
-// A fresh directory per test case holding the YAML files and a stand-in dataset directory.
-struct TempDir {
-  fs::path root;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    root = fs::temp_directory_path() /
-           ("khsweep-run-params-" + std::to_string(stamp) + "-" + std::to_string(counter++));
-    fs::create_directories(root / "mnist");
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(root, ec);
-  }
-  [[nodiscard]] std::string data() const { return (root / "mnist").string(); }
-  // Writes `text` to root/name and returns the path.
+// A scratch directory per test case holding the YAML files and a stand-in dataset directory.
+struct TempDir : khsweep::testing::ScratchDir {
+  TempDir() : ScratchDir("khsweep-run-params-") { fs::create_directories(*this / "mnist"); }
+  [[nodiscard]] std::string data() const { return (*this / "mnist").string(); }
+  // Writes `text` to path()/name and returns the path.
   [[nodiscard]] std::string write(const std::string& name, const std::string& text) const {
-    const fs::path p = root / name;
+    const fs::path p = *this / name;
     std::ofstream(p, std::ios::binary) << text;
     return p.string();
   }
@@ -45,13 +33,7 @@ struct TempDir {
 
 // The message of the khsweep::Error parse_train_request throws; fails the test if it does not throw.
 std::string error_of(const std::vector<std::string>& args) {
-  try {
-    (void)parse_train_request(args);
-  } catch (const khsweep::Error& e) {
-    return e.what();
-  }
-  BOOST_FAIL("parse_train_request accepted invalid input");
-  return "";
+  return khsweep::testing::error_of([&] { (void)parse_train_request(args); });
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -59,10 +41,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 // Asserts that some line of `message` contains every one of `parts`.
@@ -247,7 +225,7 @@ BOOST_AUTO_TEST_CASE(out_of_range_and_enums) {
 
 BOOST_AUTO_TEST_CASE(file_level_errors) {
   TempDir dir;
-  const std::string missing = (dir.root / "nope.yaml").string();
+  const std::string missing = (dir / "nope.yaml").string();
   expect_line(error_of({"--config", missing}), {"nope.yaml", "cannot read the config file", "No such file"});
 
   const std::string bad = dir.write("bad.yaml", "data: x\nhidden: [1, 2\nepochs: 3\n");
@@ -281,7 +259,7 @@ BOOST_AUTO_TEST_CASE(command_line_errors) {
   expect_line(m, {"command line: --epochs", "needs a value"});
   BOOST_TEST(lines_of(m).size() == 4u);
   expect_line(error_of({"--hidden", "5"}), {"command line: --data", "required"});
-  expect_line(error_of({"--data", (dir.root / "absent").string()}), {"command line: --data", "no such directory"});
+  expect_line(error_of({"--data", (dir / "absent").string()}), {"command line: --data", "no such directory"});
 }
 
 BOOST_AUTO_TEST_CASE(cross_field_checks) {

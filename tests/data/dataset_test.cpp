@@ -1,75 +1,21 @@
 #include <boost/test/unit_test.hpp>
 
-#include <stdlib.h>  // mkdtemp
-#include <zlib.h>
-
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
-#include "khsweep/core/error.hpp"
+#include "../support/idx_files.hpp"
+#include "../support/scratch.hpp"
 #include "khsweep/data/dataset.hpp"
 
 namespace fs = std::filesystem;
-using Bytes = std::vector<std::uint8_t>;
 using namespace khsweep::data;
+using namespace khsweep::testing;
 
 namespace {
-
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "khsweep-dataset-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  fs::path operator/(const std::string& name) const { return path / name; }
-};
-
-void put_be32(Bytes& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (24 - 8 * i)));
-}
-
-Bytes idx_images(const IdxImages& images) {
-  Bytes out;
-  put_be32(out, 0x00000803);
-  put_be32(out, static_cast<std::uint32_t>(images.count));
-  put_be32(out, static_cast<std::uint32_t>(images.rows));
-  put_be32(out, static_cast<std::uint32_t>(images.cols));
-  out.insert(out.end(), images.pixels.begin(), images.pixels.end());
-  return out;
-}
-
-Bytes idx_labels(const Bytes& labels) {
-  Bytes out;
-  put_be32(out, 0x00000801);
-  put_be32(out, static_cast<std::uint32_t>(labels.size()));
-  out.insert(out.end(), labels.begin(), labels.end());
-  return out;
-}
-
-void write_raw(const fs::path& path, const Bytes& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
-
-void write_gz(const fs::path& path, const Bytes& bytes) {
-  gzFile gz = gzopen(path.c_str(), "wb");
-  BOOST_REQUIRE(gz != nullptr);
-  BOOST_REQUIRE(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())) > 0);
-  BOOST_REQUIRE(gzclose(gz) == Z_OK);
-}
 
 // `count` 1x8 images whose pixels spell the image's index in binary (255 = set bit), labels index % 10.
 IdxImages indexed_images(std::size_t count) {
@@ -95,25 +41,6 @@ std::size_t index_of(const Dataset& set, std::size_t row) {
   for (std::size_t bit = 0; bit < set.dim; ++bit) index |= std::size_t{set.row(row)[bit]} << bit;
   return index;
 }
-
-template <class F>
-std::string error_of(F call) {
-  try {
-    call();
-  } catch (const khsweep::Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    BOOST_ERROR("expected khsweep::Error, got another exception: " << e.what());
-    return {};
-  }
-  BOOST_ERROR("expected khsweep::Error, nothing was thrown");
-  return {};
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-#define CHECK_MESSAGE_HAS(message, part) \
-  BOOST_TEST(contains(message, part), "'" << (message) << "' lacks '" << (part) << "'")
 
 }  // namespace
 
@@ -142,17 +69,17 @@ BOOST_AUTO_TEST_CASE(binarise_at_127) {
 BOOST_AUTO_TEST_CASE(binarise_rejects_bad_labels) {
   const IdxImages images = indexed_images(3);
   const std::string mismatch = error_of([&] { (void)binarise(images, {1, 2}, 127, 10, "imgs and lbls"); });
-  CHECK_MESSAGE_HAS(mismatch, "imgs and lbls: ");
-  CHECK_MESSAGE_HAS(mismatch, "3 images but 2 labels");
+  KHSWEEP_CHECK_MESSAGE_HAS(mismatch, "imgs and lbls: ");
+  KHSWEEP_CHECK_MESSAGE_HAS(mismatch, "3 images but 2 labels");
 
   const std::string range = error_of([&] { (void)binarise(images, {1, 2, 10}, 127, 10, "imgs and lbls"); });
-  CHECK_MESSAGE_HAS(range, "imgs and lbls: ");
-  CHECK_MESSAGE_HAS(range, "label 10 at index 2 is out of range [0, 10)");
+  KHSWEEP_CHECK_MESSAGE_HAS(range, "imgs and lbls: ");
+  KHSWEEP_CHECK_MESSAGE_HAS(range, "label 10 at index 2 is out of range [0, 10)");
   BOOST_CHECK_NO_THROW((void)binarise(images, {1, 2, 10}, 127, 11, "imgs and lbls"));
 }
 
 BOOST_AUTO_TEST_CASE(load_pair_raw_and_gzip) {
-  TempDir dir;
+  ScratchDir dir("khsweep-dataset-test-");
   const IdxImages images = indexed_images(20);
   const Bytes labels = indexed_labels(20);
   write_raw(dir / "images", idx_images(images));
@@ -173,9 +100,9 @@ BOOST_AUTO_TEST_CASE(load_pair_raw_and_gzip) {
 
   write_raw(dir / "short-labels", idx_labels(indexed_labels(19)));
   const std::string message = error_of([&] { (void)load_idx_pair(dir / "images", dir / "short-labels"); });
-  CHECK_MESSAGE_HAS(message, (dir / "images").string());
-  CHECK_MESSAGE_HAS(message, (dir / "short-labels").string());
-  CHECK_MESSAGE_HAS(message, "20 images but 19 labels");
+  KHSWEEP_CHECK_MESSAGE_HAS(message, (dir / "images").string());
+  KHSWEEP_CHECK_MESSAGE_HAS(message, (dir / "short-labels").string());
+  KHSWEEP_CHECK_MESSAGE_HAS(message, "20 images but 19 labels");
 }
 
 BOOST_AUTO_TEST_CASE(subset_first_n) {
@@ -234,13 +161,13 @@ BOOST_AUTO_TEST_CASE(subset_random_n) {
 }
 
 BOOST_AUTO_TEST_CASE(directory_with_gz_names) {
-  TempDir dir;
+  ScratchDir dir("khsweep-dataset-test-");
   write_gz(dir / "train-images-idx3-ubyte.gz", idx_images(indexed_images(30)));
   write_gz(dir / "train-labels-idx1-ubyte.gz", idx_labels(indexed_labels(30)));
   write_gz(dir / "t10k-images-idx3-ubyte.gz", idx_images(indexed_images(12)));
   write_gz(dir / "t10k-labels-idx1-ubyte.gz", idx_labels(indexed_labels(12)));
 
-  const DataSplit split = load_idx_directory(dir.path);
+  const DataSplit split = load_idx_directory(dir.path());
   BOOST_TEST(split.train.count == 30u);
   BOOST_TEST(split.validation.count == 12u);
   BOOST_TEST(split.train.dim == 8u);
@@ -250,24 +177,24 @@ BOOST_AUTO_TEST_CASE(directory_with_gz_names) {
   // A raw twin wins over the .gz.
   write_raw(dir / "t10k-images-idx3-ubyte", idx_images(indexed_images(11)));
   write_raw(dir / "t10k-labels-idx1-ubyte", idx_labels(indexed_labels(11)));
-  BOOST_TEST(load_idx_directory(dir.path).validation.count == 11u);
+  BOOST_TEST(load_idx_directory(dir.path()).validation.count == 11u);
 }
 
 BOOST_AUTO_TEST_CASE(directory_errors) {
-  TempDir dir;
+  ScratchDir dir("khsweep-dataset-test-");
   write_raw(dir / "train-images-idx3-ubyte", idx_images(indexed_images(3)));
   write_gz(dir / "train-labels-idx1-ubyte.gz", idx_labels(indexed_labels(3)));
   write_raw(dir / "t10k-images-idx3-ubyte", idx_images(indexed_images(2)));
 
-  const std::string missing = error_of([&] { (void)load_idx_directory(dir.path); });
-  CHECK_MESSAGE_HAS(missing, dir.path.string() + ": ");
-  CHECK_MESSAGE_HAS(missing, "missing t10k-labels-idx1-ubyte");
-  CHECK_MESSAGE_HAS(missing, "t10k-labels-idx1-ubyte.gz");
+  const std::string missing = error_of([&] { (void)load_idx_directory(dir.path()); });
+  KHSWEEP_CHECK_MESSAGE_HAS(missing, dir.path().string() + ": ");
+  KHSWEEP_CHECK_MESSAGE_HAS(missing, "missing t10k-labels-idx1-ubyte");
+  KHSWEEP_CHECK_MESSAGE_HAS(missing, "t10k-labels-idx1-ubyte.gz");
   BOOST_TEST(!contains(missing, "missing train"));
 
   const std::string no_dir = error_of([&] { (void)load_idx_directory(dir / "absent"); });
-  CHECK_MESSAGE_HAS(no_dir, (dir / "absent").string());
-  CHECK_MESSAGE_HAS(no_dir, "no such directory");
+  KHSWEEP_CHECK_MESSAGE_HAS(no_dir, (dir / "absent").string());
+  KHSWEEP_CHECK_MESSAGE_HAS(no_dir, "no such directory");
 
   // Validation images of another size than the training images.
   IdxImages wide = indexed_images(2);
@@ -275,8 +202,8 @@ BOOST_AUTO_TEST_CASE(directory_errors) {
   wide.count = 4;
   write_raw(dir / "t10k-images-idx3-ubyte", idx_images(wide));
   write_raw(dir / "t10k-labels-idx1-ubyte", idx_labels(indexed_labels(4)));
-  CHECK_MESSAGE_HAS(error_of([&] { (void)load_idx_directory(dir.path); }),
-                    "train images have 8 pixels but t10k images have 4");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)load_idx_directory(dir.path()); }),
+                            "train images have 8 pixels but t10k images have 4");
 }
 
 // Runs only when KHSWEEP_MNIST_DIR names a directory holding MNIST.

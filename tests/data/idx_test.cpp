@@ -1,81 +1,19 @@
 #include <boost/test/unit_test.hpp>
 
-#include <stdlib.h>  // mkdtemp
-#include <zlib.h>
-
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
-#include <vector>
 
-#include "khsweep/core/error.hpp"
+#include "../support/idx_files.hpp"
+#include "../support/scratch.hpp"
 #include "khsweep/data/idx.hpp"
 #include "khsweep/data/sha256.hpp"
 
 namespace fs = std::filesystem;
-using Bytes = std::vector<std::uint8_t>;
 using namespace khsweep::data;
+using namespace khsweep::testing;
 
 namespace {
-
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "khsweep-idx-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  fs::path operator/(const std::string& name) const { return path / name; }
-};
-
-void put_be32(Bytes& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (24 - 8 * i)));
-}
-
-Bytes idx_images(std::uint32_t count, std::uint32_t rows, std::uint32_t cols, const Bytes& pixels) {
-  Bytes out;
-  put_be32(out, 0x00000803);
-  put_be32(out, count);
-  put_be32(out, rows);
-  put_be32(out, cols);
-  out.insert(out.end(), pixels.begin(), pixels.end());
-  return out;
-}
-
-Bytes idx_labels(const Bytes& labels, std::uint32_t count) {
-  Bytes out;
-  put_be32(out, 0x00000801);
-  put_be32(out, count);
-  out.insert(out.end(), labels.begin(), labels.end());
-  return out;
-}
-Bytes idx_labels(const Bytes& labels) { return idx_labels(labels, static_cast<std::uint32_t>(labels.size())); }
-
-void write_raw(const fs::path& path, const Bytes& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
-
-void write_gz(const fs::path& path, const Bytes& bytes) {
-  gzFile gz = gzopen(path.c_str(), "wb");
-  BOOST_REQUIRE(gz != nullptr);
-  if (!bytes.empty()) BOOST_REQUIRE(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())) > 0);
-  BOOST_REQUIRE(gzclose(gz) == Z_OK);
-}
-
-Bytes read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 // Three 2x3 images with distinct, compressible pixels.
 Bytes sample_pixels() {
@@ -84,30 +22,10 @@ Bytes sample_pixels() {
   return p;
 }
 
-// The message of the khsweep::Error that `read` throws; fails the test if it throws nothing or something else.
-template <class F>
-std::string error_of(F read) {
-  try {
-    read();
-  } catch (const khsweep::Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    BOOST_ERROR("expected khsweep::Error, got another exception: " << e.what());
-    return {};
-  }
-  BOOST_ERROR("expected khsweep::Error, nothing was thrown");
-  return {};
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-#define CHECK_MESSAGE_HAS(message, part) \
-  BOOST_TEST(contains(message, part), "'" << (message) << "' lacks '" << (part) << "'")
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(reads_raw_and_gzip_alike) {
-  TempDir dir;
+  ScratchDir dir("khsweep-idx-test-");
   const Bytes images = idx_images(3, 2, 3, sample_pixels());
   const Bytes labels = idx_labels({7, 0, 9});
   write_raw(dir / "images", images);
@@ -131,7 +49,7 @@ BOOST_AUTO_TEST_CASE(reads_raw_and_gzip_alike) {
 }
 
 BOOST_AUTO_TEST_CASE(content_hash_ignores_compression) {
-  TempDir dir;
+  ScratchDir dir("khsweep-idx-test-");
   const Bytes images = idx_images(3, 2, 3, sample_pixels());
   write_raw(dir / "raw", images);
   write_gz(dir / "gz", images);
@@ -153,64 +71,64 @@ BOOST_AUTO_TEST_CASE(content_hash_ignores_compression) {
 }
 
 BOOST_AUTO_TEST_CASE(missing_file_and_directory) {
-  TempDir dir;
+  ScratchDir dir("khsweep-idx-test-");
   const fs::path missing = dir / "nope-idx3-ubyte";
   const std::string message = error_of([&] { (void)read_idx_images(missing); });
-  CHECK_MESSAGE_HAS(message, missing.string());
-  CHECK_MESSAGE_HAS(message, "cannot open: No such file or directory");
-  CHECK_MESSAGE_HAS(error_of([&] { (void)idx_content_sha256(missing); }), "No such file or directory");
-  CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_labels(dir.path); }), "cannot open");
+  KHSWEEP_CHECK_MESSAGE_HAS(message, missing.string());
+  KHSWEEP_CHECK_MESSAGE_HAS(message, "cannot open: No such file or directory");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)idx_content_sha256(missing); }), "No such file or directory");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_labels(dir.path()); }), "cannot open");
 }
 
 BOOST_AUTO_TEST_CASE(wrong_magic_says_found_and_expected) {
-  TempDir dir;
+  ScratchDir dir("khsweep-idx-test-");
   write_raw(dir / "labels", idx_labels({1, 2, 3}));
   write_gz(dir / "images.gz", idx_images(3, 2, 3, sample_pixels()));
   write_raw(dir / "text", Bytes{'h', 'e', 'l', 'l', 'o', '\n', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
 
   const std::string as_images = error_of([&] { (void)read_idx_images(dir / "labels"); });
-  CHECK_MESSAGE_HAS(as_images, (dir / "labels").string());
-  CHECK_MESSAGE_HAS(as_images, "bad magic 0x00000801");
-  CHECK_MESSAGE_HAS(as_images, "expected 0x00000803");
-  CHECK_MESSAGE_HAS(as_images, "is this an IDX image file?");
+  KHSWEEP_CHECK_MESSAGE_HAS(as_images, (dir / "labels").string());
+  KHSWEEP_CHECK_MESSAGE_HAS(as_images, "bad magic 0x00000801");
+  KHSWEEP_CHECK_MESSAGE_HAS(as_images, "expected 0x00000803");
+  KHSWEEP_CHECK_MESSAGE_HAS(as_images, "is this an IDX image file?");
 
   const std::string as_labels = error_of([&] { (void)read_idx_labels(dir / "images.gz"); });
-  CHECK_MESSAGE_HAS(as_labels, (dir / "images.gz").string());
-  CHECK_MESSAGE_HAS(as_labels, "bad magic 0x00000803");
-  CHECK_MESSAGE_HAS(as_labels, "expected 0x00000801");
-  CHECK_MESSAGE_HAS(as_labels, "is this an IDX label file?");
+  KHSWEEP_CHECK_MESSAGE_HAS(as_labels, (dir / "images.gz").string());
+  KHSWEEP_CHECK_MESSAGE_HAS(as_labels, "bad magic 0x00000803");
+  KHSWEEP_CHECK_MESSAGE_HAS(as_labels, "expected 0x00000801");
+  KHSWEEP_CHECK_MESSAGE_HAS(as_labels, "is this an IDX label file?");
 
-  CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_images(dir / "text"); }), "bad magic 0x68656c6c");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_images(dir / "text"); }), "bad magic 0x68656c6c");
 }
 
 BOOST_AUTO_TEST_CASE(truncated_data) {
-  TempDir dir;
+  ScratchDir dir("khsweep-idx-test-");
   Bytes images = idx_images(3, 2, 3, sample_pixels());
   images.resize(images.size() - 11);  // 7 of 18 pixel bytes left
   write_raw(dir / "raw", images);
   write_gz(dir / "gz", images);
   for (const char* name : {"raw", "gz"}) {
     const std::string message = error_of([&] { (void)read_idx_images(dir / name); });
-    CHECK_MESSAGE_HAS(message, (dir / name).string());
-    CHECK_MESSAGE_HAS(message, "truncated: expected 18 bytes of pixel data, found 7");
+    KHSWEEP_CHECK_MESSAGE_HAS(message, (dir / name).string());
+    KHSWEEP_CHECK_MESSAGE_HAS(message, "truncated: expected 18 bytes of pixel data, found 7");
   }
 
   Bytes labels = idx_labels({1, 2, 3});
   labels.pop_back();
   write_raw(dir / "labels", labels);
-  CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_labels(dir / "labels"); }),
-                    "truncated: expected 3 bytes of label data, found 2");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_labels(dir / "labels"); }),
+                            "truncated: expected 3 bytes of label data, found 2");
 
   write_raw(dir / "empty", {});
-  CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_images(dir / "empty"); }),
-                    "truncated: expected a 16-byte IDX header, found 0 bytes");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_images(dir / "empty"); }),
+                            "truncated: expected a 16-byte IDX header, found 0 bytes");
   write_raw(dir / "short-header", Bytes{0, 0, 8, 3, 0, 0, 0, 3, 0, 0});
-  CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_images(dir / "short-header"); }),
-                    "truncated: expected a 16-byte IDX header, found 10 bytes");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_images(dir / "short-header"); }),
+                            "truncated: expected a 16-byte IDX header, found 10 bytes");
 }
 
 BOOST_AUTO_TEST_CASE(trailing_bytes) {
-  TempDir dir;
+  ScratchDir dir("khsweep-idx-test-");
   Bytes images = idx_images(3, 2, 3, sample_pixels());
   images.push_back(42);
   images.push_back(43);
@@ -218,46 +136,46 @@ BOOST_AUTO_TEST_CASE(trailing_bytes) {
   write_gz(dir / "gz", images);
   for (const char* name : {"raw", "gz"}) {
     const std::string message = error_of([&] { (void)read_idx_images(dir / name); });
-    CHECK_MESSAGE_HAS(message, (dir / name).string());
-    CHECK_MESSAGE_HAS(message, "trailing bytes: 2 bytes follow the 18 bytes of pixel data");
+    KHSWEEP_CHECK_MESSAGE_HAS(message, (dir / name).string());
+    KHSWEEP_CHECK_MESSAGE_HAS(message, "trailing bytes: 2 bytes follow the 18 bytes of pixel data");
   }
   write_raw(dir / "labels", idx_labels({1, 2, 3}, 2));
-  CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_labels(dir / "labels"); }),
-                    "trailing bytes: 1 byte follows the 2 bytes of label data");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_labels(dir / "labels"); }),
+                            "trailing bytes: 1 byte follows the 2 bytes of label data");
 }
 
 BOOST_AUTO_TEST_CASE(zero_sized_dimensions) {
-  TempDir dir;
+  ScratchDir dir("khsweep-idx-test-");
   write_raw(dir / "no-rows", idx_images(3, 0, 3, {}));
   write_raw(dir / "no-images", idx_images(0, 28, 28, {}));
   write_gz(dir / "no-labels", idx_labels({}));
   const std::string no_rows = error_of([&] { (void)read_idx_images(dir / "no-rows"); });
-  CHECK_MESSAGE_HAS(no_rows, (dir / "no-rows").string());
-  CHECK_MESSAGE_HAS(no_rows, "zero-sized dimension");
-  CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_images(dir / "no-images"); }), "0 images of 28 x 28");
-  CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_labels(dir / "no-labels"); }), "zero-sized dimension");
+  KHSWEEP_CHECK_MESSAGE_HAS(no_rows, (dir / "no-rows").string());
+  KHSWEEP_CHECK_MESSAGE_HAS(no_rows, "zero-sized dimension");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_images(dir / "no-images"); }), "0 images of 28 x 28");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_labels(dir / "no-labels"); }), "zero-sized dimension");
 }
 
 // A corrupt header claiming ~3 TB must fail on the data actually present, not on a huge allocation.
 BOOST_AUTO_TEST_CASE(huge_declared_sizes) {
-  TempDir dir;
+  ScratchDir dir("khsweep-idx-test-");
   const Bytes huge = idx_images(0xffffffffu, 28, 28, Bytes(100, 1));
   write_raw(dir / "raw", huge);
   write_gz(dir / "gz", huge);
   for (const char* name : {"raw", "gz"}) {
     const std::string message = error_of([&] { (void)read_idx_images(dir / name); });
-    CHECK_MESSAGE_HAS(message, (dir / name).string());
-    CHECK_MESSAGE_HAS(message, "truncated: expected 3367254359280 bytes of pixel data, found 100");
+    KHSWEEP_CHECK_MESSAGE_HAS(message, (dir / name).string());
+    KHSWEEP_CHECK_MESSAGE_HAS(message, "truncated: expected 3367254359280 bytes of pixel data, found 100");
   }
   write_raw(dir / "overflow", idx_images(0xffffffffu, 0xffffffffu, 0xffffffffu, Bytes(8, 1)));
-  CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_images(dir / "overflow"); }), "overflows");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_images(dir / "overflow"); }), "overflows");
   write_gz(dir / "labels", idx_labels(Bytes(5, 1), 0xffffffffu));
-  CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_labels(dir / "labels"); }),
-                    "truncated: expected 4294967295 bytes of label data, found 5");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_labels(dir / "labels"); }),
+                            "truncated: expected 4294967295 bytes of label data, found 5");
 }
 
 BOOST_AUTO_TEST_CASE(corrupt_gzip_stream) {
-  TempDir dir;
+  ScratchDir dir("khsweep-idx-test-");
   // Big and compressible, so the deflate stream spans many bytes.
   Bytes pixels(200 * 28 * 28);
   for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<std::uint8_t>((i % 28) * 9);
@@ -277,12 +195,12 @@ BOOST_AUTO_TEST_CASE(corrupt_gzip_stream) {
 
   for (const char* name : {"cut", "bad-crc", "no-trailer"}) {
     const std::string message = error_of([&] { (void)read_idx_images(dir / name); });
-    CHECK_MESSAGE_HAS(message, (dir / name).string());
-    CHECK_MESSAGE_HAS(message, "corrupt gzip stream");
-    CHECK_MESSAGE_HAS(error_of([&] { (void)idx_content_sha256(dir / name); }), "corrupt gzip stream");
+    KHSWEEP_CHECK_MESSAGE_HAS(message, (dir / name).string());
+    KHSWEEP_CHECK_MESSAGE_HAS(message, "corrupt gzip stream");
+    KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)idx_content_sha256(dir / name); }), "corrupt gzip stream");
   }
-  CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_images(dir / "cut"); }), "unexpected end of file");
-  CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_images(dir / "bad-crc"); }), "incorrect data check");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_images(dir / "cut"); }), "unexpected end of file");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)read_idx_images(dir / "bad-crc"); }), "incorrect data check");
   // The message stays one line and names the path once: zlib's own path prefix is dropped.
   const std::string message = error_of([&] { (void)read_idx_images(dir / "bad-crc"); });
   BOOST_TEST(message.find('\n') == std::string::npos);

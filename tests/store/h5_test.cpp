@@ -17,43 +17,15 @@
 #include <type_traits>
 #include <vector>
 
+#include "../support/scratch.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/model/rbm.hpp"
 
 namespace fs = std::filesystem;
 namespace h5 = khsweep::h5;
+using namespace khsweep::testing;
 
 namespace {
-
-// A private directory per test case, removed afterwards; ctest may run test binaries in parallel.
-struct Scratch {
-  fs::path dir;
-  Scratch() {
-    const auto* test = boost::unit_test::framework::current_test_case().p_name->c_str();
-    dir = fs::temp_directory_path() / ("khsweep-h5-test-" + std::to_string(::getpid()) + "-" + test);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~Scratch() {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
-  }
-  [[nodiscard]] fs::path file(const std::string& name) const { return dir / name; }
-};
-
-// The message of the khsweep::Error that `f` throws; fails the test if it throws nothing.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const khsweep::Error& e) {
-    return e.what();
-  }
-  BOOST_FAIL("expected a khsweep::Error");
-  return {};
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 struct Row {
   std::int32_t id;
@@ -77,20 +49,20 @@ BOOST_AUTO_TEST_CASE(handles_are_move_only) {
   static_assert(!std::is_copy_assignable_v<h5::Group>);
   static_assert(std::is_nothrow_move_constructible_v<h5::Dataset>);
   static_assert(std::is_nothrow_move_constructible_v<h5::File>);
-  Scratch s;
-  h5::File a = h5::File::create(s.file("move.h5"));
+  ScratchDir s("khsweep-h5-test-");
+  h5::File a = h5::File::create(s / "move.h5");
   h5::File b = std::move(a);
   b.write_attribute("x", 1);
   b.close();
   b.close();  // closing twice is a no-op
-  BOOST_TEST(fs::exists(s.file("move.h5")));
+  BOOST_TEST(fs::exists(s / "move.h5"));
 }
 
 BOOST_AUTO_TEST_CASE(attributes_round_trip) {
-  Scratch s;
+  ScratchDir s("khsweep-h5-test-");
   const std::string utf8 = "K\xc3\xb6nig \xe2\x80\x94 line 1\nline 2";
   {
-    h5::File f = h5::File::create(s.file("attrs.h5"));
+    h5::File f = h5::File::create(s / "attrs.h5");
     f.write_attribute("text", utf8);
     f.write_attribute("empty", std::string());
     f.write_attribute("literal", "abc");
@@ -106,7 +78,7 @@ BOOST_AUTO_TEST_CASE(attributes_round_trip) {
     f.create_group("g").write_attribute("third", 3);
     f.close();
   }
-  const h5::File f = h5::File::open_read(s.file("attrs.h5"));
+  const h5::File f = h5::File::open_read(s / "attrs.h5");
   BOOST_TEST(f.attribute<std::string>("text") == utf8);
   BOOST_TEST(f.attribute<std::string>("empty").empty());
   BOOST_TEST(f.attribute<std::string>("literal") == "abc");
@@ -130,8 +102,8 @@ BOOST_AUTO_TEST_CASE(attributes_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(attribute_errors_name_file_object_and_attribute) {
-  Scratch s;
-  const fs::path path = s.file("attr_errors.h5");
+  ScratchDir s("khsweep-h5-test-");
+  const fs::path path = s / "attr_errors.h5";
   {
     h5::File f = h5::File::create(path);
     h5::Group g = f.create_group("a/b");
@@ -160,8 +132,8 @@ BOOST_AUTO_TEST_CASE(attribute_errors_name_file_object_and_attribute) {
 }
 
 BOOST_AUTO_TEST_CASE(vectors_and_matrices_round_trip) {
-  Scratch s;
-  const fs::path path = s.file("arrays.h5");
+  ScratchDir s("khsweep-h5-test-");
+  const fs::path path = s / "arrays.h5";
   khsweep::model::Matrix<double> wd(2, 3);
   wd << 1.0, 0.1, -2.5, 1e-300, std::numeric_limits<double>::infinity(), 6.0;
   khsweep::model::Matrix<float> wf(3, 2);
@@ -225,8 +197,8 @@ BOOST_AUTO_TEST_CASE(vectors_and_matrices_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(strided_matrix_is_refused) {
-  Scratch s;
-  h5::File f = h5::File::create(s.file("strided.h5"));
+  ScratchDir s("khsweep-h5-test-");
+  h5::File f = h5::File::create(s / "strided.h5");
   khsweep::model::Matrix<double> m = khsweep::model::Matrix<double>::Zero(4, 4);
   const auto block = m.block(0, 0, 2, 2);
   const std::string message = error_of([&] { f.write_matrix("block", block); });
@@ -234,8 +206,8 @@ BOOST_AUTO_TEST_CASE(strided_matrix_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(groups_nest_and_exist) {
-  Scratch s;
-  const fs::path path = s.file("groups.h5");
+  ScratchDir s("khsweep-h5-test-");
+  const fs::path path = s / "groups.h5";
   {
     h5::File f = h5::File::create(path);
     h5::Group c = f.create_group("a/b/c");
@@ -258,8 +230,8 @@ BOOST_AUTO_TEST_CASE(groups_nest_and_exist) {
 }
 
 BOOST_AUTO_TEST_CASE(hdf5_failures_carry_the_innermost_reason) {
-  Scratch s;
-  const fs::path path = s.file("dup.h5");
+  ScratchDir s("khsweep-h5-test-");
+  const fs::path path = s / "dup.h5";
   h5::File f = h5::File::create(path);
   f.write_vector("v", std::vector<double>{1.0});
   const std::string message = error_of([&] { f.write_vector("v", std::vector<double>{2.0}); });
@@ -270,8 +242,8 @@ BOOST_AUTO_TEST_CASE(hdf5_failures_carry_the_innermost_reason) {
 }
 
 BOOST_AUTO_TEST_CASE(table_round_trip_with_strings) {
-  Scratch s;
-  const fs::path path = s.file("table.h5");
+  ScratchDir s("khsweep-h5-test-");
+  const fs::path path = s / "table.h5";
   std::vector<Row> rows(3);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     rows[i].id = static_cast<std::int32_t>(i) - 1;
@@ -316,8 +288,8 @@ BOOST_AUTO_TEST_CASE(table_round_trip_with_strings) {
 }
 
 BOOST_AUTO_TEST_CASE(table_fields_are_checked) {
-  Scratch s;
-  h5::File f = h5::File::create(s.file("bad_table.h5"));
+  ScratchDir s("khsweep-h5-test-");
+  h5::File f = h5::File::create(s / "bad_table.h5");
   const std::vector<Row> rows(1);
   const std::vector<h5::Field> outside = {{"value", sizeof(Row), h5::Type::float64}};
   BOOST_TEST(contains(error_of([&] { f.write_table("t", outside, rows); }), "does not fit in a"));
@@ -331,26 +303,26 @@ BOOST_AUTO_TEST_CASE(table_fields_are_checked) {
 }
 
 BOOST_AUTO_TEST_CASE(open_errors_name_the_file) {
-  Scratch s;
-  const fs::path missing = s.file("missing.h5");
+  ScratchDir s("khsweep-h5-test-");
+  const fs::path missing = s / "missing.h5";
   BOOST_TEST(error_of([&] { (void)h5::File::open_read(missing); }) == missing.string() + ": cannot open: no such file");
 
-  const fs::path garbage = s.file("garbage.h5");
+  const fs::path garbage = s / "garbage.h5";
   std::ofstream(garbage) << "this is not an HDF5 file, just some bytes\n";
   const std::string message = error_of([&] { (void)h5::File::open_read(garbage); });
   BOOST_TEST(contains(message, garbage.string() + ": /: open for reading: "), message);
 
-  const std::string dir = error_of([&] { (void)h5::File::open_read(s.dir); });
+  const std::string dir = error_of([&] { (void)h5::File::open_read(s.path()); });
   BOOST_TEST(contains(dir, "it is a directory"), dir);
 
-  const fs::path nowhere = s.file("no/such/dir/x.h5");
+  const fs::path nowhere = s / "no/such/dir/x.h5";
   const std::string create = error_of([&] { (void)h5::File::create(nowhere); });
   BOOST_TEST(contains(create, nowhere.string() + ": /: create file: "), create);
 }
 
 BOOST_AUTO_TEST_CASE(close_refuses_while_objects_are_open) {
-  Scratch s;
-  h5::File f = h5::File::create(s.file("open.h5"));
+  ScratchDir s("khsweep-h5-test-");
+  h5::File f = h5::File::create(s / "open.h5");
   h5::Group g = f.create_group("g");
   BOOST_TEST(contains(error_of([&] { f.close(); }), "1 object(s) of the file are still open"));
   {
@@ -361,10 +333,10 @@ BOOST_AUTO_TEST_CASE(close_refuses_while_objects_are_open) {
 
 // HDF5 would print "HDF5-DIAG" to stderr for every failure below; nothing may reach stderr.
 BOOST_AUTO_TEST_CASE(failures_print_nothing_to_stderr) {
-  Scratch s;
-  const fs::path garbage = s.file("garbage.h5");
+  ScratchDir s("khsweep-h5-test-");
+  const fs::path garbage = s / "garbage.h5";
   std::ofstream(garbage) << "not hdf5";
-  const fs::path captured = s.file("stderr.txt");
+  const fs::path captured = s / "stderr.txt";
   std::fflush(stderr);
   const int saved = ::dup(STDERR_FILENO);
   BOOST_TEST_REQUIRE(std::freopen(captured.c_str(), "w", stderr) != nullptr);
@@ -374,7 +346,7 @@ BOOST_AUTO_TEST_CASE(failures_print_nothing_to_stderr) {
     } catch (const khsweep::Error&) {
     }
     try {
-      h5::File f = h5::File::create(s.file("x.h5"));
+      h5::File f = h5::File::create(s / "x.h5");
       f.write_vector("v", std::vector<double>{1.0});
       f.write_vector("v", std::vector<double>{1.0});
     } catch (const khsweep::Error&) {

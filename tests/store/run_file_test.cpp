@@ -1,9 +1,7 @@
 #include "khsweep/store/run_file.hpp"
 
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <cstddef>
@@ -16,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/scratch.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/random.hpp"
 #include "khsweep/store/h5.hpp"
@@ -26,43 +25,9 @@ namespace h5 = khsweep::h5;
 namespace store = khsweep::store;
 namespace train = khsweep::train;
 namespace model = khsweep::model;
+using namespace khsweep::testing;
 
 namespace {
-
-// A private directory per test case, removed afterwards; ctest may run test binaries in parallel.
-struct Scratch {
-  fs::path dir;
-  Scratch() {
-    const auto* test = boost::unit_test::framework::current_test_case().p_name->c_str();
-    dir = fs::temp_directory_path() / ("khsweep-run-file-test-" + std::to_string(::getpid()) + "-" + test);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~Scratch() {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
-  }
-  [[nodiscard]] fs::path file(const std::string& name) const { return dir / name; }
-  [[nodiscard]] std::vector<std::string> listing() const {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-};
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const khsweep::Error& e) {
-    return e.what();
-  }
-  BOOST_FAIL("expected a khsweep::Error");
-  return {};
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // Same bits: NaN equals the same NaN, and -0.0 differs from 0.0.
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
@@ -206,8 +171,8 @@ std::string read_text(const fs::path& path) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(round_trip_double_precision) {
-  Scratch s;
-  const fs::path path = s.file("run.h5");
+  ScratchDir s("khsweep-run-file-test-");
+  const fs::path path = s / "run.h5";
   const train::RunConfig config = sample_config();
   const train::RunResult result = sample_result(false);
   store::write_run_file(path, config, result, sample_provenance(), train::Precision::f64);
@@ -233,8 +198,8 @@ BOOST_AUTO_TEST_CASE(round_trip_double_precision) {
 }
 
 BOOST_AUTO_TEST_CASE(round_trip_float_precision_is_bit_exact) {
-  Scratch s;
-  const fs::path path = s.file("run32.h5");
+  ScratchDir s("khsweep-run-file-test-");
+  const fs::path path = s / "run32.h5";
   train::RunConfig config = sample_config();
   config.precision = train::Precision::f32;
   const train::RunResult result = sample_result(true);
@@ -251,8 +216,8 @@ BOOST_AUTO_TEST_CASE(round_trip_float_precision_is_bit_exact) {
 }
 
 BOOST_AUTO_TEST_CASE(layout_is_what_h5py_and_pandas_expect) {
-  Scratch s;
-  const fs::path path = s.file("layout.h5");
+  ScratchDir s("khsweep-run-file-test-");
+  const fs::path path = s / "layout.h5";
   store::write_run_file(path, sample_config(), sample_result(false), sample_provenance(), train::Precision::f64);
   const h5::File f = h5::File::open_read(path);
   BOOST_TEST(f.attribute<std::string>("schema") == store::kRunSchema);
@@ -302,8 +267,8 @@ BOOST_AUTO_TEST_CASE(layout_is_what_h5py_and_pandas_expect) {
 }
 
 BOOST_AUTO_TEST_CASE(run_without_epochs_round_trips) {
-  Scratch s;
-  const fs::path path = s.file("empty.h5");
+  ScratchDir s("khsweep-run-file-test-");
+  const fs::path path = s / "empty.h5";
   train::RunResult result = sample_result(false);
   result.curves.clear();
   result.status = train::RunStatus::completed;
@@ -317,11 +282,11 @@ BOOST_AUTO_TEST_CASE(run_without_epochs_round_trips) {
 }
 
 BOOST_AUTO_TEST_CASE(success_leaves_only_the_final_file) {
-  Scratch s;
-  const fs::path path = s.file("final.h5");
+  ScratchDir s("khsweep-run-file-test-");
+  const fs::path path = s / "final.h5";
   store::write_run_file(path, sample_config(), sample_result(false), sample_provenance(), train::Precision::f64);
   BOOST_TEST(s.listing() == std::vector<std::string>{"final.h5"}, boost::test_tools::per_element());
-  BOOST_TEST(!fs::exists(s.file("final.h5.tmp")));
+  BOOST_TEST(!fs::exists(s / "final.h5.tmp"));
 
   // Writing again replaces the file atomically.
   train::RunResult second = sample_result(true);
@@ -332,8 +297,8 @@ BOOST_AUTO_TEST_CASE(success_leaves_only_the_final_file) {
 }
 
 BOOST_AUTO_TEST_CASE(schema_mismatch_is_reported) {
-  Scratch s;
-  const fs::path other = s.file("other.h5");
+  ScratchDir s("khsweep-run-file-test-");
+  const fs::path other = s / "other.h5";
   {
     h5::File f = h5::File::create(other);
     f.write_attribute("schema", "khsweep-store/1");
@@ -341,20 +306,20 @@ BOOST_AUTO_TEST_CASE(schema_mismatch_is_reported) {
   BOOST_TEST(error_of([&] { (void)store::read_run_file(other); }) ==
              other.string() + ": not a khsweep run file (schema 'khsweep-store/1', expected 'khsweep-run/1')");
 
-  const fs::path bare = s.file("bare.h5");
+  const fs::path bare = s / "bare.h5";
   { h5::File f = h5::File::create(bare); }
   BOOST_TEST(error_of([&] { (void)store::read_run_file(bare); }) ==
              bare.string() + ": not a khsweep run file (no 'schema' attribute, expected 'khsweep-run/1')");
 }
 
 BOOST_AUTO_TEST_CASE(missing_and_corrupt_files_are_reported) {
-  Scratch s;
-  const fs::path missing = s.file("missing.h5");
+  ScratchDir s("khsweep-run-file-test-");
+  const fs::path missing = s / "missing.h5";
   const std::string none = error_of([&] { (void)store::read_run_file(missing); });
   BOOST_TEST(contains(none, missing.string()), none);
   BOOST_TEST(contains(none, "no such file"), none);
 
-  const fs::path garbage = s.file("garbage.h5");
+  const fs::path garbage = s / "garbage.h5";
   {
     std::ofstream out(garbage, std::ios::binary);
     for (int i = 0; i < 4096; ++i) out.put(static_cast<char>((i * 131 + 7) & 0xff));
@@ -363,9 +328,9 @@ BOOST_AUTO_TEST_CASE(missing_and_corrupt_files_are_reported) {
   BOOST_TEST(contains(corrupt, garbage.string() + ": "), corrupt);
 
   // A run file cut short, as a copy interrupted midway would leave it.
-  const fs::path whole = s.file("whole.h5");
+  const fs::path whole = s / "whole.h5";
   store::write_run_file(whole, sample_config(), sample_result(false), sample_provenance(), train::Precision::f64);
-  const fs::path cut = s.file("cut.h5");
+  const fs::path cut = s / "cut.h5";
   fs::copy_file(whole, cut);
   fs::resize_file(cut, fs::file_size(whole) / 2);
   const std::string truncated = error_of([&] { (void)store::read_run_file(cut); });
@@ -373,8 +338,8 @@ BOOST_AUTO_TEST_CASE(missing_and_corrupt_files_are_reported) {
 }
 
 BOOST_AUTO_TEST_CASE(unwritable_destinations_are_refused_up_front) {
-  Scratch s;
-  const fs::path no_dir = s.file("no/such/dir/run.h5");
+  ScratchDir s("khsweep-run-file-test-");
+  const fs::path no_dir = s / "no/such/dir/run.h5";
   const std::string missing = error_of([&] { store::check_writable(no_dir); });
   BOOST_TEST(missing == no_dir.string() + ": cannot write: directory '" + no_dir.parent_path().string() +
                             "' does not exist");
@@ -384,7 +349,7 @@ BOOST_AUTO_TEST_CASE(unwritable_destinations_are_refused_up_front) {
                       "does not exist"));
 
   // Tests run as root, whom permission bits do not stop; a regular file as the "directory" does.
-  const fs::path blocker = s.file("somefile");
+  const fs::path blocker = s / "somefile";
   std::ofstream(blocker) << "x";
   const fs::path under_file = blocker / "run.h5";
   const std::string not_dir = error_of([&] { store::check_writable(under_file); });
@@ -393,16 +358,16 @@ BOOST_AUTO_TEST_CASE(unwritable_destinations_are_refused_up_front) {
   const std::string proc = error_of([&] { store::check_writable("/proc/khsweep-run.h5"); });
   BOOST_TEST(contains(proc, "/proc/khsweep-run.h5: cannot write: "), proc);
 
-  const std::string is_dir = error_of([&] { store::check_writable(s.dir); });
+  const std::string is_dir = error_of([&] { store::check_writable(s.path()); });
   BOOST_TEST(contains(is_dir, "it is a directory"), is_dir);
 
-  store::check_writable(s.file("fine.h5"));
+  store::check_writable(s / "fine.h5");
   BOOST_TEST(s.listing() == std::vector<std::string>{"somefile"}, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(invalid_content_is_refused_before_anything_is_written) {
-  Scratch s;
-  const fs::path path = s.file("bad.h5");
+  ScratchDir s("khsweep-run-file-test-");
+  const fs::path path = s / "bad.h5";
   train::RunResult bad_shape = sample_result(false);
   bad_shape.params.W.resize(3, 5);
   const std::string shape = error_of(
@@ -431,10 +396,10 @@ BOOST_AUTO_TEST_CASE(h5dump_reads_the_file) {
     BOOST_TEST_MESSAGE("h5dump is not on PATH: skipping the h5dump check");
     return;
   }
-  Scratch s;
-  const fs::path path = s.file("dump.h5");
+  ScratchDir s("khsweep-run-file-test-");
+  const fs::path path = s / "dump.h5";
   store::write_run_file(path, sample_config(), sample_result(true), sample_provenance(), train::Precision::f32);
-  const fs::path header = s.file("header.txt");
+  const fs::path header = s / "header.txt";
   const int status = std::system(("h5dump -H '" + path.string() + "' > '" + header.string() + "' 2>&1").c_str());
   BOOST_TEST_REQUIRE(WIFEXITED(status));
   BOOST_TEST(WEXITSTATUS(status) == 0);
@@ -444,7 +409,7 @@ BOOST_AUTO_TEST_CASE(h5dump_reads_the_file) {
   BOOST_TEST(contains(text, "H5T_IEEE_F32LE"), text);
   BOOST_TEST(contains(text, "DATASPACE  SIMPLE { ( 5, 3 ) / ( 5, 3 ) }"), text);
 
-  const fs::path schema = s.file("schema.txt");
+  const fs::path schema = s / "schema.txt";
   const std::string dump_schema = "h5dump -a /schema '" + path.string() + "' > '" + schema.string() + "' 2>&1";
   const int attr_status = std::system(dump_schema.c_str());
   BOOST_TEST(WEXITSTATUS(attr_status) == 0);

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -46,7 +47,7 @@ struct RunConfig {
 // The CLI reports them all at once; the trainer refuses a config that has any.
 [[nodiscard]] std::vector<std::string> validate(const RunConfig& config);
 
-// Names used in files and on the command line, and their inverses (which throw on unknown names).
+// Names used in files and on the command line.
 [[nodiscard]] const char* to_string(Task);
 [[nodiscard]] const char* to_string(Precision);
 [[nodiscard]] const char* to_string(model::Init);
