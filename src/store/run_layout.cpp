@@ -1,0 +1,241 @@
+#include "khsweep/store/run_layout.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "khsweep/core/error.hpp"
+#include "khsweep/version.hpp"
+
+namespace khsweep::store {
+
+namespace {
+
+// One row of /curves, flat so HDF5 can copy it as a compound.
+struct CurveRow {
+  std::int32_t epoch;
+  double kh_epsilon;
+  double train_seconds;
+  double metric_seconds;
+  std::int8_t evaluated;
+  double train_mse;
+  double train_cross_entropy;
+  double train_pll;
+  double train_accuracy;
+  double val_mse;
+  double val_cross_entropy;
+  double val_pll;
+  double val_accuracy;
+};
+
+// The file's column order is this list's order, not the struct's.
+const std::vector<h5::Field>& curve_fields() {
+  static const std::vector<h5::Field> fields = {
+      {"epoch", offsetof(CurveRow, epoch), h5::Type::int32},
+      {"kh_epsilon", offsetof(CurveRow, kh_epsilon), h5::Type::float64},
+      {"train_seconds", offsetof(CurveRow, train_seconds), h5::Type::float64},
+      {"metric_seconds", offsetof(CurveRow, metric_seconds), h5::Type::float64},
+      {"evaluated", offsetof(CurveRow, evaluated), h5::Type::int8},
+      {"train_mse", offsetof(CurveRow, train_mse), h5::Type::float64},
+      {"train_cross_entropy", offsetof(CurveRow, train_cross_entropy), h5::Type::float64},
+      {"train_pll", offsetof(CurveRow, train_pll), h5::Type::float64},
+      {"train_accuracy", offsetof(CurveRow, train_accuracy), h5::Type::float64},
+      {"val_mse", offsetof(CurveRow, val_mse), h5::Type::float64},
+      {"val_cross_entropy", offsetof(CurveRow, val_cross_entropy), h5::Type::float64},
+      {"val_pll", offsetof(CurveRow, val_pll), h5::Type::float64},
+      {"val_accuracy", offsetof(CurveRow, val_accuracy), h5::Type::float64},
+  };
+  return fields;
+}
+
+CurveRow to_row(const train::EpochRecord& r) {
+  return {r.epoch,
+          r.kh_epsilon,
+          r.train_seconds,
+          r.metric_seconds,
+          static_cast<std::int8_t>(r.evaluated ? 1 : 0),
+          r.train.mse,
+          r.train.cross_entropy,
+          r.train.pseudo_log_likelihood,
+          r.train.accuracy,
+          r.validation.mse,
+          r.validation.cross_entropy,
+          r.validation.pseudo_log_likelihood,
+          r.validation.accuracy};
+}
+
+train::EpochRecord from_row(const CurveRow& row) {
+  train::EpochRecord r;
+  r.epoch = row.epoch;
+  r.kh_epsilon = row.kh_epsilon;
+  r.train_seconds = row.train_seconds;
+  r.metric_seconds = row.metric_seconds;
+  r.evaluated = row.evaluated != 0;
+  r.train = {row.train_mse, row.train_cross_entropy, row.train_pll, row.train_accuracy};
+  r.validation = {row.val_mse, row.val_cross_entropy, row.val_pll, row.val_accuracy};
+  return r;
+}
+
+
+
+// The inverse of train::to_string over `values`, naming the accepted names when `text` is none.
+template <class Enum, std::size_t N>
+Enum parse_enum(const h5::Object& o, const std::string& name, const std::array<Enum, N>& values) {
+  const std::string text = o.attribute<std::string>(name);
+  std::string accepted;
+  for (const Enum e : values) {
+    if (text == train::to_string(e)) return e;
+    accepted += (accepted.empty() ? "" : ", ") + std::string(train::to_string(e));
+  }
+  throw error_at(o.file_path(),
+                 o.path() + ": attribute '" + name + "': unknown value '" + text + "' (expected one of " +
+                     accepted + ")");
+}
+
+void write_config(h5::Group& g, const train::RunConfig& c) {
+  g.write_attribute("task", train::to_string(c.task));
+  g.write_attribute("hidden", c.hidden);
+  g.write_attribute("gibbs_steps", c.gibbs_steps);
+  g.write_attribute("persistent", c.persistent);
+  g.write_attribute("init", train::to_string(c.init));
+  g.write_attribute("learning_rate", c.learning_rate);
+  g.write_attribute("batch_size", c.batch_size);
+  g.write_attribute("epochs", c.epochs);
+  g.write_attribute("seed", static_cast<std::uint64_t>(c.seed));
+  g.write_attribute("label_sampling", train::to_string(c.label_sampling));
+  g.write_attribute("precision", train::to_string(c.precision));
+  g.write_attribute("kh", train::to_string(c.kh));
+  g.write_attribute("kh_eps0", c.kh_eps0);
+  g.write_attribute("kh_delta", c.kh_delta);
+  g.write_attribute("kh_anneal_epochs", c.kh_anneal_epochs);
+  g.write_attribute("kh_rank", c.kh_rank);
+  g.write_attribute("kh_power", c.kh_power);
+  g.write_attribute("kh_radius", c.kh_radius);
+  g.write_attribute("metrics_every", c.metrics_every);
+  g.write_attribute("train_metric_samples", static_cast<std::uint64_t>(c.train_metric_samples));
+}
+
+train::RunConfig read_config(const h5::Group& g) {
+  using model::Init;
+  using model::KhVariant;
+  using model::LabelSampling;
+  train::RunConfig c;
+  c.task = parse_enum(g, "task", std::array{train::Task::reconstruction, train::Task::classification});
+  g.read_attribute("hidden", c.hidden);
+  g.read_attribute("gibbs_steps", c.gibbs_steps);
+  g.read_attribute("persistent", c.persistent);
+  c.init = parse_enum(g, "init", std::array{Init::std_normal, Init::lecun});
+  g.read_attribute("learning_rate", c.learning_rate);
+  g.read_attribute("batch_size", c.batch_size);
+  g.read_attribute("epochs", c.epochs);
+  c.seed = g.attribute<std::uint64_t>("seed");
+  c.label_sampling = parse_enum(g, "label_sampling", std::array{LabelSampling::sample, LabelSampling::argmax});
+  c.precision = parse_enum(g, "precision", std::array{train::Precision::f32, train::Precision::f64});
+  c.kh = parse_enum(g, "kh", std::array{KhVariant::none, KhVariant::top_down, KhVariant::bottom_up});
+  g.read_attribute("kh_eps0", c.kh_eps0);
+  g.read_attribute("kh_delta", c.kh_delta);
+  g.read_attribute("kh_anneal_epochs", c.kh_anneal_epochs);
+  g.read_attribute("kh_rank", c.kh_rank);
+  g.read_attribute("kh_power", c.kh_power);
+  g.read_attribute("kh_radius", c.kh_radius);
+  g.read_attribute("metrics_every", c.metrics_every);
+  c.train_metric_samples = static_cast<std::size_t>(g.attribute<std::uint64_t>("train_metric_samples"));
+  return c;
+}
+
+void write_params(h5::Group& g, const model::Params<double>& p, train::Precision precision) {
+  g.write_attribute("pixels", p.layout.pixels);
+  g.write_attribute("classes", p.layout.classes);
+  g.write_attribute("hidden", p.layout.hidden);
+  if (precision == train::Precision::f64) {
+    g.write_matrix("W", p.W);
+    g.write_vector("a", p.a);
+    g.write_vector("b", p.b);
+    return;
+  }
+  // Weights trained in float were widened exactly, so narrowing them back is exact too.
+  const model::Matrix<float> W = p.W.cast<float>();
+  const model::Vector<float> a = p.a.cast<float>();
+  const model::Vector<float> b = p.b.cast<float>();
+  g.write_matrix("W", W);
+  g.write_vector("a", a);
+  g.write_vector("b", b);
+}
+
+}  // namespace
+
+std::string shape_problem(const model::Params<double>& p) {
+  const auto visible = static_cast<Eigen::Index>(p.layout.visible());
+  const auto hidden = static_cast<Eigen::Index>(p.layout.hidden);
+  if (p.W.rows() == visible && p.W.cols() == hidden && p.a.size() == visible && p.b.size() == hidden) return {};
+  return "W is " + std::to_string(p.W.rows()) + "x" + std::to_string(p.W.cols()) + ", a has " +
+         std::to_string(p.a.size()) + " and b " + std::to_string(p.b.size()) + " values, but the layout has " +
+         std::to_string(visible) + " visible and " + std::to_string(hidden) + " hidden units";
+}
+
+namespace {
+
+model::Params<double> read_params(const h5::Group& g) {
+  model::Params<double> p;
+  g.read_attribute("pixels", p.layout.pixels);
+  g.read_attribute("classes", p.layout.classes);
+  g.read_attribute("hidden", p.layout.hidden);
+  g.read_matrix("W", p.W);
+  g.read_vector("a", p.a);
+  g.read_vector("b", p.b);
+  const std::string problem = shape_problem(p);
+  if (!problem.empty()) throw error_at(g.file_path(), g.path() + ": " + problem);
+  return p;
+}
+
+}  // namespace
+
+std::string code_version() { return std::string(kVersion) + "+" + kGitDescribe; }
+
+void write_run(h5::Location& where, const train::RunConfig& config, const train::RunResult& result,
+               train::Precision weights_precision) {
+  {
+    h5::Group g = where.create_group("config");
+    write_config(g, config);
+  }
+  {
+    h5::Group g = where.create_group("summary");
+    g.write_attribute("status", train::to_string(result.status));
+    g.write_attribute("reason", result.reason);
+    g.write_attribute("epochs_trained", static_cast<std::int64_t>(result.curves.size()));
+    g.write_attribute("receptive_field_overlap", result.receptive_field_overlap);
+    g.write_attribute("total_seconds", result.total_seconds);
+  }
+  {
+    std::vector<CurveRow> rows;
+    rows.reserve(result.curves.size());
+    for (const train::EpochRecord& r : result.curves) rows.push_back(to_row(r));
+    where.write_table("curves", curve_fields(), rows);
+  }
+  {
+    h5::Group g = where.create_group("params");
+    write_params(g, result.params, weights_precision);
+  }
+}
+
+RunRecord read_run(const h5::Location& where) {
+  RunRecord run;
+  run.config = read_config(where.open_group("config"));
+  train::RunResult& result = run.result;
+  const h5::Group summary = where.open_group("summary");
+  result.status = parse_enum(summary, "status", std::array{train::RunStatus::completed, train::RunStatus::diverged});
+  summary.read_attribute("reason", result.reason);
+  summary.read_attribute("receptive_field_overlap", result.receptive_field_overlap);
+  summary.read_attribute("total_seconds", result.total_seconds);
+  for (const CurveRow& row : where.read_table<CurveRow>("curves", curve_fields()))
+    result.curves.push_back(from_row(row));
+  const auto epochs_trained = summary.attribute<std::int64_t>("epochs_trained");
+  if (epochs_trained != static_cast<std::int64_t>(result.curves.size()))
+    throw error_at(where.file_path(), summary.path() + ": epochs_trained is " +
+                                          std::to_string(epochs_trained) + " but curves has " +
+                                          std::to_string(result.curves.size()) + " rows");
+  result.params = read_params(where.open_group("params"));
+  return run;
+}
+
+}  // namespace khsweep::store
