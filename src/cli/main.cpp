@@ -13,17 +13,24 @@ void print_usage(std::ostream& out) {
   out << "usage: khsweep <command> [options]\n\n"
          "commands:\n"
          "  train     train one RBM / KH-RBM run (no MPI); `khsweep train --help` lists its parameters\n"
+         "  plan      validate a sweep file and list its runs, ids and estimated cost\n"
+         "  run       run a sweep into an HDF5 store: `mpirun -np P khsweep run SWEEP.yaml --store S.h5`\n"
+         "  status    what a store holds, and how a sweep running on it is doing\n"
          "  version   print the code version\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  using namespace khsweep;
   using namespace khsweep::cli;
   const std::vector<std::string> args(argv + (argc > 1 ? 2 : 1), argv + argc);
   const std::string command = argc > 1 ? argv[1] : "";
   try {
     if (command == "train") return train_command(args);
+    if (command == "plan") return plan_command(args);
+    if (command == "run") return run_command(args);
+    if (command == "status") return status_command(args);
     if (command == "version" || command == "--version") {
       std::cout << "khsweep " << khsweep::kVersion << " (" << khsweep::kGitDescribe << ")\n";
       return kExitOk;

@@ -10,24 +10,18 @@
 #include <sstream>
 
 #include "khsweep/cli/commands.hpp"
-#include "khsweep/cli/run_params.hpp"
+#include "khsweep/cli/train_request.hpp"
+#include "khsweep/core/clock.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/data/dataset.hpp"
 #include "khsweep/store/run_file.hpp"
+#include "khsweep/sweep/load_data.hpp"
 #include "khsweep/train/trainer.hpp"
 
 namespace khsweep::cli {
 
 namespace {
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 std::string host_name() {
   char name[256] = {};
@@ -93,14 +87,6 @@ class ProgressBar {
   bool enabled_;
 };
 
-data::DataSplit load_data(const DataSelection& selection) {
-  data::DataSplit split = data::load_idx_directory(selection.dataset, selection.threshold);
-  split.train = data::subset(split.train, selection.train_subset, selection.subset_mode, selection.subset_seed);
-  split.validation =
-      data::subset(split.validation, selection.validation_subset, selection.subset_mode, selection.subset_seed);
-  return split;
-}
-
 // Every line of a (possibly multi-line) error, prefixed so each reads on its own in a log.
 void report(const Error& e) {
   std::istringstream lines(e.what());
@@ -127,7 +113,7 @@ int train_command(const std::vector<std::string>& args) {
   data::DataSplit data;
   try {
     if (!request.out_path.empty()) store::check_writable(request.out_path);
-    data = load_data(request.data);
+    data = sweep::load_data(request.data);
   } catch (const Error& e) {
     report(e);
     return kExitInput;

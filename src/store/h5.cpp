@@ -1,8 +1,12 @@
 #include "khsweep/store/h5.hpp"
 
+#include <fcntl.h>
 #include <hdf5.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <system_error>
@@ -243,6 +247,58 @@ void check_fields(const Where& w, const std::vector<Field>& fields, std::size_t 
       w.refuse("field " + quoted(f.name) + " (offset " + std::to_string(f.offset) + ", " +
                std::to_string(field_size(f)) + " bytes) does not fit in a " + std::to_string(row_size) + "-byte row");
   }
+}
+
+// Checks that `fields` fit the columns of the table whose file type is `file_t`: each named column
+// exists and holds a string exactly when the field is one. With `every_column`, the fields must also
+// name every column, and string fields must have the column's length (for writing).
+void check_columns(const Where& w, hid_t file_t, const std::vector<Field>& fields, const std::string& what,
+                   bool every_column) {
+  const H5T_class_t c = H5Tget_class(file_t);
+  if (c == H5T_NO_CLASS) w.fail(what);
+  if (c != H5T_COMPOUND) w.refuse(what + ": it holds " + class_name(c) + " type, not a table");
+  for (const Field& f : fields) {
+    const int index = H5Tget_member_index(file_t, f.name.c_str());
+    if (index < 0) w.refuse(what + ": no field " + quoted(f.name));
+    const H5T_class_t member = H5Tget_member_class(file_t, static_cast<unsigned>(index));
+    if (member == H5T_NO_CLASS) w.fail(what);
+    const bool want_string = f.type == Type::string;
+    if ((member == H5T_STRING) != want_string || (member != H5T_STRING && member != H5T_INTEGER && member != H5T_FLOAT))
+      w.refuse(what + ": field " + quoted(f.name) + " is " + class_name(member) + ", expected " +
+               (want_string ? "a string" : "a number"));
+    if (every_column && want_string) {
+      const detail::Handle t = w.own(H5Tget_member_type(file_t, static_cast<unsigned>(index)), H5Tclose, what);
+      const std::size_t length = H5Tget_size(t.id());
+      if (length == 0) w.fail(what);
+      if (length != f.length)
+        w.refuse(what + ": field " + quoted(f.name) + " is a " + std::to_string(length) + "-byte string in the file, " +
+                 std::to_string(f.length) + " bytes in memory");
+    }
+  }
+  if (!every_column) return;
+  const int members = H5Tget_nmembers(file_t);
+  if (members < 0) w.fail(what);
+  if (static_cast<std::size_t>(members) != fields.size()) {
+    for (unsigned i = 0; i < static_cast<unsigned>(members); ++i) {
+      char* name = H5Tget_member_name(file_t, i);
+      if (name == nullptr) w.fail(what);
+      const std::string column = name;
+      H5free_memory(name);
+      const auto given = [&](const Field& f) { return f.name == column; };
+      if (std::none_of(fields.begin(), fields.end(), given))
+        w.refuse(what + ": no value given for field " + quoted(column));
+    }
+    w.refuse(what + ": " + std::to_string(fields.size()) + " fields given for a table of " + std::to_string(members));
+  }
+}
+
+// Whether another process holds a lock on `path` that excludes readers (HDF5 writers take one).
+bool locked_against_readers(const std::string& path) noexcept {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool locked = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // releases the probe's own lock, if it got one
+  return locked;
 }
 
 struct AttributeValue {
@@ -635,6 +691,62 @@ Dataset Location::write_table(const std::string& name, const std::vector<Field>&
   return Dataset(create_dataset(w, id(), name, {count}, file_t.id(), memory_t.id(), rows), file_path_, w.object);
 }
 
+Dataset Location::create_table(const std::string& name, const std::vector<Field>& fields, std::size_t row_size,
+                               std::size_t chunk_rows) {
+  ensure_silenced();
+  const Where w{file_path_, child_path(name)};
+  const std::string what = "create table";
+  check_fields(w, fields, row_size);
+  if (chunk_rows == 0) w.refuse(what + ": chunk_rows must be at least 1");
+  const detail::Handle file_t = compound_type(w, fields, row_size, true);
+  const hsize_t empty = 0;
+  const hsize_t unlimited = H5S_UNLIMITED;
+  const hsize_t chunk = chunk_rows;
+  const detail::Handle space = w.own(H5Screate_simple(1, &empty, &unlimited), H5Sclose, what);
+  const detail::Handle lcpl = intermediate_groups_plist(w);
+  const detail::Handle dcpl = w.own(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what);
+  set_object_creation(w, dcpl.id());
+  w.ok(H5Pset_chunk(dcpl.id(), 1, &chunk), what);
+  detail::Handle d = w.own(H5Dcreate2(id(), name.c_str(), file_t.id(), space.id(), lcpl.id(), dcpl.id(), H5P_DEFAULT),
+                           H5Dclose, what);
+  return Dataset(std::move(d), file_path_, w.object);
+}
+
+void Location::append_rows(const std::string& name, const std::vector<Field>& fields, std::size_t row_size,
+                           const void* rows, std::size_t count) {
+  open_dataset(name).append_rows(fields, row_size, rows, count);
+}
+
+std::size_t Location::row_count(const std::string& name) const { return open_dataset(name).vector_length(); }
+
+namespace {
+
+// H5Literate's callback; the link-info type differs between HDF5 1.10 and 1.12.
+template <class LinkInfo>
+herr_t collect_link_name(hid_t, const char* name, const LinkInfo*, void* data) noexcept {
+  try {
+    static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+  } catch (...) {
+    return -1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::vector<std::string> Location::child_names() const {
+  ensure_silenced();
+  std::vector<std::string> names;
+  hsize_t next = 0;
+#if H5_VERSION_GE(1, 12, 0)
+  const herr_t rc = H5Literate2(id(), H5_INDEX_NAME, H5_ITER_INC, &next, collect_link_name<H5L_info2_t>, &names);
+#else
+  const herr_t rc = H5Literate(id(), H5_INDEX_NAME, H5_ITER_INC, &next, collect_link_name<H5L_info_t>, &names);
+#endif
+  Where{file_path_, path_}.ok(rc, "list members");
+  return names;
+}
+
 void Location::check_contiguous(const std::string& name, bool rows_packed, bool cols_packed) const {
   if (!rows_packed || !cols_packed)
     Where{file_path_, child_path(name)}.refuse(
@@ -726,51 +838,102 @@ void Dataset::read_table(const std::vector<Field>& fields, std::size_t row_size,
   if (stored != count)
     w.refuse(what + ": it holds " + std::to_string(stored) + " rows, expected " + std::to_string(count));
   const detail::Handle file_t = w.own(H5Dget_type(id()), H5Tclose, what);
-  const H5T_class_t c = H5Tget_class(file_t.id());
-  if (c == H5T_NO_CLASS) w.fail(what);
-  if (c != H5T_COMPOUND) w.refuse(what + ": it holds " + class_name(c) + " type, not a table");
-  for (const Field& f : fields) {
-    const int index = H5Tget_member_index(file_t.id(), f.name.c_str());
-    if (index < 0) w.refuse(what + ": no field " + quoted(f.name));
-    const H5T_class_t member = H5Tget_member_class(file_t.id(), static_cast<unsigned>(index));
-    if (member == H5T_NO_CLASS) w.fail(what);
-    const bool want_string = f.type == Type::string;
-    if ((member == H5T_STRING) != want_string || (member != H5T_STRING && member != H5T_INTEGER && member != H5T_FLOAT))
-      w.refuse(what + ": field " + quoted(f.name) + " is " + class_name(member) + ", expected " +
-               (want_string ? "a string" : "a number"));
-  }
+  check_columns(w, file_t.id(), fields, what, false);
   if (count == 0) return;
   const detail::Handle memory_t = compound_type(w, fields, row_size, false);
   const detail::Handle dxpl = strict_transfer_plist(w);
   w.ok(H5Dread(id(), memory_t.id(), H5S_ALL, H5S_ALL, dxpl.id(), rows), what);
 }
 
-// ---- File ----
-
-File File::create(const std::filesystem::path& path) {
+void Dataset::append_rows(const std::vector<Field>& fields, std::size_t row_size, const void* rows, std::size_t count) {
   ensure_silenced();
-  const std::string file = path.string();
-  const Where w{file, "/"};
-  const std::string what = "create file";
-  const detail::Handle fcpl = w.own(H5Pcreate(H5P_FILE_CREATE), H5Pclose, what);
-  set_object_creation(w, fcpl.id());
-  const detail::Handle fapl = file_access_plist(w);
-  detail::Handle f = w.own(H5Fcreate(file.c_str(), H5F_ACC_TRUNC, fcpl.id(), fapl.id()), H5Fclose, what);
-  return File(std::move(f), file);
+  const Where w{file_path_, path_};
+  const std::string what = "append rows";
+  check_fields(w, fields, row_size);
+  const detail::Handle file_t = w.own(H5Dget_type(id()), H5Tclose, what);
+  check_columns(w, file_t.id(), fields, what, true);
+  hsize_t size = 0;
+  hsize_t max_size = 0;
+  {
+    const detail::Handle space = w.own(H5Dget_space(id()), H5Sclose, what);
+    const int rank = H5Sget_simple_extent_ndims(space.id());
+    if (rank < 0) w.fail(what);
+    if (rank != 1) w.refuse(what + ": expected a 1-D table, found " + std::to_string(rank) + "-D");
+    if (H5Sget_simple_extent_dims(space.id(), &size, &max_size) < 0) w.fail(what);
+  }
+  if (max_size != H5S_UNLIMITED) w.refuse(what + ": the table has a fixed size; make it with create_table to append");
+  if (count == 0) return;
+  if (rows == nullptr) w.refuse(what + ": no data given");
+  const hsize_t added = count;
+  const hsize_t grown = size + added;
+  w.ok(H5Dset_extent(id(), &grown), what);
+  const detail::Handle file_space = w.own(H5Dget_space(id()), H5Sclose, what);
+  w.ok(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, &size, nullptr, &added, nullptr), what);
+  const detail::Handle memory_space = w.own(H5Screate_simple(1, &added, nullptr), H5Sclose, what);
+  const detail::Handle memory_t = compound_type(w, fields, row_size, false);
+  const detail::Handle dxpl = strict_transfer_plist(w);
+  w.ok(H5Dwrite(id(), memory_t.id(), memory_space.id(), file_space.id(), dxpl.id(), rows), what);
 }
 
-File File::open_read(const std::filesystem::path& path) {
-  ensure_silenced();
-  const std::string file = path.string();
-  const Where w{file, "/"};
-  const std::string what = "open for reading";
+// ---- File ----
+
+namespace {
+
+void check_openable(const std::filesystem::path& path, const std::string& file) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (!std::filesystem::exists(status)) throw error_at(file, "cannot open: no such file");
   if (std::filesystem::is_directory(status)) throw error_at(file, "cannot open: it is a directory");
+}
+
+}  // namespace
+
+File File::create(const std::filesystem::path& path) {
+  ensure_silenced();
+  const Where w{path.string(), "/"};
   const detail::Handle fapl = file_access_plist(w);
-  detail::Handle f = w.own(H5Fopen(file.c_str(), H5F_ACC_RDONLY, fapl.id()), H5Fclose, what);
-  return File(std::move(f), file);
+  return open_with(path, fapl.id(), Mode::create);
+}
+
+File File::open_read(const std::filesystem::path& path) {
+  ensure_silenced();
+  const Where w{path.string(), "/"};
+  const detail::Handle fapl = file_access_plist(w);
+  return open_with(path, fapl.id(), Mode::read_only);
+}
+
+File File::open_read_write(const std::filesystem::path& path) {
+  ensure_silenced();
+  const Where w{path.string(), "/"};
+  const detail::Handle fapl = file_access_plist(w);
+  return open_with(path, fapl.id(), Mode::read_write);
+}
+
+File File::open_with(const std::filesystem::path& path, hid fapl, Mode mode) {
+  ensure_silenced();
+  const std::string file = path.string();
+  const Where w{file, "/"};
+  if (mode == Mode::create) {
+    const std::string what = "create file";
+    const detail::Handle fcpl = w.own(H5Pcreate(H5P_FILE_CREATE), H5Pclose, what);
+    set_object_creation(w, fcpl.id());
+    detail::Handle f = w.own(H5Fcreate(file.c_str(), H5F_ACC_TRUNC, fcpl.id(), fapl), H5Fclose, what);
+    return File(std::move(f), file);
+  }
+  const bool read_only = mode == Mode::read_only;
+  const std::string what = read_only ? "open for reading" : "open for writing";
+  check_openable(path, file);
+  const hid_t raw = H5Fopen(file.c_str(), read_only ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl);
+  if (raw < 0) {
+    const std::string reason = innermost_error();
+    // HDF5's own words ("unable to lock file, errno = 11 ...") do not say what to do.
+    if (locked_against_readers(file))
+      w.refuse(what + ": the file is locked: it is open for writing (by another process, or by a store "
+                      "transaction in progress); retry once the writer has closed it" +
+               (reason.empty() ? "" : " (HDF5: " + reason + ")"));
+    w.refuse(what + (reason.empty() ? "" : ": " + reason));
+  }
+  return File(detail::Handle(raw, H5Fclose), file);
 }
 
 void File::flush() {
@@ -788,6 +951,27 @@ void File::close() {
   if (open < 0) w.fail("close");
   if (open > 0) w.refuse("close: " + std::to_string(open) + " object(s) of the file are still open");
   w.close(handle_, "close");
+}
+
+void File::close_all() {
+  if (!handle_.valid()) return;
+  ensure_silenced();
+  const Where w{file_path_, "/"};
+  const unsigned types = H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR;
+  const ssize_t open = H5Fget_obj_count(id(), types);
+  if (open < 0) w.fail("close");
+  if (open > 0) {
+    std::vector<hid_t> ids(static_cast<std::size_t>(open));
+    const ssize_t listed = H5Fget_obj_ids(id(), types, ids.size(), ids.data());
+    if (listed < 0) w.fail("close: list open objects");
+    ids.resize(static_cast<std::size_t>(listed));
+    for (const hid_t object : ids) {
+      const H5I_type_t kind = H5Iget_type(object);
+      if (kind == H5I_BADID) w.fail("close: open object");
+      w.ok(kind == H5I_ATTR ? H5Aclose(object) : H5Oclose(object), "close an object left open");
+    }
+  }
+  close();
 }
 
 }  // namespace khsweep::h5

@@ -75,6 +75,10 @@ inline bool contains(const std::string& text, const std::string& part) {
 }  // namespace khsweep::testing
 
 // Checks that `message` contains `part`, showing both when it does not.
-#define KHSWEEP_CHECK_MESSAGE_HAS(message, part)                       \
-  BOOST_TEST(::khsweep::testing::contains(message, part),              \
-             "'" << (message) << "' lacks '" << (part) << "'")
+// Evaluates `message` once, so passing error_of(...) runs the call only once.
+#define KHSWEEP_CHECK_MESSAGE_HAS(message, part)                                                  \
+  do {                                                                                            \
+    const std::string khsweep_message_ = (message);                                               \
+    BOOST_TEST(::khsweep::testing::contains(khsweep_message_, part),                              \
+               "'" << khsweep_message_ << "' lacks '" << (part) << "'");                          \
+  } while (false)

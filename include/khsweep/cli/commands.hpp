@@ -2,18 +2,20 @@
 #include <string>
 #include <vector>
 
-namespace khsweep::cli {
+#include "khsweep/core/exit_codes.hpp"
 
-// Exit codes shared by every subcommand (documented in README.md).
-enum ExitCode : int {
-  kExitOk = 0,
-  kExitInternal = 1,   // a bug or an unexpected failure
-  kExitUsage = 2,      // bad command line or configuration: nothing was run
-  kExitInput = 3,      // missing or corrupt data, unwritable output: nothing was run
-  kExitDiverged = 4,   // the run diverged; its result was still written
-};
+namespace khsweep::cli {
 
 // `khsweep train ARGS...`: one run, no MPI. Returns the process exit code.
 int train_command(const std::vector<std::string>& args);
+
+// `khsweep plan SWEEP.yaml`: validates a sweep and lists its runs, ids and estimated cost.
+int plan_command(const std::vector<std::string>& args);
+
+// `khsweep run SWEEP.yaml --store STORE.h5`: the sweep over MPI ranks (or one process).
+int run_command(const std::vector<std::string>& args);
+
+// `khsweep status STORE.h5`: what a store holds and how a live sweep on it is doing.
+int status_command(const std::vector<std::string>& args);
 
 }  // namespace khsweep::cli

@@ -145,6 +145,17 @@ class Location : public Object {
   // One row per struct: `rows` points at `count` structs of `row_size` bytes laid out as `fields`.
   Dataset write_table(const std::string& name, const std::vector<Field>& fields, std::size_t row_size,
                       const void* rows, std::size_t count);
+  // An empty table that grows by append_rows: unlimited rows of `row_size`-byte structs laid out as
+  // `fields`, stored in chunks of `chunk_rows` rows.
+  Dataset create_table(const std::string& name, const std::vector<Field>& fields, std::size_t row_size,
+                       std::size_t chunk_rows);
+  // Appends `count` structs to a table made by create_table; `fields` must name every column.
+  void append_rows(const std::string& name, const std::vector<Field>& fields, std::size_t row_size,
+                   const void* rows, std::size_t count);
+  // The number of rows of a table (or elements of any 1-D dataset).
+  [[nodiscard]] std::size_t row_count(const std::string& name) const;
+  // The names of the links directly below this group, sorted by name.
+  [[nodiscard]] std::vector<std::string> child_names() const;
 
   // std::vector or an Eigen vector.
   template <class Vec>
@@ -154,6 +165,8 @@ class Location : public Object {
   Dataset write_matrix(const std::string& name, const Mat& m);
   template <class Row>
   Dataset write_table(const std::string& name, const std::vector<Field>& fields, const std::vector<Row>& rows);
+  template <class Row>
+  void append_rows(const std::string& name, const std::vector<Field>& fields, const std::vector<Row>& rows);
 
   // A 1-D dataset into std::vector<T> or an Eigen vector. HDF5 converts element types; a value
   // out of the target's range is an error, and floats are never read into integers.
@@ -201,6 +214,8 @@ class Dataset : public Object {
   void read(float* out, std::size_t count) const;
   void read(int* out, std::size_t count) const;
   void read_table(const std::vector<Field>& fields, std::size_t row_size, void* rows, std::size_t count) const;
+  // Appends `count` rows to an extendible table (see Location::create_table).
+  void append_rows(const std::vector<Field>& fields, std::size_t row_size, const void* rows, std::size_t count);
 
  private:
   friend class Location;
@@ -212,14 +227,26 @@ class Dataset : public Object {
 // An open HDF5 file; as a Location it is the root group "/".
 class File : public Location {
  public:
+  // How open_with opens a file: as it is, or created (an existing file is truncated).
+  enum class Mode { read_only, read_write, create };
+
   // Creates (or truncates) the file at `path`.
   [[nodiscard]] static File create(const std::filesystem::path& path);
+  // Fails with "the file is locked" while a writer (e.g. a store::Transaction) has it open.
   [[nodiscard]] static File open_read(const std::filesystem::path& path);
+  // Not crash-safe: a writer killed mid-update can leave the file unreadable. Stores use store::Transaction.
+  [[nodiscard]] static File open_read_write(const std::filesystem::path& path);
+  // Opens through a caller-made file-access property list `fapl` (e.g. naming a custom file
+  // driver); the caller keeps ownership of `fapl`.
+  [[nodiscard]] static File open_with(const std::filesystem::path& path, hid fapl, Mode mode);
 
   void flush();
   // Flushes and closes, throwing on failure or if an object of this file is still open.
   // The destructor closes too, but silently.
   void close();
+  // Flushes and closes like close(), but first closes every object of the file still open; their
+  // handles stay inert (any use fails, destroying them is harmless).
+  void close_all();
 
  private:
   File(detail::Handle handle, std::string file_path)
@@ -242,6 +269,12 @@ template <class Row>
 Dataset Location::write_table(const std::string& name, const std::vector<Field>& fields, const std::vector<Row>& rows) {
   static_assert(std::is_trivially_copyable_v<Row>, "h5::write_table: rows must be trivially copyable");
   return write_table(name, fields, sizeof(Row), rows.data(), rows.size());
+}
+
+template <class Row>
+void Location::append_rows(const std::string& name, const std::vector<Field>& fields, const std::vector<Row>& rows) {
+  static_assert(std::is_trivially_copyable_v<Row>, "h5::append_rows: rows must be trivially copyable");
+  append_rows(name, fields, sizeof(Row), rows.data(), rows.size());
 }
 
 template <class Vec>

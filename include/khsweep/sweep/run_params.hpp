@@ -9,10 +9,10 @@
 #include "khsweep/data/dataset.hpp"
 #include "khsweep/train/config.hpp"
 
-// The one place user text (a YAML file, command-line flags, later a sweep file's grid axes)
-// becomes a validated run. Every parameter is a row of one table, so the names, the accepted
-// values, the help text and the parsing can never drift apart.
-namespace khsweep::cli {
+// The one place user text (a sweep file's values, `khsweep train`'s YAML file and flags) becomes
+// a run's parameters. Every parameter is a row of one table, so the names, the accepted values,
+// the help text and the parsing can never drift apart.
+namespace khsweep::sweep {
 
 // Which data a run trains and validates on, and how it is binarised.
 struct DataSelection {
@@ -55,10 +55,11 @@ struct ParamSpec {
   std::string default_note;             // shown instead of the default value when not empty
   std::vector<std::string> hints;       // other names users try (never accepted; only suggested)
   bool kh_only = false;                 // has no effect when kh is none
+  bool selects_data = false;            // picks the data (a DataSelection field), not the model
   // Parses text and stores it; returns "" on success, else the reason ("must be >= 1, got 0").
   // Nothing is stored when the text is rejected.
   std::function<std::string(RunParams&, std::string_view)> set;
-  // The current value as text that `set` accepts.
+  // The current value as text that `set` accepts; equal values always print equally.
   std::function<std::string(const RunParams&)> get;
 
   // "whole number >= 1", "one of none, top_down, bottom_up", ...: what the value must be.
@@ -88,24 +89,4 @@ struct ParamProblem {
 // KH on, KH parameters in `given` (those the user set) while kh is none, then train::validate's.
 [[nodiscard]] std::vector<ParamProblem> cross_check(const RunParams& params, const std::vector<std::string>& given);
 
-// One `khsweep train` invocation, validated.
-struct TrainRequest : RunParams {
-  std::string out_path;      // optional output HDF5 path
-  std::string config_text;   // the YAML text as given, for provenance ("" without --config)
-  std::string config_path;
-  bool quiet = false;
-  bool progress = true;
-  bool help = false;         // --help: nothing else was parsed or checked; print train_usage()
-};
-
-// Parses the arguments after "khsweep train": --config FILE.yaml, then every table parameter as
-// --name value or --name=value (flags override the file's values), --out, --quiet,
-// --no-progress, --help. Throws one khsweep::Error listing every problem, one per line, each
-// starting with where it is ("run.yaml:7: key 'hiden': ..." or "command line: --epochs: ...").
-[[nodiscard]] TrainRequest parse_train_request(const std::vector<std::string>& args);
-
-// Help text for `khsweep train`, generated from the table: every parameter, its accepted values,
-// its default and its help line.
-[[nodiscard]] std::string train_usage();
-
-}  // namespace khsweep::cli
+}  // namespace khsweep::sweep

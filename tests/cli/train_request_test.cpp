@@ -1,4 +1,4 @@
-// parse_train_request: YAML + flags -> RunConfig, and every kind of bad input reported with its place.
+// parse_train_request: YAML + flags -> a validated run, and every kind of bad input reported with its place.
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "../support/scratch.hpp"
-#include "khsweep/cli/run_params.hpp"
+#include "khsweep/cli/train_request.hpp"
 
 namespace fs = std::filesystem;
 using khsweep::cli::parse_train_request;
@@ -145,7 +145,7 @@ BOOST_AUTO_TEST_CASE(help_skips_validation) {
   const TrainRequest r = parse_train_request({"--hidden", "zero", "--help"});
   BOOST_TEST(r.help);
   const std::string usage = khsweep::cli::train_usage();
-  for (const auto& p : khsweep::cli::run_parameters()) {
+  for (const auto& p : khsweep::sweep::run_parameters()) {
     BOOST_TEST(contains(usage, "--" + p.name + " "), p.name);
     BOOST_TEST(contains(usage, p.help), p.name);
   }
@@ -155,28 +155,7 @@ BOOST_AUTO_TEST_CASE(help_skips_validation) {
   BOOST_TEST(contains(usage, "--no-progress"));
 }
 
-BOOST_AUTO_TEST_CASE(table_round_trips_defaults) {
-  // Every default printed by the table is accepted back by the same row.
-  const khsweep::cli::RunParams defaults;
-  for (const auto& p : khsweep::cli::run_parameters()) {
-    if (!p.default_note.empty() && p.name != "S") continue;  // data (required) and R (tied to init)
-    khsweep::cli::RunParams target;
-    BOOST_TEST(p.set(target, p.get(defaults)).empty(), p.name << " = " << p.get(defaults));
-  }
-  BOOST_TEST(khsweep::cli::find_parameter("hidden") != nullptr);
-  BOOST_TEST(khsweep::cli::find_parameter("Hidden") == nullptr);
-}
-
 BOOST_AUTO_TEST_CASE(did_you_mean) {
-  using khsweep::cli::suggest_parameter;
-  BOOST_TEST(suggest_parameter("hiden") == "hidden");
-  BOOST_TEST(suggest_parameter("epoch") == "epochs");
-  BOOST_TEST(suggest_parameter("learningrate") == "learning_rate");
-  BOOST_TEST(suggest_parameter("gibbs_steps") == "k");
-  BOOST_TEST(suggest_parameter("kh_eps0") == "eps0");
-  BOOST_TEST(suggest_parameter("s") == "S");
-  BOOST_TEST(suggest_parameter("completely_unrelated").empty());
-
   TempDir dir;
   const std::string m = yaml_error(dir, "hiden: 500\nepoch: 3\n");
   expect_line(m, {"run.yaml:2:", "key 'hiden'", "unknown parameter", "did you mean 'hidden'?"});

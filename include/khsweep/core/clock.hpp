@@ -1,0 +1,9 @@
+#pragma once
+#include <string>
+
+namespace khsweep {
+
+// The current time as ISO 8601 UTC ("2026-11-23T16:30:27Z"), as every file khsweep writes records it.
+[[nodiscard]] std::string utc_now();
+
+}  // namespace khsweep

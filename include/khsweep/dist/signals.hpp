@@ -1,0 +1,13 @@
+#pragma once
+// SIGTERM, SIGINT and SIGUSR1 ask a sweep to stop handing out work, checkpoint what runs, commit
+// and exit with kExitInterrupted. The handlers only set a flag; the loops poll it between epochs.
+namespace khsweep::dist {
+
+void install_stop_handlers();
+// The signal that asked for a stop (0 when none) and how many stop signals arrived.
+[[nodiscard]] int stop_signal();
+[[nodiscard]] int stop_requests();
+// "SIGTERM", "SIGINT", "SIGUSR1".
+[[nodiscard]] const char* signal_name(int signal);
+
+}  // namespace khsweep::dist

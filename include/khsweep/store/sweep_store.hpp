@@ -1,0 +1,113 @@
+#pragma once
+// The sweep store: ONE HDF5 file holding every run of one or more sweeps. Layout, schema
+// "khsweep-store/1" (docs/store.md has it with h5py/pandas examples):
+//   /            attributes schema, created_at, created_by (code version)
+//   /runs        compound table, one row per committed run (IndexRow in sweep_store.cpp lists the
+//                columns: id, status, every run parameter, data checksums, summary metrics,
+//                timings, host/rank, job): pandas.DataFrame(f["runs"][:]) loads it
+//   /run/<id>/   that run's config, summary, curves, params (run_layout.hpp)
+//   /jobs/<n>/   one group per `khsweep run` invocation: its sweep file text, code and library
+//                versions, ranks, hosts, data checksums, start and end times, outcome
+//
+// Crash safety: every change is one store::Transaction (an undo journal beside the file), so
+// the file is always the state after some commit; a run counts as done only once its commit
+// returned. One coordinator at a time: open_for_sweep takes an exclusive lock on "<store>.lock".
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "khsweep/sweep/run_params.hpp"
+#include "khsweep/train/result.hpp"
+
+namespace khsweep::store {
+
+inline constexpr const char* kStoreSchema = "khsweep-store/1";
+
+// Everything the store records about one run the coordinator commits.
+struct CommittedRun {
+  std::string id;
+  std::string sweep;   // the sweep file's name
+  std::string arm;
+  sweep::RunParams params;
+  std::string train_checksum;
+  std::string validation_checksum;
+  std::size_t train_samples = 0;
+  std::size_t validation_samples = 0;
+  std::string failure;        // non-empty: training threw; `result` is then empty
+  train::RunResult result;
+  std::string host;
+  int rank = 0;
+  bool resumed = false;       // continued from a checkpoint
+};
+
+// Provenance of one `khsweep run` invocation, stored under /jobs/<n>.
+struct JobInfo {
+  std::string sweep_name;
+  std::string sweep_path;
+  std::string sweep_text;
+  int ranks = 1;
+  std::vector<std::string> hosts;
+  std::string mpi_version;
+  std::vector<std::pair<std::string, std::string>> datasets;  // (path, checksum) pairs
+};
+
+// Statuses in the index: training finished, or diverged (both final), or threw (final too; the
+// reason is in the row).
+inline constexpr const char* kCompleted = "completed";
+inline constexpr const char* kDiverged = "diverged";
+inline constexpr const char* kFailed = "failed";
+
+// The store as its single writer, the coordinator, holds it for one job.
+class SweepStore {
+ public:
+  // Takes the coordinator lock (throws khsweep::Error naming the holder if another coordinator has
+  // it), rolls back an interrupted commit, creates the store if absent (else checks its schema),
+  // reads the committed ids, and records the job under /jobs/<n>.
+  static SweepStore open_for_sweep(const std::filesystem::path& path, const JobInfo& job);
+  ~SweepStore();
+  SweepStore(SweepStore&&) noexcept;
+  SweepStore& operator=(SweepStore&&) noexcept;
+
+  [[nodiscard]] const std::set<std::string>& committed_ids() const;
+  // Appends runs to /runs and /run/<id> in one transaction: all of them are committed when it
+  // returns, none if it throws. Ids already committed are refused.
+  void commit(const std::vector<CommittedRun>& runs);
+  // Records the job's end (time and outcome, e.g. "completed", "interrupted by SIGTERM").
+  void finish_job(const std::string& outcome);
+
+  [[nodiscard]] const std::filesystem::path& path() const;
+
+ private:
+  struct Impl;
+  explicit SweepStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Where workers keep checkpoints of runs in progress: "<store>.checkpoints/".
+[[nodiscard]] std::filesystem::path checkpoint_directory(const std::filesystem::path& store);
+[[nodiscard]] std::filesystem::path checkpoint_file(const std::filesystem::path& store, const std::string& run_id);
+
+// Read side, for `khsweep status` and queries. Never writes, so it can run beside a live sweep:
+// HDF5's file lock keeps it out while a commit is being written, and it retries until `patience`.
+struct IndexEntry {
+  std::string id;
+  std::string status;
+  std::string sweep;
+  std::string arm;
+  std::string reason;
+  double total_seconds = 0;
+};
+struct StoreOverview {
+  std::vector<IndexEntry> runs;
+  int jobs = 0;
+  std::string created_at;
+};
+[[nodiscard]] StoreOverview read_overview(const std::filesystem::path& path, double patience_seconds = 10.0);
+
+// The coordinator that holds the store's lock, as "pid 123 on host x since T", or "" when none.
+[[nodiscard]] std::string lock_holder(const std::filesystem::path& path);
+
+}  // namespace khsweep::store

@@ -1,0 +1,277 @@
+// `khsweep plan`: validates a sweep file and shows what it would run and what it would cost.
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "khsweep/cli/commands.hpp"
+#include "khsweep/core/error.hpp"
+#include "khsweep/sweep/cost.hpp"
+#include "khsweep/sweep/load_data.hpp"
+#include "khsweep/sweep/run_id.hpp"
+#include "khsweep/sweep/sweep_file.hpp"
+
+namespace khsweep::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: khsweep plan SWEEP.yaml [--list N|all] [--format table|csv]\n"
+    "\n"
+    "Validates a sweep file (docs/sweep-files.md), reporting every problem at once, then prints\n"
+    "its runs: count per arm, the datasets, the first N runs (default 20) with their ids, the\n"
+    "parameters that vary and an estimated duration, and the total cost in core-hours with the\n"
+    "wall time on 1, 2, 8 and 64 workers. Nothing is trained.\n"
+    "\n"
+    "  --list N|all          runs to list (default 20; with --format csv, all)\n"
+    "  --format table|csv    csv: only the run list, one row per run, for scripts\n"
+    "  --help                print this help (also -h)\n";
+
+// The worker counts whose wall time is shown.
+constexpr int kWorkerCounts[] = {1, 2, 8, 64};
+
+struct PlanArgs {
+  std::string path;
+  std::size_t list = 20;
+  bool list_given = false;
+  bool csv = false;
+  bool help = false;
+};
+
+// Every line of a (possibly multi-line) error, prefixed so each reads on its own in a log.
+void report(const std::string& message) {
+  std::istringstream lines(message);
+  for (std::string line; std::getline(lines, line);) std::cerr << "khsweep plan: " << line << "\n";
+}
+
+PlanArgs parse_args(const std::vector<std::string>& args) {
+  PlanArgs out;
+  std::vector<std::string> problems;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      out.help = true;
+      return out;
+    }
+    const auto eq = a.find('=');
+    const std::string flag = a.substr(0, eq);
+    if (flag == "--list" || flag == "--format") {
+      std::string value;
+      if (eq != std::string::npos) value = a.substr(eq + 1);
+      else if (i + 1 < args.size()) value = args[++i];
+      else {
+        problems.push_back("command line: " + flag + ": needs a value");
+        continue;
+      }
+      if (flag == "--format") {
+        if (value == "csv" || value == "table") out.csv = value == "csv";
+        else problems.push_back("command line: --format: must be one of table, csv, got '" + value + "'");
+        continue;
+      }
+      out.list_given = true;
+      std::size_t n = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (value == "all") out.list = SIZE_MAX;
+      else if (ec == std::errc() && end == value.data() + value.size()) out.list = n;
+      else problems.push_back("command line: --list: expected a whole number >= 0 or 'all', got '" + value + "'");
+    } else if (a.rfind("--", 0) == 0) {
+      problems.push_back("command line: unknown option " + a + " (khsweep plan --help lists them)");
+    } else if (out.path.empty()) {
+      out.path = a;
+    } else {
+      problems.push_back("command line: unexpected argument '" + a + "'; plan takes one sweep file");
+    }
+  }
+  if (out.path.empty() && problems.empty()) problems.push_back("command line: no sweep file given");
+  if (!problems.empty()) {
+    std::string message;
+    for (const auto& p : problems) message += (message.empty() ? "" : "\n") + p;
+    throw Error(message);
+  }
+  if (out.csv && !out.list_given) out.list = SIZE_MAX;
+  return out;
+}
+
+// The data of one distinct selection: what run ids and costs need from it.
+struct DataFacts {
+  std::string dataset;
+  std::size_t train_samples = 0;
+  std::size_t validation_samples = 0;
+  std::string train_checksum;
+  std::string validation_checksum;
+};
+
+std::string fixed_decimals(double value, int decimals) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", decimals, value);
+  return text;
+}
+
+// Minutes to three significant digits, never in exponent notation.
+std::string minutes(double seconds) {
+  const double m = seconds / 60;
+  if (m < 0.0001) return "<0.0001";
+  if (m >= 100) return fixed_decimals(m, 0);
+  char text[64];
+  std::snprintf(text, sizeof text, "%.3g", m);
+  return text;
+}
+
+// "42 s", "3.5 min", "2.1 h", "3.2 days".
+std::string duration(double seconds) {
+  if (seconds < 60) return fixed_decimals(seconds, seconds < 10 ? 1 : 0) + " s";
+  if (seconds < 3600) return fixed_decimals(seconds / 60, 1) + " min";
+  if (seconds < 86400 * 2) return fixed_decimals(seconds / 3600, 1) + " h";
+  return fixed_decimals(seconds / 86400, 1) + " days";
+}
+
+// A CSV field, quoted when it needs to be.
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
+int plan_command(const std::vector<std::string>& args) {
+  PlanArgs opts;
+  sweep::Sweep plan;
+  try {
+    opts = parse_args(args);
+    if (opts.help) {
+      std::cout << kUsage;
+      return kExitOk;
+    }
+    plan = sweep::load_sweep(opts.path);
+  } catch (const Error& e) {
+    report(e.what());
+    std::cerr << "(see `khsweep plan --help` and docs/sweep-files.md)\n";
+    return kExitUsage;
+  }
+
+  // Each distinct data selection is read once: its sizes drive the costs, its checksums the ids.
+  std::map<std::string, DataFacts> data;
+  std::vector<std::string> data_order;
+  for (const auto& run : plan.runs) {
+    const std::string key = sweep::selection_key(run.params.data);
+    if (data.count(key)) continue;
+    DataFacts facts;
+    facts.dataset = run.params.data.dataset;
+    try {
+      const data::DataSplit split = sweep::load_data(run.params.data);
+      facts.train_samples = split.train.count;
+      facts.validation_samples = split.validation.count;
+      facts.train_checksum = split.train.checksum;
+      facts.validation_checksum = split.validation.checksum;
+    } catch (const Error& e) {
+      report(e.what());
+      return kExitInput;
+    }
+    data.emplace(key, facts);
+    data_order.push_back(key);
+  }
+
+  struct Row {
+    const sweep::PlannedRun* run;
+    std::string id;
+    double seconds;
+    bool repeat;  // an earlier run has the same id: it is trained once
+  };
+  std::vector<Row> rows;
+  std::set<std::string> ids;
+  double total = 0, longest = 0;
+  std::map<std::string, std::size_t> per_arm;
+  std::vector<std::string> arm_order;
+  for (const auto& run : plan.runs) {
+    const DataFacts& facts = data.at(sweep::selection_key(run.params.data));
+    Row row{&run, sweep::run_id(run.params, facts.train_checksum, facts.validation_checksum),
+            sweep::estimate_seconds(run.params, facts.train_samples, facts.validation_samples), false};
+    row.repeat = !ids.insert(row.id).second;
+    if (!row.repeat) {
+      total += row.seconds;
+      longest = std::max(longest, row.seconds);
+    }
+    if (per_arm[run.arm]++ == 0) arm_order.push_back(run.arm);
+    rows.push_back(row);
+  }
+
+  const std::vector<std::string> varying = sweep::varying_parameters(plan);
+  std::vector<std::string> header = {"#", "id"};
+  if (!plan.runs.front().arm.empty()) header.push_back("arm");
+  header.insert(header.end(), varying.begin(), varying.end());
+  header.push_back("est_min");
+  const auto cells_of = [&](const Row& r) {
+    std::vector<std::string> cells = {std::to_string(r.run->index), r.id + (r.repeat ? "*" : "")};
+    if (!r.run->arm.empty()) cells.push_back(r.run->arm);
+    for (const auto& name : varying) {
+      const sweep::ParamSpec& p = *sweep::find_parameter(name);
+      const bool unused = p.kh_only && r.run->params.config.kh == model::KhVariant::none;
+      cells.push_back(unused ? "-" : p.get(r.run->params));
+    }
+    cells.push_back(minutes(r.seconds));
+    return cells;
+  };
+  const std::size_t listed = std::min(opts.list, rows.size());
+
+  if (opts.csv) {
+    for (std::size_t i = 0; i < header.size(); ++i)
+      std::cout << (i ? "," : "") << csv_field(header[i] == "#" ? "index" : header[i]);
+    std::cout << "\n";
+    for (std::size_t r = 0; r < listed; ++r) {
+      const auto cells = cells_of(rows[r]);
+      for (std::size_t i = 0; i < cells.size(); ++i) std::cout << (i ? "," : "") << csv_field(cells[i]);
+      std::cout << "\n";
+    }
+    return kExitOk;
+  }
+
+  std::ostringstream out;
+  out << "sweep " << plan.name << " (" << plan.path << ")";
+  if (!plan.description.empty()) out << ": " << plan.description;
+  out << "\nruns: " << plan.runs.size();
+  if (ids.size() != plan.runs.size())
+    out << " (" << ids.size() << " distinct; runs marked * repeat an earlier run's id and are trained once)";
+  out << "\n";
+  if (!arm_order.front().empty())
+    for (const auto& arm : arm_order) out << "  arm " << arm << ": " << per_arm[arm] << " runs\n";
+  out << "datasets: " << data_order.size() << "\n";
+  for (const auto& key : data_order) {
+    const DataFacts& f = data.at(key);
+    out << "  " << f.dataset << ": " << f.train_samples << " train + " << f.validation_samples
+        << " validation samples (train checksum " << f.train_checksum.substr(0, 12) << "...)\n";
+  }
+
+  if (listed > 0) {
+    std::vector<std::vector<std::string>> table = {header};
+    for (std::size_t r = 0; r < listed; ++r) table.push_back(cells_of(rows[r]));
+    std::vector<std::size_t> width(header.size(), 0);
+    for (const auto& line : table)
+      for (std::size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], line[i].size());
+    out << "\n";
+    for (const auto& line : table) {
+      std::string text;
+      for (std::size_t i = 0; i < line.size(); ++i)
+        text += (i ? "  " : "") + line[i] + std::string(i + 1 < line.size() ? width[i] - line[i].size() : 0, ' ');
+      out << text << "\n";
+    }
+    if (listed < rows.size())
+      out << "... " << (rows.size() - listed) << " more (--list all shows every run)\n";
+  }
+
+  out << "\nestimated cost: " << fixed_decimals(total / 3600, total < 36 ? 4 : 2) << " core-hours ("
+      << duration(total) << " on one core; longest run " << duration(longest) << ")\n";
+  out << "wall time:";
+  for (int workers : kWorkerCounts)
+    out << "  " << workers << (workers == 1 ? " worker " : " workers ") << duration(std::max(total / workers, longest));
+  out << "\n(rough estimates from a per-epoch cost model, docs/sweep-files.md)\n";
+  std::cout << out.str();
+  return kExitOk;
+}
+
+}  // namespace khsweep::cli

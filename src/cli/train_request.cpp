@@ -1,0 +1,383 @@
+// `khsweep train`'s front end: a YAML file and flags -> one validated run.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <utility>
+
+#include "khsweep/cli/train_request.hpp"
+#include "khsweep/sweep/yaml_nodes.hpp"
+#include "khsweep/core/error.hpp"
+
+namespace khsweep::cli {
+
+using sweep::closest_match;
+using sweep::cross_check;
+using sweep::find_parameter;
+using sweep::ParamKind;
+using sweep::ParamProblem;
+using sweep::ParamSpec;
+using sweep::run_parameters;
+using sweep::RunParams;
+using sweep::suggest_parameter;
+
+namespace {
+
+std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
+  return out;
+}
+
+// Options of `khsweep train` that are not run parameters.
+struct CommandOption {
+  const char* name;
+  const char* placeholder;  // "" when the option takes no value
+  bool in_yaml;             // also a config-file key
+  const char* help;
+};
+
+const std::vector<CommandOption>& command_options() {
+  static const std::vector<CommandOption> options = {
+      {"config", "FILE", false, "read parameters from a YAML file (one 'name: value' per line); flags override it"},
+      {"out", "FILE", true, "write the run's HDF5 file here (also a config key)"},
+      {"quiet", "", false, "print nothing but errors"},
+      {"no-progress", "", false, "no per-epoch progress lines"},
+      {"help", "", false, "print this help (also -h)"},
+  };
+  return options;
+}
+
+const CommandOption* find_command_option(std::string_view name) {
+  for (const auto& o : command_options())
+    if (name == o.name) return &o;
+  return nullptr;
+}
+
+// Every name a user may type, for did-you-mean on the command line.
+std::vector<std::string> flag_names() {
+  std::vector<std::string> names;
+  for (const auto& p : run_parameters()) names.push_back(p.name);
+  for (const auto& o : command_options()) names.emplace_back(o.name);
+  return names;
+}
+
+// Problems with their place. Reported file first (in line order), then the command line (in
+// argument order), then the checks across parameters.
+enum class Stage { file, command_line, cross };
+
+class Problems {
+ public:
+  // `order` sorts within a stage (an argument's index); by default, the order of adding.
+  void add(Stage stage, const std::string& where, const std::string& what, std::size_t order = SIZE_MAX) {
+    entries_.push_back({stage, order == SIZE_MAX ? entries_.size() : order, where + ": " + what});
+  }
+  [[nodiscard]] bool empty() const { return entries_.empty(); }
+  [[noreturn]] void raise() {
+    std::stable_sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
+      return a.stage != b.stage ? a.stage < b.stage : a.order < b.order;
+    });
+    std::vector<std::string> lines;
+    for (const auto& e : entries_) lines.push_back(e.line);
+    throw Error(join(lines, "\n"));
+  }
+
+ private:
+  struct Entry {
+    Stage stage;
+    std::size_t order;
+    std::string line;
+  };
+  std::vector<Entry> entries_;
+};
+
+using sweep::node_kind;
+
+constexpr const char* kCommandLine = "command line";
+
+std::string flag_where(std::string_view name) { return std::string(kCommandLine) + ": --" + std::string(name); }
+
+
+// State of one parse: the request, where each parameter got its value, and the problems.
+struct Parse {
+  TrainRequest request;
+  std::map<std::string, std::string> where;  // parameter -> "file:7: key 'x'" / "command line: --x"
+  std::vector<std::string> given;            // parameters the user set, in first-set order
+  Problems problems;
+
+  void record(const std::string& name, const std::string& place) {
+    if (where.find(name) == where.end()) given.push_back(name);
+    where[name] = place;
+  }
+  // The place a problem with `name` is reported at: where it was set, else the input as a whole.
+  [[nodiscard]] std::string place_of(const std::string& name) const {
+    if (auto it = where.find(name); it != where.end()) return it->second;
+    if (!request.config_path.empty()) return name.empty() ? request.config_path : request.config_path + ": key " + in_quotes(name);
+    return name.empty() ? std::string(kCommandLine) : flag_where(name);
+  }
+};
+
+// Reads --config's file into the request. Returns false when the file could not be read or
+// parsed at all, so that checks depending on its contents are skipped rather than misleading.
+bool apply_yaml_file(Parse& st) {
+  const std::string& path = st.request.config_path;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    st.problems.add(Stage::file, path, "cannot read the config file: it is a directory");
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    st.problems.add(Stage::file, path, std::string("cannot read the config file: ") + std::strerror(errno));
+    return false;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  st.request.config_text = text.str();
+
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(st.request.config_text);
+  } catch (const YAML::ParserException& e) {
+    st.problems.add(Stage::file, path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
+                    "YAML syntax error: " + e.msg);
+    return false;
+  } catch (const YAML::Exception& e) {
+    st.problems.add(Stage::file, path, std::string("YAML error: ") + e.what());
+    return false;
+  }
+  if (docs.size() > 1) {
+    st.problems.add(Stage::file, path + ":" + std::to_string(docs[1].Mark().line + 1),
+                    "expected one YAML document, found " + std::to_string(docs.size()) + " (remove the '---')");
+    return false;
+  }
+  if (docs.empty() || docs[0].IsNull()) return true;  // an empty file sets nothing
+  const YAML::Node& root = docs[0];
+  if (!root.IsMap()) {
+    st.problems.add(Stage::file, path + ":" + std::to_string(root.Mark().line + 1),
+                    "the top level must be a mapping of parameter names to values ('hidden: 500'), got " +
+                        node_kind(root));
+    return false;
+  }
+
+  std::map<std::string, int> first_line;
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
+    const int line = key.Mark().line + 1;
+    const std::string at_line = path + ":" + std::to_string(line);
+    if (!key.IsScalar()) {
+      st.problems.add(Stage::file, at_line, "keys must be parameter names, got " + node_kind(key));
+      continue;
+    }
+    const std::string name = key.Scalar();
+    const std::string where = at_line + ": key " + in_quotes(name);
+    if (auto [seen, fresh] = first_line.emplace(name, line); !fresh) {
+      st.problems.add(Stage::file, where, "given twice (first on line " + std::to_string(seen->second) + ")");
+      continue;
+    }
+    const ParamSpec* spec = find_parameter(name);
+    const CommandOption* option = spec ? nullptr : find_command_option(name);
+    if (!spec && !option) {
+      std::string why = "unknown parameter";
+      if (auto near = suggest_parameter(name); !near.empty()) why += "; did you mean " + in_quotes(near) + "?";
+      else why += " (khsweep train --help lists them)";
+      st.problems.add(Stage::file, where, why);
+      continue;
+    }
+    if (option && !option->in_yaml) {
+      st.problems.add(Stage::file, where, std::string("is a command-line option (--") + option->name + "), not a config key");
+      continue;
+    }
+    const std::string accepted = spec ? spec->accepted() : "a path";
+    if (!value.IsScalar()) {
+      st.problems.add(Stage::file, where, "expected " + accepted + ", got " + node_kind(value));
+      continue;
+    }
+    const std::string& scalar = value.Scalar();
+    if (option) {  // out
+      if (scalar.empty()) st.problems.add(Stage::file, where, "needs a non-empty path");
+      else st.request.out_path = scalar;
+      continue;
+    }
+    if (auto why = spec->set(st.request, scalar); !why.empty()) {
+      st.problems.add(Stage::file, where, why);
+      continue;
+    }
+    st.record(name, where);
+  }
+  return true;
+}
+
+struct Flag {
+  std::string name;
+  std::optional<std::string> value;
+  std::size_t index = 0;  // position among the arguments, to report problems in order
+};
+
+// Splits the arguments into flags, reporting malformed ones; values are checked later.
+std::vector<Flag> split_flags(const std::vector<std::string>& args, Problems& problems) {
+  std::vector<Flag> flags;
+  std::map<std::string, bool> seen;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) {
+      problems.add(Stage::command_line, kCommandLine,
+                   "unexpected argument " + in_quotes(arg) + "; parameters are given as --name value", i);
+      continue;
+    }
+    Flag f;
+    f.index = i;
+    const auto eq = arg.find('=');
+    f.name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    if (eq != std::string::npos) f.value = arg.substr(eq + 1);
+
+    const ParamSpec* spec = find_parameter(f.name);
+    const CommandOption* option = spec ? nullptr : find_command_option(f.name);
+    if (!spec && !option) {
+      std::string why = "unknown option";
+      std::string near = closest_match(f.name, flag_names());
+      if (near.empty()) near = suggest_parameter(f.name);
+      if (!near.empty()) why += "; did you mean --" + near + "?";
+      else why += " (khsweep train --help lists them)";
+      problems.add(Stage::command_line, flag_where(f.name), why, f.index);
+      if (!f.value && i + 1 < args.size() && args[i + 1].compare(0, 2, "--") != 0) ++i;  // skip its value
+      continue;
+    }
+    const bool takes_value = spec ? true : option->placeholder[0] != '\0';
+    if (!takes_value) {
+      if (f.value) {
+        problems.add(Stage::command_line, flag_where(f.name), "takes no value, got " + in_quotes(*f.value), f.index);
+        continue;
+      }
+    } else if (!f.value) {
+      const bool has_next = i + 1 < args.size() && args[i + 1].compare(0, 2, "--") != 0;
+      if (spec && spec->kind == ParamKind::boolean && !has_next) {
+        f.value = "true";  // a bare boolean flag means true
+      } else if (has_next) {
+        f.value = args[++i];
+      } else {
+        problems.add(Stage::command_line, flag_where(f.name), "needs a value", f.index);
+        continue;
+      }
+    }
+    if (seen[f.name]) {
+      problems.add(Stage::command_line, flag_where(f.name), "given twice", f.index);
+      continue;
+    }
+    seen[f.name] = true;
+    flags.push_back(std::move(f));
+  }
+  return flags;
+}
+
+}  // namespace
+
+TrainRequest parse_train_request(const std::vector<std::string>& args) {
+  Parse st;
+  for (const auto& a : args)
+    if (a == "--help" || a == "-h") {
+      st.request.help = true;
+      return st.request;
+    }
+
+  const std::vector<Flag> flags = split_flags(args, st.problems);
+  for (const Flag& f : flags)
+    if (f.name == "config") st.request.config_path = *f.value;
+
+  bool file_ok = true;
+  if (!st.request.config_path.empty()) file_ok = apply_yaml_file(st);
+
+  // Flags after the file, so they override it wherever they stand on the line.
+  for (const Flag& f : flags) {
+    const std::string where = flag_where(f.name);
+    if (f.name == "config") continue;
+    if (f.name == "quiet") st.request.quiet = true;
+    else if (f.name == "no-progress") st.request.progress = false;
+    else if (f.name == "out") {
+      if (f.value->empty()) st.problems.add(Stage::command_line, where, "needs a non-empty path", f.index);
+      else st.request.out_path = *f.value;
+    } else if (const ParamSpec* spec = find_parameter(f.name)) {
+      if (auto why = spec->set(st.request, *f.value); !why.empty())
+        st.problems.add(Stage::command_line, where, why, f.index);
+      else st.record(f.name, where);
+    }
+  }
+
+  // The data directory is checked whenever one was named, even if the file could not be read.
+  std::vector<ParamProblem> cross;
+  const std::string& dir = st.request.data.dataset;
+  std::error_code ec;
+  if (!dir.empty() && !std::filesystem::is_directory(dir, ec))
+    cross.push_back({"data", std::filesystem::exists(dir, ec) ? "not a directory: " + in_quotes(dir)
+                                                              : "no such directory: " + in_quotes(dir)});
+  // Checks across parameters only make sense once the file's values are in.
+  if (file_ok) {
+    const std::vector<ParamProblem> more = cross_check(st.request, st.given);
+    cross.insert(cross.end(), more.begin(), more.end());
+  }
+  for (const auto& p : cross) st.problems.add(Stage::cross, st.place_of(p.parameter), p.reason);
+
+  if (!st.problems.empty()) st.problems.raise();
+  return st.request;
+}
+
+std::string train_usage() {
+  std::ostringstream out;
+  const RunParams defaults;
+  const auto placeholder = [](const ParamSpec& p) -> std::string {
+    switch (p.kind) {
+      case ParamKind::integer:
+      case ParamKind::count: return "N";
+      case ParamKind::real: return "X";
+      case ParamKind::boolean: return "[BOOL]";
+      case ParamKind::choice: return join(p.choices, "|");
+      case ParamKind::path: return "DIR";
+    }
+    return "VALUE";
+  };
+  const auto row = [&out](const std::string& flag, const std::string& first, const std::string& second) {
+    constexpr std::size_t width = 30;
+    out << "  " << flag;
+    if (flag.size() + 2 < width) out << std::string(width - 2 - flag.size(), ' ');
+    else out << "\n" << std::string(width, ' ');
+    out << first << "\n";
+    if (!second.empty()) out << std::string(width, ' ') << second << "\n";
+  };
+
+  out << "Usage: khsweep train --data DIR [--name value ...]\n"
+         "       khsweep train --config run.yaml [--name value ...]\n"
+         "\n"
+         "Trains one RBM (optionally Krotov-Hopfield modulated) and records its metrics.\n"
+         "Every parameter is a key of the --config YAML file ('hidden: 500') and a flag\n"
+         "('--hidden 500' or '--hidden=500'); flags override the file. Every problem is\n"
+         "reported at once, with its file and line. The Krotov-Hopfield parameters are\n"
+         "refused when kh is none, so that a baseline run never looks like a KH run.\n";
+  std::string group;
+  for (const auto& p : run_parameters()) {
+    if (p.group != group) {
+      group = p.group;
+      out << "\n" << group << ":\n";
+    }
+    const std::string shown = p.default_note.empty() ? p.get(defaults) : p.default_note;
+    std::string second = p.kind == ParamKind::choice ? "" : p.accepted() + "; ";
+    if (p.kind == ParamKind::boolean) second = "true/false/yes/no, bare: true; ";
+    second += shown == "required" ? shown : "default: " + shown;
+    row("--" + p.name + " " + placeholder(p), p.help, second);
+  }
+  out << "\nOther options:\n";
+  for (const auto& o : command_options())
+    row(std::string("--") + o.name + (o.placeholder[0] ? std::string(" ") + o.placeholder : ""), o.help, "");
+  return out.str();
+}
+
+}  // namespace khsweep::cli

@@ -1,0 +1,16 @@
+#include "khsweep/core/clock.hpp"
+
+#include <ctime>
+
+namespace khsweep {
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+}  // namespace khsweep

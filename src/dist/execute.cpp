@@ -1,0 +1,81 @@
+#include "execute.hpp"
+
+#include <iostream>
+
+#include "khsweep/core/error.hpp"
+#include "khsweep/sweep/load_data.hpp"
+#include "khsweep/train/checkpoint.hpp"
+#include "khsweep/train/trainer.hpp"
+
+namespace khsweep::dist {
+
+const data::DataSplit& DataCache::get(const sweep::DataSelection& selection) {
+  const std::string key = sweep::selection_key(selection);
+  auto it = loaded_.find(key);
+  if (it == loaded_.end()) it = loaded_.emplace(key, sweep::load_data(selection)).first;
+  return it->second;
+}
+
+namespace {
+
+template <class Real>
+Report train_assigned(const Assignment& a, const data::DataSplit& data, const std::function<bool()>& stop_now,
+                      Report report) {
+  train::Trainer<Real> trainer(a.params.config, data.train, data.validation);
+  std::string problem;
+  if (auto state = train::load_checkpoint<Real>(a.checkpoint, a.id, &problem)) {
+    try {
+      trainer.restore(std::move(*state));
+      report.resumed = true;
+    } catch (const Error& e) {
+      problem = "checkpoint " + a.checkpoint + ": " + e.what();  // e.g. written by a build with other shapes
+    }
+  }
+  if (!problem.empty()) {
+    std::cerr << "khsweep: rank " << report.rank << ": " << problem << "; starting run " << a.id << " afresh\n";
+  }
+  if (!trainer.done() && stop_now()) {  // stopped before the first epoch: any checkpoint is already saved
+    report.kind = Report::interrupted;
+    return report;
+  }
+  while (!trainer.done()) {
+    trainer.run_epoch();
+    const int epoch = trainer.state().epoch;
+    const bool stopping = !trainer.done() && stop_now();
+    if (trainer.done() || stopping || epoch % a.checkpoint_every == 0)
+      train::save_checkpoint(a.checkpoint, a.id, trainer.state());
+    if (stopping) {
+      report.kind = Report::interrupted;
+      return report;
+    }
+  }
+  report.kind = Report::finished;
+  report.result = trainer.result();
+  return report;
+}
+
+}  // namespace
+
+Report execute(const Assignment& a, DataCache& cache, const std::function<bool()>& stop_now, const std::string& host,
+               int rank) {
+  Report report;
+  report.id = a.id;
+  report.host = host;
+  report.rank = rank;
+  try {
+    const data::DataSplit& data = cache.get(a.params.data);
+    // Every rank must train on the same bytes: a node with other files would give other results.
+    if (data.train.checksum != a.train_checksum || data.validation.checksum != a.validation_checksum)
+      throw Error("the data at '" + a.params.data.dataset + "' on host " + host +
+                  " differ from what the coordinator loaded (checksum " + data.train.checksum.substr(0, 12) +
+                  " vs " + a.train_checksum.substr(0, 12) + ")");
+    return a.params.config.precision == train::Precision::f32 ? train_assigned<float>(a, data, stop_now, report)
+                                                              : train_assigned<double>(a, data, stop_now, report);
+  } catch (const std::exception& e) {
+    report.kind = Report::failed;
+    report.failure = e.what();
+    return report;
+  }
+}
+
+}  // namespace khsweep::dist

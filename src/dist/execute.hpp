@@ -1,0 +1,28 @@
+#pragma once
+// Training one assigned run with checkpoints: what every worker (and a single-rank job) does.
+#include <functional>
+#include <map>
+#include <string>
+
+#include "khsweep/data/dataset.hpp"
+#include "protocol.hpp"
+
+namespace khsweep::dist {
+
+// Datasets loaded by this process, kept for the next run on the same selection.
+class DataCache {
+ public:
+  const data::DataSplit& get(const sweep::DataSelection& selection);
+
+ private:
+  std::map<std::string, data::DataSplit> loaded_;
+};
+
+// Trains `assignment` to its end, resuming from its checkpoint when one is valid, saving one every
+// checkpoint_every epochs and at the end (so a finished run whose commit was lost costs nothing to
+// recover). Between epochs it asks `stop_now`; when that answers true it checkpoints and reports
+// the run interrupted. Errors become a failed report, never an exception.
+[[nodiscard]] Report execute(const Assignment& assignment, DataCache& cache, const std::function<bool()>& stop_now,
+                             const std::string& host, int rank);
+
+}  // namespace khsweep::dist

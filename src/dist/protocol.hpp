@@ -1,0 +1,119 @@
+#pragma once
+// Messages between the coordinator (rank 0) and its workers. Each exchange is strictly
+// request/reply per worker (a worker sends, then waits for one reply), so no two ranks ever
+// block sending to each other; only kInterrupt is sent unasked, and never waited for.
+#include <string>
+
+#include "khsweep/sweep/run_params.hpp"
+#include "khsweep/train/result.hpp"
+#include "khsweep/train/serialize.hpp"
+
+namespace khsweep::dist {
+
+enum Tag : int {
+  kReady = 1,      // worker -> coordinator: idle, give me a run (no payload)
+  kReport = 2,     // worker -> coordinator: a Report; also means "idle again"
+  kAssign = 3,     // coordinator -> worker: an Assignment
+  kStop = 4,       // coordinator -> worker: exit with the i32 code in the payload
+  kInterrupt = 5,  // coordinator -> worker: checkpoint the current run now and report it interrupted
+};
+
+// One run handed to a worker.
+struct Assignment {
+  std::string id;
+  sweep::RunParams params;
+  std::string train_checksum;       // what the coordinator loaded; a worker seeing other data fails the run
+  std::string validation_checksum;
+  std::string checkpoint;           // file for this run's checkpoints
+  int checkpoint_every = 10;        // epochs
+};
+
+// What became of an assigned run.
+struct Report {
+  enum Kind : std::uint8_t { finished = 0, failed = 1, interrupted = 2 };
+  Kind kind = finished;
+  std::string id;
+  train::RunResult result;  // kind == finished
+  std::string failure;      // kind == failed
+  bool resumed = false;     // continued from a checkpoint
+  std::string host;
+  int rank = 0;
+};
+
+inline void encode(train::ByteWriter& out, const sweep::DataSelection& d) {
+  out.string(d.dataset);
+  out.u64(d.train_subset);
+  out.u64(d.validation_subset);
+  out.u8(d.subset_mode == data::SubsetMode::first ? 0 : 1);
+  out.u64(d.subset_seed);
+  out.i32(d.threshold);
+}
+
+inline void decode(train::ByteReader& in, sweep::DataSelection& d) {
+  d.dataset = in.string();
+  d.train_subset = in.u64();
+  d.validation_subset = in.u64();
+  d.subset_mode = in.u8() == 0 ? data::SubsetMode::first : data::SubsetMode::random;
+  d.subset_seed = in.u64();
+  d.threshold = in.i32();
+}
+
+inline void encode(train::ByteWriter& out, const Assignment& a) {
+  out.string(a.id);
+  train::encode(out, a.params.config);
+  encode(out, a.params.data);
+  out.string(a.train_checksum);
+  out.string(a.validation_checksum);
+  out.string(a.checkpoint);
+  out.i32(a.checkpoint_every);
+}
+
+inline void decode(train::ByteReader& in, Assignment& a) {
+  a.id = in.string();
+  train::decode(in, a.params.config);
+  decode(in, a.params.data);
+  a.train_checksum = in.string();
+  a.validation_checksum = in.string();
+  a.checkpoint = in.string();
+  a.checkpoint_every = in.i32();
+}
+
+inline void encode(train::ByteWriter& out, const Report& r) {
+  out.u8(r.kind);
+  out.string(r.id);
+  if (r.kind == Report::finished) train::encode(out, r.result);
+  out.string(r.failure);
+  out.boolean(r.resumed);
+  out.string(r.host);
+  out.i32(r.rank);
+}
+
+inline void decode(train::ByteReader& in, Report& r) {
+  const std::uint8_t kind = in.u8();
+  if (kind > Report::interrupted) throw Error(in.source() + ": unknown report kind " + std::to_string(kind));
+  r.kind = static_cast<Report::Kind>(kind);
+  r.id = in.string();
+  if (r.kind == Report::finished) train::decode(in, r.result);
+  r.failure = in.string();
+  r.resumed = in.boolean();
+  r.host = in.string();
+  r.rank = in.i32();
+}
+
+template <class T>
+std::vector<std::uint8_t> pack(const T& value) {
+  train::ByteWriter out;
+  encode(out, value);
+  return out.take();
+}
+
+template <class T>
+T unpack(const std::vector<std::uint8_t>& bytes, const std::string& source) {
+  train::ByteReader in(bytes, source);
+  T value;
+  decode(in, value);
+  if (!in.at_end()) throw Error(source + ": " + std::to_string(in.remaining()) + " unexpected trailing bytes");
+  return value;
+}
+
+}  // namespace khsweep::dist

@@ -1,0 +1,441 @@
+#include "khsweep/store/sweep_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <ctime>
+#include <system_error>
+#include <thread>
+
+#include "khsweep/core/clock.hpp"
+#include "khsweep/core/error.hpp"
+#include "khsweep/store/h5.hpp"
+#include "khsweep/store/run_layout.hpp"
+#include "khsweep/store/transaction.hpp"
+#include "khsweep/train/summary.hpp"
+
+namespace khsweep::store {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+
+// One row of /runs. Fixed-size fields so the table is a plain compound h5py and pandas read as-is;
+// strings are NUL-padded bytes (decode in pandas with .str.decode("utf-8")).
+struct IndexRow {
+  char id[16];
+  char status[10];
+  char sweep[48];
+  char arm[32];
+  // run parameters (train::RunConfig), effective values: S and R as used, not 0
+  char task[16];
+  std::int32_t hidden;
+  std::int32_t k;
+  std::int8_t persistent;
+  char init[8];
+  double learning_rate;
+  std::int32_t batch_size;
+  std::int32_t epochs;
+  std::uint64_t seed;
+  char label_sampling[8];
+  char precision[8];
+  char kh[12];
+  double eps0;
+  double delta;
+  std::int32_t S;
+  std::int32_t l;
+  double p;
+  double R;
+  std::int32_t metrics_every;
+  std::uint64_t train_metric_samples;
+  // data
+  char dataset[256];
+  std::uint64_t train_subset;
+  std::uint64_t validation_subset;
+  char subset[8];
+  std::uint64_t subset_seed;
+  std::int32_t threshold;
+  char train_checksum[64];
+  char validation_checksum[64];
+  std::uint64_t train_samples;
+  std::uint64_t validation_samples;
+  // summary (train::RunSummary)
+  std::int32_t epochs_trained;
+  double final_val_mse;
+  double min_val_mse;
+  double final_val_cross_entropy;
+  double min_val_cross_entropy;
+  double final_val_pll;
+  double final_val_accuracy;
+  double max_val_accuracy;
+  std::int32_t max_val_accuracy_epoch;
+  double final_train_mse;
+  double final_train_accuracy;
+  double receptive_field_overlap;
+  double train_seconds_per_epoch;
+  double metric_seconds_per_evaluation;
+  double total_seconds;
+  // where and when
+  char reason[160];
+  char host[64];
+  std::int32_t rank;
+  std::int8_t resumed;
+  std::int32_t job;
+  char committed_at[20];
+};
+
+#define KHSWEEP_FIELD(member, type) h5::Field{#member, offsetof(IndexRow, member), h5::Type::type, 0}
+#define KHSWEEP_TEXT(member) h5::Field{#member, offsetof(IndexRow, member), h5::Type::string, sizeof(IndexRow::member)}
+
+// The column order h5py and pandas show.
+const std::vector<h5::Field>& index_fields() {
+  static const std::vector<h5::Field> fields = {
+      KHSWEEP_TEXT(id), KHSWEEP_TEXT(status), KHSWEEP_TEXT(sweep), KHSWEEP_TEXT(arm),
+      KHSWEEP_TEXT(task), KHSWEEP_FIELD(hidden, int32), KHSWEEP_FIELD(k, int32), KHSWEEP_FIELD(persistent, int8),
+      KHSWEEP_TEXT(init), KHSWEEP_FIELD(learning_rate, float64), KHSWEEP_FIELD(batch_size, int32),
+      KHSWEEP_FIELD(epochs, int32), KHSWEEP_FIELD(seed, uint64), KHSWEEP_TEXT(label_sampling),
+      KHSWEEP_TEXT(precision), KHSWEEP_TEXT(kh), KHSWEEP_FIELD(eps0, float64), KHSWEEP_FIELD(delta, float64),
+      KHSWEEP_FIELD(S, int32), KHSWEEP_FIELD(l, int32), KHSWEEP_FIELD(p, float64), KHSWEEP_FIELD(R, float64),
+      KHSWEEP_FIELD(metrics_every, int32), KHSWEEP_FIELD(train_metric_samples, uint64),
+      KHSWEEP_TEXT(dataset), KHSWEEP_FIELD(train_subset, uint64), KHSWEEP_FIELD(validation_subset, uint64),
+      KHSWEEP_TEXT(subset), KHSWEEP_FIELD(subset_seed, uint64), KHSWEEP_FIELD(threshold, int32),
+      KHSWEEP_TEXT(train_checksum), KHSWEEP_TEXT(validation_checksum), KHSWEEP_FIELD(train_samples, uint64),
+      KHSWEEP_FIELD(validation_samples, uint64),
+      KHSWEEP_FIELD(epochs_trained, int32), KHSWEEP_FIELD(final_val_mse, float64),
+      KHSWEEP_FIELD(min_val_mse, float64), KHSWEEP_FIELD(final_val_cross_entropy, float64),
+      KHSWEEP_FIELD(min_val_cross_entropy, float64), KHSWEEP_FIELD(final_val_pll, float64),
+      KHSWEEP_FIELD(final_val_accuracy, float64), KHSWEEP_FIELD(max_val_accuracy, float64),
+      KHSWEEP_FIELD(max_val_accuracy_epoch, int32), KHSWEEP_FIELD(final_train_mse, float64),
+      KHSWEEP_FIELD(final_train_accuracy, float64), KHSWEEP_FIELD(receptive_field_overlap, float64),
+      KHSWEEP_FIELD(train_seconds_per_epoch, float64), KHSWEEP_FIELD(metric_seconds_per_evaluation, float64),
+      KHSWEEP_FIELD(total_seconds, float64),
+      KHSWEEP_TEXT(reason), KHSWEEP_TEXT(host), KHSWEEP_FIELD(rank, int32), KHSWEEP_FIELD(resumed, int8),
+      KHSWEEP_FIELD(job, int32), KHSWEEP_TEXT(committed_at),
+  };
+  return fields;
+}
+
+// The columns `khsweep status` needs: reading only these keeps it cheap on a large store.
+const std::vector<h5::Field>& overview_fields() {
+  static const std::vector<h5::Field> fields = {KHSWEEP_TEXT(id),  KHSWEEP_TEXT(status), KHSWEEP_TEXT(sweep),
+                                                KHSWEEP_TEXT(arm), KHSWEEP_TEXT(reason),
+                                                KHSWEEP_FIELD(total_seconds, float64)};
+  return fields;
+}
+
+#undef KHSWEEP_FIELD
+#undef KHSWEEP_TEXT
+
+// Free text is cut to its column; identifiers must fit (set_fixed_string throws).
+template <std::size_t N>
+void put_text(char (&field)[N], const std::string& value) {
+  h5::set_fixed_string(field, N, value.size() <= N ? value : value.substr(0, N - 3) + "...");
+}
+
+IndexRow make_row(const CommittedRun& run, int job) {
+  IndexRow row{};
+  const train::RunConfig& c = run.params.config;
+  const sweep::DataSelection& d = run.params.data;
+  h5::set_fixed_string(row.id, sizeof row.id, run.id);
+  const char* status = !run.failure.empty() ? kFailed
+                       : run.result.status == train::RunStatus::diverged ? kDiverged
+                                                                         : kCompleted;
+  h5::set_fixed_string(row.status, sizeof row.status, status);
+  put_text(row.sweep, run.sweep);
+  put_text(row.arm, run.arm);
+  h5::set_fixed_string(row.task, sizeof row.task, train::to_string(c.task));
+  row.hidden = c.hidden;
+  row.k = c.gibbs_steps;
+  row.persistent = c.persistent ? 1 : 0;
+  h5::set_fixed_string(row.init, sizeof row.init, train::to_string(c.init));
+  row.learning_rate = c.learning_rate;
+  row.batch_size = c.batch_size;
+  row.epochs = c.epochs;
+  row.seed = c.seed;
+  h5::set_fixed_string(row.label_sampling, sizeof row.label_sampling, train::to_string(c.label_sampling));
+  h5::set_fixed_string(row.precision, sizeof row.precision, train::to_string(c.precision));
+  h5::set_fixed_string(row.kh, sizeof row.kh, train::to_string(c.kh));
+  const bool kh = c.kh != model::KhVariant::none;
+  // KH parameters mean nothing for a baseline run: NaN / 0 rather than defaults that look real.
+  row.eps0 = kh ? c.kh_eps0 : NAN;
+  row.delta = kh ? c.kh_delta : NAN;
+  row.S = kh ? c.anneal_epochs() : 0;
+  row.l = kh ? c.kh_rank : 0;
+  row.p = kh ? c.kh_power : NAN;
+  row.R = kh ? c.radius() : NAN;
+  row.metrics_every = c.metrics_every;
+  row.train_metric_samples = c.train_metric_samples;
+  put_text(row.dataset, d.dataset);
+  row.train_subset = d.train_subset;
+  row.validation_subset = d.validation_subset;
+  h5::set_fixed_string(row.subset, sizeof row.subset, d.subset_mode == data::SubsetMode::first ? "first" : "random");
+  row.subset_seed = d.subset_seed;
+  row.threshold = d.threshold;
+  h5::set_fixed_string(row.train_checksum, sizeof row.train_checksum, run.train_checksum);
+  h5::set_fixed_string(row.validation_checksum, sizeof row.validation_checksum, run.validation_checksum);
+  row.train_samples = run.train_samples;
+  row.validation_samples = run.validation_samples;
+
+  const train::RunSummary s = train::summarize(run.result);
+  row.epochs_trained = s.epochs_trained;
+  row.final_val_mse = s.final_val_mse;
+  row.min_val_mse = s.min_val_mse;
+  row.final_val_cross_entropy = s.final_val_cross_entropy;
+  row.min_val_cross_entropy = s.min_val_cross_entropy;
+  row.final_val_pll = s.final_val_pll;
+  row.final_val_accuracy = s.final_val_accuracy;
+  row.max_val_accuracy = s.max_val_accuracy;
+  row.max_val_accuracy_epoch = s.max_val_accuracy_epoch;
+  row.final_train_mse = s.final_train_mse;
+  row.final_train_accuracy = s.final_train_accuracy;
+  row.receptive_field_overlap = s.receptive_field_overlap;
+  row.train_seconds_per_epoch = s.train_seconds_per_epoch;
+  row.metric_seconds_per_evaluation = s.metric_seconds_per_evaluation;
+  row.total_seconds = s.total_seconds;
+
+  put_text(row.reason, run.failure.empty() ? run.result.reason : run.failure);
+  put_text(row.host, run.host);
+  row.rank = run.rank;
+  row.resumed = run.resumed ? 1 : 0;
+  row.job = job;
+  h5::set_fixed_string(row.committed_at, sizeof row.committed_at, utc_now());
+  return row;
+}
+
+fs::path lock_path(const fs::path& store) {
+  fs::path p = store;
+  p += ".lock";
+  return p;
+}
+
+// The coordinator lock: an open-file-description write lock (F_OFD_SETLK) on "<store>.lock". The
+// kernel drops it when the process dies, so a killed job never leaves a stale lock; unlike a
+// classic fcntl lock it belongs to this descriptor, so opening and closing the lock file elsewhere
+// in the process (lock_holder) cannot release it, and a second store object in the same process
+// is refused like a second process.
+class CoordinatorLock {
+ public:
+  explicit CoordinatorLock(const fs::path& store) : path_(lock_path(store)) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0)
+      throw error_at(store.string(), "cannot create lock file '" + path_.string() +
+                                         "': " + std::generic_category().message(errno));
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    if (::fcntl(fd_, F_OFD_SETLK, &lock) != 0) {
+      const std::string holder = lock_holder(store);
+      ::close(fd_);
+      fd_ = -1;
+      throw error_at(store.string(), "the store is in use by another khsweep run (" +
+                                         (holder.empty() ? std::string("holder unknown") : holder) +
+                                         "); two coordinators must not share a store");
+    }
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    const std::string who = "pid " + std::to_string(::getpid()) + " on host " + host + " since " + utc_now() + "\n";
+    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, who.data(), who.size(), 0) != static_cast<ssize_t>(who.size()))
+      throw error_at(path_.string(), "cannot write lock file: " + std::generic_category().message(errno));
+  }
+  ~CoordinatorLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing drops the fcntl lock
+  }
+  CoordinatorLock(const CoordinatorLock&) = delete;
+  CoordinatorLock& operator=(const CoordinatorLock&) = delete;
+
+ private:
+  fs::path path_;
+  int fd_ = -1;
+};
+
+constexpr std::size_t kIndexChunkRows = 64;
+
+// How long the coordinator waits for readers (khsweep status, h5py) to let go of the store.
+constexpr double kReaderPatienceSeconds = 60.0;
+
+// Transaction::begin, waiting while another process holds the file (a reader between its open and
+// close); any other failure, or a store still busy after `patience` seconds, is thrown.
+Transaction begin_patiently(const fs::path& path, double patience) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience);
+  for (auto pause = std::chrono::milliseconds(10);; pause = std::min(pause * 2, std::chrono::milliseconds(500))) {
+    try {
+      return Transaction::begin(path);
+    } catch (const StoreBusy&) {
+      if (std::chrono::steady_clock::now() >= deadline) throw;
+    }
+    std::this_thread::sleep_for(pause);
+  }
+}
+
+void check_schema(const h5::File& file, const fs::path& path) {
+  const std::string where = path.string();
+  if (!file.has_attribute("schema"))
+    throw error_at(where, std::string("not a khsweep store (no 'schema' attribute, expected '") + kStoreSchema + "')");
+  const auto schema = file.attribute<std::string>("schema");
+  if (schema != kStoreSchema)
+    throw error_at(where, "not a khsweep store (schema '" + schema + "', expected '" + kStoreSchema + "')");
+}
+
+std::string join(const std::vector<std::string>& parts, const char* separator) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : separator) + p;
+  return out;
+}
+
+}  // namespace
+
+struct SweepStore::Impl {
+  fs::path path;
+  CoordinatorLock lock;
+  std::set<std::string> committed;
+  int job = 0;
+
+  explicit Impl(const fs::path& p) : path(p), lock(p) {}
+};
+
+SweepStore::SweepStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SweepStore::~SweepStore() = default;
+SweepStore::SweepStore(SweepStore&&) noexcept = default;
+SweepStore& SweepStore::operator=(SweepStore&&) noexcept = default;
+
+SweepStore SweepStore::open_for_sweep(const fs::path& path, const JobInfo& job) {
+  auto impl = std::make_unique<Impl>(path);  // the lock first: nothing below may race another coordinator
+  Transaction t = begin_patiently(path, kReaderPatienceSeconds);  // also rolls back a dead writer's commit
+  h5::File& file = t.file();
+  if (!file.has_attribute("schema")) {
+    file.write_attribute("schema", kStoreSchema);
+    file.write_attribute("created_at", utc_now());
+    file.write_attribute("created_by", code_version());
+    file.create_table("runs", index_fields(), sizeof(IndexRow), kIndexChunkRows);
+    file.create_group("run");
+    file.create_group("jobs");
+  } else {
+    check_schema(file, path);
+    for (const IndexRow& row : file.read_table<IndexRow>("runs", {index_fields()[0]}))
+      impl->committed.insert(h5::get_fixed_string(row.id, sizeof row.id));
+  }
+  h5::Group jobs = file.open_group("jobs");
+  while (jobs.exists(std::to_string(impl->job + 1))) ++impl->job;
+  ++impl->job;
+  h5::Group g = jobs.create_group(std::to_string(impl->job));
+  g.write_attribute("sweep_name", job.sweep_name);
+  g.write_attribute("sweep_path", job.sweep_path);
+  g.write_attribute("sweep_yaml", job.sweep_text);
+  g.write_attribute("code_version", code_version());
+  g.write_attribute("hdf5_version", h5::library_version());
+  g.write_attribute("mpi_version", job.mpi_version);
+  g.write_attribute("ranks", job.ranks);
+  g.write_attribute("hosts", join(job.hosts, ","));
+  std::vector<std::string> datasets;
+  for (const auto& [where, checksum] : job.datasets) datasets.push_back(where + " " + checksum);
+  g.write_attribute("datasets", join(datasets, "\n"));
+  g.write_attribute("started_at", utc_now());
+  g.write_attribute("finished_at", std::string());
+  g.write_attribute("outcome", std::string("running (or killed)"));
+  t.commit();
+  return SweepStore(std::move(impl));
+}
+
+const std::set<std::string>& SweepStore::committed_ids() const { return impl_->committed; }
+
+const fs::path& SweepStore::path() const { return impl_->path; }
+
+void SweepStore::commit(const std::vector<CommittedRun>& runs) {
+  if (runs.empty()) return;
+  std::vector<IndexRow> rows;
+  for (const CommittedRun& run : runs) {
+    if (impl_->committed.count(run.id))
+      throw error_at(impl_->path.string(), "run " + run.id + " is already committed; refusing a duplicate");
+    const std::string problem = run.failure.empty() ? shape_problem(run.result.params) : std::string();
+    if (!problem.empty()) throw error_at(impl_->path.string(), "run " + run.id + ": " + problem);
+    rows.push_back(make_row(run, impl_->job));
+  }
+  // Short patience: the coordinator retries a busy commit itself, and must keep serving workers.
+  Transaction t = begin_patiently(impl_->path, 1.0);
+  h5::File& file = t.file();
+  h5::Group all_runs = file.open_group("run");
+  for (const CommittedRun& run : runs) {
+    if (!run.failure.empty()) continue;  // a failed run has only its index row
+    h5::Group g = all_runs.create_group(run.id);
+    write_run(g, run.params.config, run.result, run.params.config.precision);
+  }
+  file.append_rows("runs", index_fields(), sizeof(IndexRow), rows.data(), rows.size());
+  t.commit();
+  for (const CommittedRun& run : runs) impl_->committed.insert(run.id);
+}
+
+void SweepStore::finish_job(const std::string& outcome) {
+  Transaction t = begin_patiently(impl_->path, kReaderPatienceSeconds);
+  h5::Group g = t.file().open_group("jobs/" + std::to_string(impl_->job));
+  g.write_attribute("finished_at", utc_now());
+  g.write_attribute("outcome", outcome);
+  t.commit();
+}
+
+fs::path checkpoint_directory(const fs::path& store) {
+  fs::path p = store;
+  p += ".checkpoints";
+  return p;
+}
+
+fs::path checkpoint_file(const fs::path& store, const std::string& run_id) {
+  return checkpoint_directory(store) / (run_id + ".ckpt");
+}
+
+StoreOverview read_overview(const fs::path& path, double patience_seconds) {
+  if (!fs::exists(path)) throw error_at(path.string(), "no such store");
+  // A commit in progress holds HDF5's write lock; wait for it rather than fail.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
+  for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
+    try {
+      if (has_journal(path) && lock_holder(path).empty()) recover(path);  // a dead writer's leftovers
+      const h5::File file = h5::File::open_read(path);
+      check_schema(file, path);
+      StoreOverview o;
+      file.read_attribute("created_at", o.created_at);
+      for (const IndexRow& row : file.read_table<IndexRow>("runs", overview_fields())) {
+        IndexEntry e;
+        e.id = h5::get_fixed_string(row.id, sizeof row.id);
+        e.status = h5::get_fixed_string(row.status, sizeof row.status);
+        e.sweep = h5::get_fixed_string(row.sweep, sizeof row.sweep);
+        e.arm = h5::get_fixed_string(row.arm, sizeof row.arm);
+        e.reason = h5::get_fixed_string(row.reason, sizeof row.reason);
+        e.total_seconds = row.total_seconds;
+        o.runs.push_back(std::move(e));
+      }
+      const h5::Group jobs = file.open_group("jobs");
+      while (jobs.exists(std::to_string(o.jobs + 1))) ++o.jobs;
+      return o;
+    } catch (const Error&) {
+      // Only a live coordinator's commit is worth waiting for; anything else is a real error.
+      if (std::chrono::steady_clock::now() >= deadline || lock_holder(path).empty()) throw;
+    }
+    std::this_thread::sleep_for(pause);
+  }
+}
+
+std::string lock_holder(const fs::path& store) {
+  const fs::path p = lock_path(store);
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  std::string holder;
+  if (::fcntl(fd, F_OFD_GETLK, &probe) == 0 && probe.l_type != F_UNLCK) {
+    char text[512] = {};
+    const ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
+    holder = n > 0 ? std::string(text, static_cast<std::size_t>(n)) : "holder unknown";
+    while (!holder.empty() && holder.back() == '\n') holder.pop_back();
+  }
+  ::close(fd);
+  return holder;
+}
+
+}  // namespace khsweep::store

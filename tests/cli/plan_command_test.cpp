@@ -1,0 +1,128 @@
+// `khsweep plan`: exit codes, and the real demo sweep when MNIST is at hand.
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../support/scratch.hpp"
+#include "khsweep/cli/commands.hpp"
+
+namespace fs = std::filesystem;
+using khsweep::cli::plan_command;
+using khsweep::testing::contains;
+
+namespace {
+
+// Runs plan_command with std::cout and std::cerr captured.
+struct Captured {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+Captured run_plan(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  std::streambuf* old_out = std::cout.rdbuf(out.rdbuf());
+  std::streambuf* old_err = std::cerr.rdbuf(err.rdbuf());
+  Captured c;
+  try {
+    c.code = plan_command(args);
+  } catch (...) {
+    std::cout.rdbuf(old_out);
+    std::cerr.rdbuf(old_err);
+    throw;
+  }
+  std::cout.rdbuf(old_out);
+  std::cerr.rdbuf(old_err);
+  c.out = out.str();
+  c.err = err.str();
+  return c;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs only when KHSWEEP_MNIST_DIR names a directory holding MNIST.
+boost::test_tools::assertion_result mnist_present(boost::unit_test::test_unit_id) {
+  const char* dir = std::getenv("KHSWEEP_MNIST_DIR");
+  boost::test_tools::assertion_result present(dir != nullptr && *dir != '\0' && fs::is_directory(dir));
+  if (!present) present.message() << "KHSWEEP_MNIST_DIR is unset or not a directory";
+  return present;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(usage_and_validation_errors) {
+  const Captured help = run_plan({"--help"});
+  BOOST_TEST(help.code == khsweep::kExitOk);
+  BOOST_TEST(contains(help.out, "Usage: khsweep plan SWEEP.yaml"));
+
+  const Captured none = run_plan({});
+  BOOST_TEST(none.code == khsweep::kExitUsage);
+  BOOST_TEST(contains(none.err, "khsweep plan: command line: no sweep file given"));
+
+  const Captured bad_flag = run_plan({"x.yaml", "--format", "json", "--list", "some"});
+  BOOST_TEST(bad_flag.code == khsweep::kExitUsage);
+  BOOST_TEST(contains(bad_flag.err, "khsweep plan: command line: --format: must be one of table, csv"));
+  BOOST_TEST(contains(bad_flag.err, "khsweep plan: command line: --list"));
+
+  khsweep::testing::ScratchDir dir("khsweep-plan-");
+  const fs::path sweep = dir / "s.yaml";
+  std::ofstream(sweep) << "name: s\nfixed:\n  data: " << dir.path().string() << "\ngird:\n  hiden: [1]\n";
+  const Captured invalid = run_plan({sweep.string()});
+  BOOST_TEST(invalid.code == khsweep::kExitUsage);
+  // Every line is prefixed and placed.
+  BOOST_TEST(contains(invalid.err, "khsweep plan: " + sweep.string() + ":4: key 'gird': unknown key; did you mean 'grid'?"),
+             invalid.err);
+
+  // A valid sweep whose data directory holds no IDX files: an input error, one line.
+  std::ofstream(sweep) << "name: s\nfixed:\n  data: " << dir.path().string() << "\n";
+  const Captured no_data = run_plan({sweep.string()});
+  BOOST_TEST(no_data.code == khsweep::kExitInput);
+  BOOST_TEST(contains(no_data.err, "khsweep plan: "), no_data.err);
+}
+
+BOOST_AUTO_TEST_CASE(demo_sweep, *boost::unit_test::precondition(mnist_present)) {
+  // The checked-in demo, with its data path pointed at KHSWEEP_MNIST_DIR.
+  std::string text = read(fs::path(KHSWEEP_SOURCE_DIR) / "sweeps" / "demo.yaml");
+  const std::string from = "data: data/mnist";
+  BOOST_REQUIRE(contains(text, from));
+  text.replace(text.find(from), from.size(), std::string("data: ") + std::getenv("KHSWEEP_MNIST_DIR"));
+  khsweep::testing::ScratchDir dir("khsweep-plan-");
+  const fs::path sweep = dir / "demo.yaml";
+  std::ofstream(sweep) << text;
+
+  const Captured table = run_plan({sweep.string()});
+  BOOST_TEST(table.code == khsweep::kExitOk, table.err);
+  BOOST_TEST_MESSAGE(table.out);
+  BOOST_TEST(contains(table.out, "sweep demo"));
+  BOOST_TEST(contains(table.out, "runs: 12\n"));
+  BOOST_TEST(contains(table.out, "arm baseline: 4 runs"));
+  BOOST_TEST(contains(table.out, "arm kh: 8 runs"));
+  BOOST_TEST(contains(table.out, "datasets: 1"));
+  BOOST_TEST(contains(table.out, "2000 train + 500 validation samples"));
+  BOOST_TEST(contains(table.out, "core-hours"));
+  BOOST_TEST(contains(table.out, "64 workers"));
+
+  const Captured csv = run_plan({sweep.string(), "--format=csv"});
+  BOOST_TEST(csv.code == khsweep::kExitOk);
+  std::istringstream lines(csv.out);
+  std::string header;
+  std::getline(lines, header);
+  BOOST_TEST(header == "index,id,arm,hidden,seed,kh,est_min");
+  int rows = 0;
+  for (std::string line; std::getline(lines, line);) ++rows;
+  BOOST_TEST(rows == 12);
+
+  const Captured two = run_plan({sweep.string(), "--list", "2"});
+  BOOST_TEST(contains(two.out, "... 10 more"));
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Graceful stops of a 2-rank sweep and its resumption:
+#   1. SIGUSR1 to mpirun (which forwards it to the ranks): exit 75, "interrupted: ..." line, the
+#      store valid with fewer than all runs, one checkpoint per run reported checkpointed;
+#   2. the same command again, then SIGTERM to the khsweep processes themselves: exit 75 again;
+#   3. the same command again: exit 0, every run exactly once, bitwise the same as an
+#      uninterrupted 1-rank sweep, no checkpoint left; /jobs records each job's outcome.
+# Usage: sigterm_resume.sh KHSWEEP STORE_CHECK
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+dist_init sigterm_resume "$@"
+
+# 18 runs of about 0.5 s: on one worker the sweep takes about 10 s, and each stop comes after 2 s.
+cat > stop.yaml << EOF
+name: stop
+description: 18 short runs for the signal test
+fixed:
+  data: $MNIST
+  train_subset: 2000
+  validation_subset: 500
+  epochs: 8
+grid:
+  hidden: [24, 32]
+  seed: [1, 2, 3]
+arms:
+  - name: baseline
+    kh: none
+  - name: kh
+    kh: [top_down, bottom_up]
+    eps0: [0.01]
+    delta: [0.4]
+service:
+  checkpoint_every: 1
+  commit_every_seconds: 1
+EOF
+TOTAL=18
+
+log "reference: uninterrupted sweep on 1 rank"
+mpirun_sweep 1 stop.yaml ref.h5 ref.log
+show ref.log
+expect_rc 0 "$RC" "reference sweep" ref.log
+check "reference store is valid with $TOTAL runs" "$STORE_CHECK" valid ref.h5 --expect-runs $TOTAL
+
+# job_outcome STORE N: the outcome attribute of /jobs/N.
+job_outcome() {
+  h5dump -a "/jobs/$2/outcome" "$1" | sed -n 's/^ *(0): "\(.*\)"$/\1/p'
+}
+
+# stopped_round N HOW: checks a sweep stopped by a signal; sets DONE to its committed runs.
+stopped_round() {
+  local n=$1 how=$2 logfile=stop$1.log
+  show "$logfile"
+  expect_rc 75 "$RC" "sweep stopped by $how" "$logfile"
+  expect_in "$logfile" "interrupted: " "the sweep stopped by $how says so"
+  no_hdf5_diag "$logfile"
+  check "store valid after the stop by $how" "$STORE_CHECK" valid stop.h5
+  DONE=$("$STORE_CHECK" ids stop.h5 | wc -l)
+  ((DONE < TOTAL)) || fail "the sweep stopped by $how had already committed all $TOTAL runs: stop came too late"
+  local reported
+  reported=$(sed -n 's/^interrupted: \([0-9]*\)\/.*/\1/p' "$logfile")
+  [[ "$reported" == "$DONE" ]] || fail "the interrupted line says $reported runs are in the store, store_check counts $DONE"
+  [[ ! -e stop.h5.journal ]] || fail "journal left behind by a graceful stop"
+  local outcome
+  outcome=$(job_outcome stop.h5 "$n")
+  [[ "$outcome" == "interrupted by $3" ]] || fail "/jobs/$n/outcome is '$outcome', expected 'interrupted by $3'"
+  log "ok: $how: $DONE/$TOTAL committed, $(checkpoint_count stop.h5) checkpoints kept, /jobs/$n/outcome '$outcome'"
+  # The stop should reach only the runs in flight; a run handed out after the signal arrived
+  # would cost an extra epoch and checkpoint: fail if more runs were checkpointed than were running.
+  local running stopped
+  running=$(sed -n 's/^stopping on .*; \([0-9]*\) running runs checkpoint and stop.*/\1/p' "$logfile")
+  stopped=$(sed -n 's/.*; \([0-9]*\) runs checkpointed.*/\1/p' "$logfile")
+  if [[ -n "$running" && -n "$stopped" ]] && ((stopped > running)); then
+    fail "$running runs were running at the stop but $stopped were checkpointed:" \
+        "the coordinator handed out runs after the stop signal"
+  fi
+}
+
+log "round 1: SIGUSR1 to mpirun 2 s after the sweep started"
+start_sweep 2 stop.yaml stop.h5 stop1.log
+wait_started stop1.log
+sleep 2
+kill -USR1 "$SWEEP_PID"
+wait_sweep
+stopped_round 1 "SIGUSR1 to mpirun" SIGUSR1
+first=$DONE
+# On a fresh store every checkpoint belongs to a run this job stopped.
+checkpointed=$(sed -n 's/.*; \([0-9]*\) runs checkpointed.*/\1/p' stop1.log)
+[[ "$checkpointed" == "$(checkpoint_count stop.h5)" ]] ||
+  fail "the sweep reports $checkpointed runs checkpointed, but there are $(checkpoint_count stop.h5) checkpoint files"
+((checkpointed >= 1)) || fail "no run was in flight when SIGUSR1 arrived"
+ok "$checkpointed runs checkpointed, as many checkpoint files"
+
+log "round 2: SIGTERM to the khsweep processes (not mpirun) 2 s after the sweep started"
+start_sweep 2 stop.yaml stop.h5 stop2.log
+wait_started stop2.log
+expect_in stop2.log "$first already in stop.h5" "the second job finds the first job's runs"
+sleep 2
+ranks=$(rank_pids "$SWEEP_PID")
+[[ $(wc -w <<< "$ranks") == 2 ]] || fail "expected 2 khsweep ranks in session $SWEEP_PID, found: $ranks"
+kill -TERM $ranks
+wait_sweep
+stopped_round 2 "SIGTERM to the ranks" SIGTERM
+((DONE >= first)) || fail "runs lost: $first committed after round 1, $DONE after round 2"
+
+log "round 3: the same command resumes to completion"
+start_sweep 2 stop.yaml stop.h5 stop3.log
+wait_sweep
+show stop3.log
+expect_rc 0 "$RC" "resumed sweep" stop3.log
+no_hdf5_diag stop3.log
+check "resumed store is valid with exactly $TOTAL runs" "$STORE_CHECK" valid stop.h5 --expect-runs $TOTAL
+check "stopped twice and resumed equals the uninterrupted 1-rank sweep bitwise" "$STORE_CHECK" same ref.h5 stop.h5
+[[ $(checkpoint_count stop.h5) == 0 ]] || fail "checkpoints left behind by the completed sweep: $(ls stop.h5.checkpoints)"
+outcome=$(job_outcome stop.h5 3)
+[[ "$outcome" == completed ]] || fail "/jobs/3/outcome is '$outcome', expected 'completed'"
+ok "no checkpoint left, /jobs/3/outcome 'completed'"

@@ -1,0 +1,139 @@
+// The sweep store: commits, the index, the coordinator lock, and what readers see.
+#include <boost/test/unit_test.hpp>
+#include <cstring>
+
+#include "../support/scratch.hpp"
+#include "khsweep/core/error.hpp"
+#include "khsweep/store/h5.hpp"
+#include "khsweep/store/run_file.hpp"
+#include "khsweep/store/run_layout.hpp"
+#include "khsweep/store/sweep_store.hpp"
+
+using namespace khsweep;
+using namespace khsweep::testing;
+
+namespace {
+
+store::JobInfo job_info() {
+  store::JobInfo job;
+  job.sweep_name = "unit";
+  job.sweep_path = "unit.yaml";
+  job.sweep_text = "name: unit\n";
+  job.hosts = {"here"};
+  job.mpi_version = "none";
+  job.datasets = {{"data/x", "abc"}};
+  return job;
+}
+
+// A finished run with recognisable weights: W(i, j) = seed + i + j / 10.
+store::CommittedRun finished_run(const std::string& id, std::uint64_t seed) {
+  store::CommittedRun run;
+  run.id = id;
+  run.sweep = "unit";
+  run.arm = "baseline";
+  run.params.config.hidden = 3;
+  run.params.config.seed = seed;
+  run.params.config.precision = train::Precision::f64;
+  run.params.data.dataset = "data/x";
+  run.train_checksum = std::string(64, 'a');
+  run.validation_checksum = std::string(64, 'b');
+  run.train_samples = 10;
+  run.validation_samples = 5;
+  run.result.params.layout = {4, 0, 3};
+  run.result.params.W.resize(4, 3);
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 3; ++j) run.result.params.W(i, j) = static_cast<double>(seed) + i + j / 10.0;
+  run.result.params.a = model::Vector<double>::Constant(4, 0.25);
+  run.result.params.b = model::Vector<double>::Constant(3, -0.5);
+  for (int e = 0; e < 3; ++e) {
+    train::EpochRecord r;
+    r.epoch = e;
+    r.evaluated = true;
+    r.validation.mse = 0.1 - 0.01 * e;
+    r.train_seconds = 1.0;
+    run.result.curves.push_back(r);
+  }
+  run.result.receptive_field_overlap = 0.5;
+  run.host = "here";
+  return run;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(committed_runs_are_read_back_exactly) {
+  ScratchDir dir("khsweep-sweep-store-test-");
+  const auto path = dir / "s.h5";
+  {
+    auto s = store::SweepStore::open_for_sweep(path, job_info());
+    BOOST_TEST(s.committed_ids().empty());
+    s.commit({finished_run("00000000000000a1", 1), finished_run("00000000000000a2", 2)});
+    s.finish_job("completed");
+  }
+  auto s = store::SweepStore::open_for_sweep(path, job_info());
+  BOOST_TEST(s.committed_ids().size() == 2u);
+  BOOST_TEST(s.committed_ids().count("00000000000000a2") == 1u);
+  s.finish_job("completed");
+
+  const auto overview = store::read_overview(path);
+  BOOST_TEST(overview.runs.size() == 2u);
+  BOOST_TEST(overview.jobs == 2);
+  BOOST_TEST(overview.runs[0].status == store::kCompleted);
+  BOOST_TEST(overview.runs[1].arm == "baseline");
+
+  const h5::File file = h5::File::open_read(path);
+  const store::RunRecord back = store::read_run(file.open_group("run/00000000000000a2"));
+  const auto expected = finished_run("00000000000000a2", 2).result.params;
+  BOOST_TEST(std::memcmp(back.result.params.W.data(), expected.W.data(), sizeof(double) * 12) == 0);
+  BOOST_TEST(back.result.curves.size() == 3u);
+  BOOST_TEST(file.open_group("jobs/1").attribute<std::string>("outcome") == "completed");
+  BOOST_TEST(file.open_group("jobs/1").attribute<std::string>("sweep_yaml") == "name: unit\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_duplicate_run_is_refused_and_changes_nothing) {
+  ScratchDir dir("khsweep-sweep-store-test-");
+  const auto path = dir / "s.h5";
+  auto s = store::SweepStore::open_for_sweep(path, job_info());
+  s.commit({finished_run("00000000000000b1", 1)});
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { s.commit({finished_run("00000000000000b1", 1)}); }), "already committed");
+  BOOST_TEST(store::read_overview(path).runs.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_coordinator_is_refused_while_the_first_holds_the_store) {
+  ScratchDir dir("khsweep-sweep-store-test-");
+  const auto path = dir / "s.h5";
+  {
+    auto first = store::SweepStore::open_for_sweep(path, job_info());
+    BOOST_TEST(!store::lock_holder(path).empty());  // and asking does not release the lock
+    const std::string message = error_of([&] { (void)store::SweepStore::open_for_sweep(path, job_info()); });
+    KHSWEEP_CHECK_MESSAGE_HAS(message, "in use by another khsweep run");
+    KHSWEEP_CHECK_MESSAGE_HAS(message, "pid");
+    first.commit({finished_run("00000000000000c1", 1)});  // the first is undisturbed
+  }
+  BOOST_TEST(store::lock_holder(path).empty());
+  auto second = store::SweepStore::open_for_sweep(path, job_info());
+  BOOST_TEST(second.committed_ids().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_run_has_an_index_row_with_its_reason_and_no_group) {
+  ScratchDir dir("khsweep-sweep-store-test-");
+  const auto path = dir / "s.h5";
+  auto s = store::SweepStore::open_for_sweep(path, job_info());
+  store::CommittedRun failed = finished_run("00000000000000d1", 1);
+  failed.failure = "the data at 'data/x' on host h differ";
+  failed.result = {};
+  s.commit({failed});
+  const auto overview = store::read_overview(path);
+  BOOST_TEST(overview.runs.at(0).status == store::kFailed);
+  KHSWEEP_CHECK_MESSAGE_HAS(overview.runs.at(0).reason, "differ");
+  BOOST_TEST(!h5::File::open_read(path).exists("run/00000000000000d1"));
+}
+
+BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_store_is_refused) {
+  ScratchDir dir("khsweep-sweep-store-test-");
+  const auto path = dir / "run.h5";
+  const auto run = finished_run("00000000000000e1", 1);
+  store::write_run_file(path, run.params.config, run.result, {}, train::Precision::f64);
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)store::SweepStore::open_for_sweep(path, job_info()); }),
+                            "not a khsweep store");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)store::read_overview(path); }), "not a khsweep store");
+}

@@ -1,0 +1,79 @@
+// The parameter table itself: defaults round-trip, look-ups, did-you-mean, checks across parameters.
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "khsweep/sweep/run_params.hpp"
+
+using khsweep::sweep::cross_check;
+using khsweep::sweep::find_parameter;
+using khsweep::sweep::ParamProblem;
+using khsweep::sweep::run_parameters;
+using khsweep::sweep::RunParams;
+
+namespace {
+
+bool names(const std::vector<ParamProblem>& problems, const std::string& parameter, const std::string& part) {
+  return std::any_of(problems.begin(), problems.end(), [&](const ParamProblem& p) {
+    return p.parameter == parameter && p.reason.find(part) != std::string::npos;
+  });
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(table_round_trips_defaults) {
+  // Every default printed by the table is accepted back by the same row.
+  const RunParams defaults;
+  for (const auto& p : run_parameters()) {
+    if (!p.default_note.empty() && p.name != "S") continue;  // data (required) and R (tied to init)
+    RunParams target;
+    BOOST_TEST(p.set(target, p.get(defaults)).empty(), p.name << " = " << p.get(defaults));
+  }
+  BOOST_TEST(find_parameter("hidden") != nullptr);
+  BOOST_TEST(find_parameter("Hidden") == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(did_you_mean) {
+  using khsweep::sweep::closest_match;
+  using khsweep::sweep::suggest_parameter;
+  BOOST_TEST(suggest_parameter("hiden") == "hidden");
+  BOOST_TEST(suggest_parameter("epoch") == "epochs");
+  BOOST_TEST(suggest_parameter("learningrate") == "learning_rate");
+  BOOST_TEST(suggest_parameter("gibbs_steps") == "k");
+  BOOST_TEST(suggest_parameter("kh_eps0") == "eps0");
+  BOOST_TEST(suggest_parameter("s") == "S");
+  BOOST_TEST(suggest_parameter("M") == "hidden");
+  BOOST_TEST(suggest_parameter("Delta") == "delta");
+  BOOST_TEST(suggest_parameter("completely_unrelated").empty());
+  BOOST_TEST(closest_match("gird", {"grid", "fixed"}) == "grid");
+  BOOST_TEST(closest_match("xyz", {"grid", "fixed"}).empty());
+}
+
+BOOST_AUTO_TEST_CASE(choice_values_suggest) {
+  RunParams p;
+  const std::string why = find_parameter("kh")->set(p, "topdown");
+  BOOST_TEST(why.find("did you mean 'top_down'?") != std::string::npos, why);
+}
+
+BOOST_AUTO_TEST_CASE(data_rows_are_marked) {
+  std::vector<std::string> data_rows;
+  for (const auto& p : run_parameters())
+    if (p.selects_data) data_rows.push_back(p.name);
+  const std::vector<std::string> expected = {"data", "train_subset", "validation_subset", "subset", "subset_seed",
+                                             "threshold"};
+  BOOST_TEST(data_rows == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(cross_checks) {
+  RunParams p;
+  BOOST_TEST(names(cross_check(p, {}), "data", "required"));
+  p.data.dataset = "data/mnist";
+  BOOST_TEST(cross_check(p, {"data"}).empty());
+  BOOST_TEST(names(cross_check(p, {"data", "eps0"}), "eps0", "has no effect when kh is none"));
+  p.config.kh = khsweep::model::KhVariant::top_down;
+  BOOST_TEST(names(cross_check(p, {"data", "kh"}), "kh", "needs eps0 > 0"));
+  p.config.kh_eps0 = 0.01;
+  BOOST_TEST(cross_check(p, {"data", "kh", "eps0"}).empty());
+}
