@@ -15,6 +15,7 @@
 #include "khsweep/core/clock.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/store/h5.hpp"
+#include "khsweep/store/index.hpp"
 #include "khsweep/store/run_layout.hpp"
 #include "khsweep/store/transaction.hpp"
 #include "khsweep/train/summary.hpp"
@@ -25,112 +26,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
-// One row of /runs. Fixed-size fields so the table is a plain compound h5py and pandas read as-is;
-// strings are NUL-padded bytes (decode in pandas with .str.decode("utf-8")).
-struct IndexRow {
-  char id[16];
-  char status[10];
-  char sweep[48];
-  char arm[32];
-  // run parameters (train::RunConfig), effective values: S and R as used, not 0
-  char task[16];
-  std::int32_t hidden;
-  std::int32_t k;
-  std::int8_t persistent;
-  char init[8];
-  double learning_rate;
-  std::int32_t batch_size;
-  std::int32_t epochs;
-  std::uint64_t seed;
-  char label_sampling[8];
-  char precision[8];
-  char kh[12];
-  double eps0;
-  double delta;
-  std::int32_t S;
-  std::int32_t l;
-  double p;
-  double R;
-  std::int32_t metrics_every;
-  std::uint64_t train_metric_samples;
-  // data
-  char dataset[256];
-  std::uint64_t train_subset;
-  std::uint64_t validation_subset;
-  char subset[8];
-  std::uint64_t subset_seed;
-  std::int32_t threshold;
-  char train_checksum[64];
-  char validation_checksum[64];
-  std::uint64_t train_samples;
-  std::uint64_t validation_samples;
-  // summary (train::RunSummary)
-  std::int32_t epochs_trained;
-  double final_val_mse;
-  double min_val_mse;
-  double final_val_cross_entropy;
-  double min_val_cross_entropy;
-  double final_val_pll;
-  double final_val_accuracy;
-  double max_val_accuracy;
-  std::int32_t max_val_accuracy_epoch;
-  double final_train_mse;
-  double final_train_accuracy;
-  double receptive_field_overlap;
-  double train_seconds_per_epoch;
-  double metric_seconds_per_evaluation;
-  double total_seconds;
-  // where and when
-  char reason[160];
-  char host[64];
-  std::int32_t rank;
-  std::int8_t resumed;
-  std::int32_t job;
-  char committed_at[20];
-};
-
-#define KHSWEEP_FIELD(member, type) h5::Field{#member, offsetof(IndexRow, member), h5::Type::type, 0}
-#define KHSWEEP_TEXT(member) h5::Field{#member, offsetof(IndexRow, member), h5::Type::string, sizeof(IndexRow::member)}
-
-// The column order h5py and pandas show.
-const std::vector<h5::Field>& index_fields() {
-  static const std::vector<h5::Field> fields = {
-      KHSWEEP_TEXT(id), KHSWEEP_TEXT(status), KHSWEEP_TEXT(sweep), KHSWEEP_TEXT(arm),
-      KHSWEEP_TEXT(task), KHSWEEP_FIELD(hidden, int32), KHSWEEP_FIELD(k, int32), KHSWEEP_FIELD(persistent, int8),
-      KHSWEEP_TEXT(init), KHSWEEP_FIELD(learning_rate, float64), KHSWEEP_FIELD(batch_size, int32),
-      KHSWEEP_FIELD(epochs, int32), KHSWEEP_FIELD(seed, uint64), KHSWEEP_TEXT(label_sampling),
-      KHSWEEP_TEXT(precision), KHSWEEP_TEXT(kh), KHSWEEP_FIELD(eps0, float64), KHSWEEP_FIELD(delta, float64),
-      KHSWEEP_FIELD(S, int32), KHSWEEP_FIELD(l, int32), KHSWEEP_FIELD(p, float64), KHSWEEP_FIELD(R, float64),
-      KHSWEEP_FIELD(metrics_every, int32), KHSWEEP_FIELD(train_metric_samples, uint64),
-      KHSWEEP_TEXT(dataset), KHSWEEP_FIELD(train_subset, uint64), KHSWEEP_FIELD(validation_subset, uint64),
-      KHSWEEP_TEXT(subset), KHSWEEP_FIELD(subset_seed, uint64), KHSWEEP_FIELD(threshold, int32),
-      KHSWEEP_TEXT(train_checksum), KHSWEEP_TEXT(validation_checksum), KHSWEEP_FIELD(train_samples, uint64),
-      KHSWEEP_FIELD(validation_samples, uint64),
-      KHSWEEP_FIELD(epochs_trained, int32), KHSWEEP_FIELD(final_val_mse, float64),
-      KHSWEEP_FIELD(min_val_mse, float64), KHSWEEP_FIELD(final_val_cross_entropy, float64),
-      KHSWEEP_FIELD(min_val_cross_entropy, float64), KHSWEEP_FIELD(final_val_pll, float64),
-      KHSWEEP_FIELD(final_val_accuracy, float64), KHSWEEP_FIELD(max_val_accuracy, float64),
-      KHSWEEP_FIELD(max_val_accuracy_epoch, int32), KHSWEEP_FIELD(final_train_mse, float64),
-      KHSWEEP_FIELD(final_train_accuracy, float64), KHSWEEP_FIELD(receptive_field_overlap, float64),
-      KHSWEEP_FIELD(train_seconds_per_epoch, float64), KHSWEEP_FIELD(metric_seconds_per_evaluation, float64),
-      KHSWEEP_FIELD(total_seconds, float64),
-      KHSWEEP_TEXT(reason), KHSWEEP_TEXT(host), KHSWEEP_FIELD(rank, int32), KHSWEEP_FIELD(resumed, int8),
-      KHSWEEP_FIELD(job, int32), KHSWEEP_TEXT(committed_at),
-  };
-  return fields;
-}
-
-// The columns `khsweep status` needs: reading only these keeps it cheap on a large store.
-const std::vector<h5::Field>& overview_fields() {
-  static const std::vector<h5::Field> fields = {KHSWEEP_TEXT(id),  KHSWEEP_TEXT(status), KHSWEEP_TEXT(sweep),
-                                                KHSWEEP_TEXT(arm), KHSWEEP_TEXT(reason),
-                                                KHSWEEP_FIELD(total_seconds, float64)};
-  return fields;
-}
-
-#undef KHSWEEP_FIELD
-#undef KHSWEEP_TEXT
 
 // Free text is cut to its column; identifiers must fit (set_fixed_string throws).
 template <std::size_t N>
@@ -399,14 +294,16 @@ StoreOverview read_overview(const fs::path& path, double patience_seconds) {
       check_schema(file, path);
       StoreOverview o;
       file.read_attribute("created_at", o.created_at);
-      for (const IndexRow& row : file.read_table<IndexRow>("runs", overview_fields())) {
+      const IndexTable index = read_index(file);
+      const auto text = [&](const char* name) -> const std::vector<std::string>& { return index.find(name)->text; };
+      for (std::size_t r = 0; r < index.rows; ++r) {
         IndexEntry e;
-        e.id = h5::get_fixed_string(row.id, sizeof row.id);
-        e.status = h5::get_fixed_string(row.status, sizeof row.status);
-        e.sweep = h5::get_fixed_string(row.sweep, sizeof row.sweep);
-        e.arm = h5::get_fixed_string(row.arm, sizeof row.arm);
-        e.reason = h5::get_fixed_string(row.reason, sizeof row.reason);
-        e.total_seconds = row.total_seconds;
+        e.id = text("id")[r];
+        e.status = text("status")[r];
+        e.sweep = text("sweep")[r];
+        e.arm = text("arm")[r];
+        e.reason = text("reason")[r];
+        e.total_seconds = index.find("total_seconds")->numbers[r];
         o.runs.push_back(std::move(e));
       }
       const h5::Group jobs = file.open_group("jobs");

@@ -1,0 +1,100 @@
+#pragma once
+// The sweep store's index table /runs: one row per committed run. IndexRow is its exact on-disk
+// row; read_index gives the whole table as named, typed columns for queries and aggregates.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "khsweep/store/h5.hpp"
+
+namespace khsweep::store {
+
+// One row of /runs. Fixed-size fields so the table is a plain compound h5py and pandas read as-is;
+// strings are NUL-padded bytes (decode in pandas with .str.decode("utf-8")).
+struct IndexRow {
+  char id[16];
+  char status[10];
+  char sweep[48];
+  char arm[32];
+  // run parameters (train::RunConfig), effective values: S and R as used, not 0
+  char task[16];
+  std::int32_t hidden;
+  std::int32_t k;
+  std::int8_t persistent;
+  char init[8];
+  double learning_rate;
+  std::int32_t batch_size;
+  std::int32_t epochs;
+  std::uint64_t seed;
+  char label_sampling[8];
+  char precision[8];
+  char kh[12];
+  double eps0;
+  double delta;
+  std::int32_t S;
+  std::int32_t l;
+  double p;
+  double R;
+  std::int32_t metrics_every;
+  std::uint64_t train_metric_samples;
+  // data
+  char dataset[256];
+  std::uint64_t train_subset;
+  std::uint64_t validation_subset;
+  char subset[8];
+  std::uint64_t subset_seed;
+  std::int32_t threshold;
+  char train_checksum[64];
+  char validation_checksum[64];
+  std::uint64_t train_samples;
+  std::uint64_t validation_samples;
+  // summary (train::RunSummary)
+  std::int32_t epochs_trained;
+  double final_val_mse;
+  double min_val_mse;
+  double final_val_cross_entropy;
+  double min_val_cross_entropy;
+  double final_val_pll;
+  double final_val_accuracy;
+  double max_val_accuracy;
+  std::int32_t max_val_accuracy_epoch;
+  double final_train_mse;
+  double final_train_accuracy;
+  double receptive_field_overlap;
+  double train_seconds_per_epoch;
+  double metric_seconds_per_evaluation;
+  double total_seconds;
+  // where and when
+  char reason[160];
+  char host[64];
+  std::int32_t rank;
+  std::int8_t resumed;
+  std::int32_t job;
+  char committed_at[20];
+};
+
+// The columns of /runs in file order (the order h5py and pandas show).
+[[nodiscard]] const std::vector<h5::Field>& index_fields();
+
+// One column of the index: text for string fields, numbers (NaN where unmeasured) for the rest.
+struct IndexColumn {
+  std::string name;
+  bool is_text = false;
+  std::vector<std::string> text;
+  std::vector<double> numbers;
+};
+
+// The whole /runs table as columns, in file order; every column has `rows` entries.
+struct IndexTable {
+  std::size_t rows = 0;
+  std::vector<IndexColumn> columns;
+  // The column called `name`, or nullptr.
+  [[nodiscard]] const IndexColumn* find(const std::string& name) const;
+};
+
+// Reads /runs of an open store file.
+[[nodiscard]] IndexTable read_index(const h5::File& file);
+
+}  // namespace khsweep::store
