@@ -18,3 +18,5 @@ rm -rf results/demo.h5 results/demo.h5.*  # the demo's own store: start afresh s
 build/khsweep plan sweeps/demo.yaml --list 0
 mpirun --oversubscribe -np "$ranks" build/khsweep run sweeps/demo.yaml --store results/demo.h5
 build/khsweep status results/demo.h5
+# Seed averages per configuration, with the paper's mean(se) notation.
+build/khsweep aggregate results/demo.h5

@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libeigen3-dev libhdf5-dev hdf5-tools libyaml-cpp-dev
-          libboost-test-dev zlib1g-dev libopenmpi-dev openmpi-bin ca-certificates)
+          libboost-test-dev zlib1g-dev libopenmpi-dev openmpi-bin ca-certificates
+          gnuplot-nox python3-h5py python3-pandas python3-numpy)  # khsweep plot; the Python store test
 # Node.js may come from outside Debian (NodeSource's nodejs bundles its own npm, and Debian's npm
 # package conflicts with it): a working command is enough.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -16,6 +16,11 @@ void print_usage(std::ostream& out) {
          "  plan      validate a sweep file and list its runs, ids and estimated cost\n"
          "  run       run a sweep into an HDF5 store: `mpirun -np P khsweep run SWEEP.yaml --store S.h5`\n"
          "  status    what a store holds, and how a sweep running on it is doing\n"
+         "  bench     seconds per epoch of each configuration against same-run yardsticks\n"
+         "  query     the runs of a store, filtered and sorted, as a table, CSV or JSON\n"
+         "  plot      learning curves from a store (mean +- SE over seeds), PNG or SVG via gnuplot\n"
+         "  aggregate seed statistics per configuration (Table I notation), written back to /aggregates\n"
+         "  best      the best KH eps0/delta/S per setting, beside its baseline; --fragment: sweep YAML\n"
          "  version   print the code version\n";
 }
 
@@ -31,6 +36,11 @@ int main(int argc, char** argv) {
     if (command == "plan") return plan_command(args);
     if (command == "run") return run_command(args);
     if (command == "status") return status_command(args);
+    if (command == "bench") return bench_command(args);
+    if (command == "query") return query_command(args);
+    if (command == "plot") return plot_command(args);
+    if (command == "aggregate") return aggregate_command(args);
+    if (command == "best") return best_command(args);
     if (command == "version" || command == "--version") {
       std::cout << "khsweep " << khsweep::kVersion << " (" << khsweep::kGitDescribe << ")\n";
       return kExitOk;

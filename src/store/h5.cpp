@@ -625,6 +625,13 @@ bool Location::exists(const std::string& name) const {
   }
 }
 
+void Location::remove(const std::string& name) {
+  ensure_silenced();
+  const Where w{file_path_, child_path(name)};
+  if (!exists(name)) w.refuse("remove: no such object");
+  w.ok(H5Ldelete(id(), name.c_str(), H5P_DEFAULT), "remove");
+}
+
 namespace {
 
 // Creates a dataset of the given shape and writes it from memory in one call.

@@ -18,4 +18,20 @@ int run_command(const std::vector<std::string>& args);
 // `khsweep status STORE.h5`: what a store holds and how a live sweep on it is doing.
 int status_command(const std::vector<std::string>& args);
 
+// `khsweep plot STORE.h5 --metric M ...`: learning curves (mean +- SE over seeds) via gnuplot.
+int plot_command(const std::vector<std::string>& args);
+
+// `khsweep query STORE.h5 [--where ...] [--columns ...] [--sort C] ...`: the runs as a table, CSV or JSON.
+int query_command(const std::vector<std::string>& args);
+
+// `khsweep aggregate STORE.h5 [--where ...] [--pivot R:C --metric M]`: seed statistics per
+// configuration, written back to /aggregates.
+int aggregate_command(const std::vector<std::string>& args);
+
+// `khsweep best STORE.h5 --metric M [--by ...]`: the best KH eps0/delta/S per setting, with its baseline.
+int best_command(const std::vector<std::string>& args);
+
+// `khsweep bench`: seconds per epoch of each configuration, and ratios to same-run yardsticks.
+int bench_command(const std::vector<std::string>& args);
+
 }  // namespace khsweep::cli

@@ -135,6 +135,9 @@ class Location : public Object {
   [[nodiscard]] Group open_group(const std::string& name) const;
   [[nodiscard]] Dataset open_dataset(const std::string& name) const;
   [[nodiscard]] bool exists(const std::string& name) const;
+  // Unlinks the group or dataset `name` (with everything below it). The file does not shrink:
+  // HDF5 reuses the space for later writes in the same session only.
+  void remove(const std::string& name);
 
   Dataset write_vector(const std::string& name, const double* data, std::size_t size);
   Dataset write_vector(const std::string& name, const float* data, std::size_t size);

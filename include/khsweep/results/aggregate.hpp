@@ -1,0 +1,131 @@
+#pragma once
+// Seed aggregates of a store: per configuration group (every configuration column but the seed),
+// n / mean / sd / se of the run summaries and per-epoch mean / se of the learning curves; their
+// write-back as /aggregates (docs/store.md, "Aggregates"); Table I pivots; the best KH
+// hyperparameters per setting.
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "khsweep/results/groups.hpp"
+#include "khsweep/results/stats.hpp"
+#include "khsweep/store/h5.hpp"
+#include "khsweep/store/index.hpp"
+
+namespace khsweep::results {
+
+// The /runs summary columns aggregated per group, in table order.
+[[nodiscard]] const std::vector<std::string>& summary_metrics();
+// The /run/<id>/curves columns aggregated per group and epoch, in table order.
+[[nodiscard]] const std::vector<std::string>& aggregated_curve_metrics();
+
+// How a metric is shown: value * scale with `decimals` decimals and its unit ("%" for accuracies).
+struct MetricDisplay {
+  double scale = 1.0;
+  int decimals = 4;
+  std::string unit;
+};
+[[nodiscard]] MetricDisplay metric_display(const std::string& metric);
+// True for metrics where smaller is better (mse, cross entropy, overlap, seconds); false for
+// accuracy and pseudo-log-likelihood.
+[[nodiscard]] bool lower_is_better(const std::string& metric);
+// mean(se) in the paper's notation for the metric: "96.5(1)" for an accuracy of 0.9654 +- 0.0012.
+[[nodiscard]] std::string format_stats(const std::string& metric, const Stats& stats);
+
+// One epoch of a group's curves: `n` runs reached it; per curve metric (aggregated_curve_metrics() order)
+// the statistics over those runs' non-NaN values.
+struct CurvePoint {
+  int epoch = 0;
+  int n = 0;
+  std::vector<Stats> metrics;
+};
+
+struct GroupAggregate {
+  std::string key;                       // "hidden=100 kh=top_down ..." over the label columns
+  std::vector<std::size_t> rows;         // index rows, in table order
+  std::vector<std::string> ids;          // their run ids
+  std::vector<Stats> summary;            // summary_metrics() order
+  std::vector<CurvePoint> curves;        // ascending epochs; empty when curves were not read
+};
+
+struct Aggregate {
+  std::vector<std::string> label_columns;   // varying_columns of the summarised rows
+  std::vector<GroupAggregate> groups;       // in order of first appearance in /runs
+  std::size_t store_runs = 0;               // rows of /runs when it was read
+  std::size_t summarised_runs = 0;
+  std::string ids_hash;                     // sha256 of the summarised ids, sorted, one per line
+  [[nodiscard]] const GroupAggregate* find(const std::string& key) const;
+};
+
+// The completed and diverged rows among `rows`: failed runs have no results.
+[[nodiscard]] std::vector<std::size_t> finished_rows(const store::IndexTable& table,
+                                                     const std::vector<std::size_t>& rows);
+
+// Groups `rows` (finished rows only are kept) and computes the summary statistics; with `store`,
+// also the per-epoch curve statistics from /run/<id>/curves.
+[[nodiscard]] Aggregate aggregate_runs(const store::IndexTable& table, const std::vector<std::size_t>& rows,
+                                       const h5::File* store);
+
+// Replaces /aggregates of `root` with `aggregate`: deterministic, so writing the same aggregate
+// twice leaves identical objects. `where` (the filter used, "" for all runs) is recorded.
+void write_aggregates(h5::Location& root, const Aggregate& aggregate, const std::string& where);
+
+// The compound layouts of /aggregates/groups and /aggregates/curves/<i> as written for an aggregate
+// whose longest key has `key_length` bytes (the groups table's key column is that wide, at least 16).
+struct TableLayout {
+  std::vector<h5::Field> fields;
+  std::size_t row_size = 0;
+};
+[[nodiscard]] TableLayout groups_layout(std::size_t key_length);
+[[nodiscard]] TableLayout curves_layout();
+
+// Opens a store read-only and runs `read` on it, waiting (up to `patience_seconds`) while a live
+// sweep's commit holds the file, as store::read_overview does. Throws khsweep::Error otherwise.
+void read_store_patiently(const std::filesystem::path& path, double patience_seconds,
+                          const std::function<void(const h5::File&)>& read);
+// Writes `aggregate` into the store in one store::Transaction, waiting while the file is busy.
+void store_aggregates(const std::filesystem::path& path, const Aggregate& aggregate, const std::string& where,
+                      double patience_seconds);
+
+
+// ---- Table I pivots ----
+
+struct Pivot {
+  std::vector<std::string> row_columns, column_columns;
+  std::vector<std::vector<std::string>> row_values, column_values;  // sorted combinations
+  // cells[r][c]: the group shown, or -1 where no group has runs with a measured value.
+  std::vector<std::vector<int>> cells;
+  int crowded_cells = 0;                   // cells where several groups fell: the best is shown
+  std::vector<std::string> other_columns;  // varying columns neither rows nor columns name
+};
+
+// Lays the groups out by the values of `rows` x `columns` (canonical /runs column names). Where a
+// cell holds several groups, the one with the best mean of `metric` is shown.
+[[nodiscard]] Pivot pivot(const store::IndexTable& table, const Aggregate& aggregate,
+                          const std::vector<std::string>& rows, const std::vector<std::string>& columns,
+                          const std::string& metric);
+
+// ---- best KH hyperparameters ----
+
+struct BestChoice {
+  std::vector<std::string> setting;   // values of the --by columns, in their order
+  int best = -1;                      // group index of the best KH group
+  int baseline = -1;                  // the kh=none group of the same setting, or -1
+  int candidates = 0;                 // KH groups compared
+};
+
+// The KH hyperparameter columns (eps0, delta, S) and the columns a baseline run leaves unset.
+[[nodiscard]] const std::vector<std::string>& kh_parameter_columns();
+// Default --by: configuration_columns() without eps0, delta, S (and the seed, never one of them).
+[[nodiscard]] std::vector<std::string> default_best_by();
+
+// For each combination of the `by` columns among KH groups (kh != none), the group with the best
+// mean `metric` (lower_is_better decides; ties: first in table order; groups with n = 0 skipped),
+// with the baseline group that agrees on every `by` column except KH ones. Settings in order of
+// first appearance.
+[[nodiscard]] std::vector<BestChoice> best_choices(const store::IndexTable& table, const Aggregate& aggregate,
+                                                   const std::vector<std::string>& by, const std::string& metric);
+
+}  // namespace khsweep::results

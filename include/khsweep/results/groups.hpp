@@ -1,0 +1,34 @@
+#pragma once
+// Grouping runs by configuration: "every parameter except the seed".
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "khsweep/store/index.hpp"
+
+namespace khsweep::results {
+
+// The /runs columns that define a configuration: every run parameter and data column except the
+// seed (and except per-run outcomes, timings and provenance). Two runs with equal values in all of
+// them differ only by seed.
+[[nodiscard]] const std::vector<std::string>& configuration_columns();
+
+// Of those, the ones whose value differs between the given rows: what tells groups apart.
+[[nodiscard]] std::vector<std::string> varying_columns(const store::IndexTable& table,
+                                                       const std::vector<std::size_t>& rows);
+
+struct Group {
+  std::string key;                 // "hidden=100 init=lecun kh=top_down ..." over the varying columns
+  std::vector<std::size_t> rows;   // index rows of the group's runs, in table order
+};
+
+// The groups among `rows` (all rows when empty is not meant: pass them), ordered by first
+// appearance in the table. `label_columns` chooses what the key shows (normally varying_columns).
+[[nodiscard]] std::vector<Group> group_runs(const store::IndexTable& table, const std::vector<std::size_t>& rows,
+                                            const std::vector<std::string>& label_columns);
+
+// One cell as text: text columns as stored, numbers in the shortest form that round-trips
+// ("0.01", "100", "nan").
+[[nodiscard]] std::string cell_text(const store::IndexTable& table, const std::string& column, std::size_t row);
+
+}  // namespace khsweep::results

@@ -1,0 +1,356 @@
+// `khsweep aggregate STORE [--where ...] [--metrics m1,m2] [--format table|csv] [--no-write]`
+// `khsweep aggregate STORE --pivot ROWS:COLUMNS --metric M [--where ...]`
+// Seed statistics per configuration (every configuration column but the seed), in the paper's
+// notation, written back into the store as /aggregates (docs/store.md, "Aggregates").
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "khsweep/cli/commands.hpp"
+#include "khsweep/core/error.hpp"
+#include "khsweep/results/aggregate.hpp"
+#include "khsweep/results/filter.hpp"
+#include "khsweep/sweep/run_params.hpp"
+
+namespace khsweep::cli {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: khsweep aggregate STORE.h5 [--where CONDITIONS] [--metrics M1,M2,...] [--format table|csv] [--no-write]\n"
+    "       khsweep aggregate STORE.h5 --pivot ROWS:COLUMNS --metric M [--where CONDITIONS] [--no-write]\n"
+    "  Groups the completed and diverged runs (never failed ones) by every configuration column except\n"
+    "  the seed and reports, per group, n and mean(se) over seeds in the paper's notation (\"96.5(1)\").\n"
+    "  The statistics, with per-epoch mean and se of the learning curves, are written back into the\n"
+    "  store as /aggregates (replacing the previous ones; docs/store.md) unless --no-write is given.\n"
+    "  --where    the runs to summarise, as for khsweep query (\"init=lecun,M=100,kh=top-down\")\n"
+    "  --metrics  summary metrics shown (default: every measured one of max_val_accuracy, min_val_mse,\n"
+    "             min_val_cross_entropy, receptive_field_overlap, train_seconds_per_epoch); any of:\n"
+    "             max_val_accuracy final_val_mse min_val_mse final_val_cross_entropy min_val_cross_entropy\n"
+    "             final_val_pll receptive_field_overlap train_seconds_per_epoch\n"
+    "  --format   table (default) or csv (raw mean, sd, se; accuracy as a fraction)\n"
+    "  --pivot    Table I layout: one row per combination of the ROWS columns, one column per combination\n"
+    "             of the COLUMNS columns, e.g. --pivot kh,k:hidden,init; each cell mean(se) of --metric,\n"
+    "             '-' where no runs; a cell holding several groups shows the best of them\n";
+
+constexpr const char* kPrefix = "khsweep aggregate: ";
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::string part;
+  std::istringstream in(text);
+  while (std::getline(in, part, separator)) {
+    const auto first = part.find_first_not_of(' ');
+    parts.push_back(first == std::string::npos ? "" : part.substr(first, part.find_last_not_of(' ') - first + 1));
+  }
+  if (!text.empty() && text.back() == separator) parts.emplace_back();
+  return parts;
+}
+
+std::string unknown_metric(const std::string& name) {
+  std::string message = "unknown metric '" + name + "'";
+  if (const auto near = sweep::closest_match(name, results::summary_metrics()); !near.empty())
+    message += "; did you mean '" + near + "'?";
+  else
+    message += " (one of: " + [] {
+      std::string all;
+      for (const auto& m : results::summary_metrics()) all += (all.empty() ? "" : ", ") + m;
+      return all;
+    }() + ")";
+  return message;
+}
+
+std::string unknown_column(const std::string& name, const store::IndexTable& table) {
+  std::vector<std::string> names;
+  for (const auto& c : table.columns) names.push_back(c.name);
+  std::string message = "unknown column '" + name + "'";
+  if (const auto near = sweep::closest_match(name, names); !near.empty()) message += "; did you mean '" + near + "'?";
+  return message;
+}
+
+std::string header_of(const std::string& metric) {
+  const std::string unit = results::metric_display(metric).unit;
+  return unit == "%" ? metric + " %" : metric;
+}
+
+// Left-aligned text columns, right-aligned from `first_right` on.
+void print_table(const std::vector<std::vector<std::string>>& rows, std::size_t first_right) {
+  std::vector<std::size_t> width;
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      const std::string pad(width[i] - row[i].size(), ' ');
+      line += (i == 0 ? "" : "  ") + (i < first_right ? row[i] + pad : pad + row[i]);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::cout << line << "\n";
+  }
+}
+
+std::string csv_number(double v) {
+  if (std::isnan(v)) return "";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", v);
+  return text;
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+void print_groups(const store::IndexTable& table, const results::Aggregate& a, const std::vector<std::string>& metrics,
+                  bool csv) {
+  std::vector<std::size_t> index;
+  for (const auto& m : metrics)
+    index.push_back(static_cast<std::size_t>(
+        std::find(results::summary_metrics().begin(), results::summary_metrics().end(), m) -
+        results::summary_metrics().begin()));
+  if (csv) {
+    std::string header = "group";
+    for (const auto& c : a.label_columns) header += "," + csv_field(c);
+    header += ",n";
+    for (const auto& m : metrics) header += "," + m + "_n," + m + "_mean," + m + "_sd," + m + "_se";
+    std::cout << header << "\n";
+    for (std::size_t g = 0; g < a.groups.size(); ++g) {
+      const auto& group = a.groups[g];
+      std::string line = std::to_string(g);
+      for (const auto& c : a.label_columns) line += "," + csv_field(results::cell_text(table, c, group.rows.front()));
+      line += "," + std::to_string(group.rows.size());
+      for (std::size_t m : index) {
+        const results::Stats& s = group.summary[m];
+        line += "," + std::to_string(s.n) + "," + csv_number(s.mean) + "," + csv_number(s.sd) + "," + csv_number(s.se);
+      }
+      std::cout << line << "\n";
+    }
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header = {"#"};
+  for (const auto& c : a.label_columns) header.push_back(c);
+  header.push_back("n");
+  for (const auto& m : metrics) header.push_back(header_of(m));
+  rows.push_back(header);
+  for (std::size_t g = 0; g < a.groups.size(); ++g) {
+    const auto& group = a.groups[g];
+    std::vector<std::string> row = {std::to_string(g)};
+    for (const auto& c : a.label_columns) row.push_back(results::cell_text(table, c, group.rows.front()));
+    row.push_back(std::to_string(group.rows.size()));
+    for (std::size_t i = 0; i < metrics.size(); ++i) row.push_back(results::format_stats(metrics[i], group.summary[index[i]]));
+    rows.push_back(row);
+  }
+  print_table(rows, a.label_columns.size() + 1);
+  std::cout << a.groups.size() << " group" << (a.groups.size() == 1 ? "" : "s") << " of " << a.summarised_runs
+            << " runs; mean(se) over seeds, se in units of the last digit\n";
+}
+
+void print_pivot(const store::IndexTable& table, const results::Aggregate& a, const results::Pivot& p,
+                 const std::string& metric) {
+  const auto m = static_cast<std::size_t>(std::find(results::summary_metrics().begin(), results::summary_metrics().end(),
+                                                    metric) - results::summary_metrics().begin());
+  const auto label = [](const std::vector<std::string>& columns, const std::vector<std::string>& values) {
+    std::string out;
+    for (std::size_t i = 0; i < columns.size(); ++i) out += (i ? " " : "") + columns[i] + "=" + values[i];
+    return out;
+  };
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header;
+  for (const auto& c : p.row_columns) header.push_back(c);
+  for (const auto& v : p.column_values) header.push_back(label(p.column_columns, v));
+  rows.push_back(header);
+  int n_min = 0, n_max = 0;
+  for (std::size_t r = 0; r < p.row_values.size(); ++r) {
+    std::vector<std::string> row = p.row_values[r];
+    for (std::size_t c = 0; c < p.column_values.size(); ++c) {
+      const int g = p.cells[r][c];
+      if (g < 0) {
+        row.emplace_back("-");
+        continue;
+      }
+      const results::Stats& s = a.groups[static_cast<std::size_t>(g)].summary[m];
+      n_min = n_min == 0 ? s.n : std::min(n_min, s.n);
+      n_max = std::max(n_max, s.n);
+      row.push_back(results::format_stats(metric, s));
+    }
+    rows.push_back(row);
+  }
+  (void)table;
+  print_table(rows, p.row_columns.size());
+  const std::string unit = results::metric_display(metric).unit;
+  std::cout << metric << (unit.empty() ? "" : " (" + unit + ")") << ": mean(se) over seeds, n = " << n_min
+            << (n_max != n_min ? ".." + std::to_string(n_max) : "") << " per cell\n";
+  if (p.crowded_cells > 0) {
+    std::string others;
+    for (const auto& c : p.other_columns) others += (others.empty() ? "" : ", ") + c;
+    std::cout << p.crowded_cells << " cell" << (p.crowded_cells == 1 ? " holds" : "s hold")
+              << " several groups (differing in " << others << "): each shows the best of them\n";
+  }
+}
+
+}  // namespace
+
+int aggregate_command(const std::vector<std::string>& args) {
+  std::vector<std::string> problems;
+  std::string store_path, where, pivot_text, metric, format = "table";
+  std::optional<std::vector<std::string>> metrics;
+  bool write = true;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string option = args[i];
+    if (option == "--help" || option == "-h") {
+      std::cout << kUsage;
+      return kExitOk;
+    }
+    if (option.rfind("--", 0) != 0) {
+      if (store_path.empty())
+        store_path = option;
+      else
+        problems.push_back("unexpected argument '" + option + "' (one STORE only)");
+      continue;
+    }
+    if (option == "--no-write") {
+      write = false;
+      continue;
+    }
+    std::optional<std::string> value;
+    if (const auto eq = option.find('='); eq != std::string::npos) {
+      value = option.substr(eq + 1);
+      option.resize(eq);
+    }
+    if (option != "--where" && option != "--metrics" && option != "--metric" && option != "--format" &&
+        option != "--pivot") {
+      problems.push_back("unknown option '" + option + "' (see khsweep aggregate --help)");
+      continue;
+    }
+    if (!value) {
+      if (i + 1 >= args.size()) {
+        problems.push_back(option + " needs a value");
+        continue;
+      }
+      value = args[++i];
+    }
+    if (option == "--where") {
+      where += (where.empty() ? "" : ",") + *value;
+    } else if (option == "--metrics") {
+      metrics = split(*value, ',');
+      for (const auto& m : *metrics)
+        if (std::find(results::summary_metrics().begin(), results::summary_metrics().end(), m) ==
+            results::summary_metrics().end())
+          problems.push_back(unknown_metric(m));
+    } else if (option == "--metric") {
+      metric = *value;
+      if (std::find(results::summary_metrics().begin(), results::summary_metrics().end(), metric) ==
+          results::summary_metrics().end())
+        problems.push_back(unknown_metric(metric));
+    } else if (option == "--format") {
+      format = *value;
+      if (format != "table" && format != "csv") problems.push_back("--format must be table or csv, got '" + format + "'");
+    } else {
+      pivot_text = *value;
+    }
+  }
+  std::vector<std::string> pivot_rows, pivot_columns;
+  if (store_path.empty()) problems.emplace_back("no STORE given");
+  if (!pivot_text.empty()) {
+    const auto colon = pivot_text.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == pivot_text.size())
+      problems.push_back("--pivot needs ROWS:COLUMNS, e.g. kh,k:hidden,init; got '" + pivot_text + "'");
+    else {
+      pivot_rows = split(pivot_text.substr(0, colon), ',');
+      pivot_columns = split(pivot_text.substr(colon + 1), ',');
+    }
+    if (metric.empty()) problems.emplace_back("--pivot needs --metric M (e.g. max_val_accuracy)");
+    if (metrics) problems.emplace_back("--pivot shows one --metric, not --metrics");
+    if (format != "table") problems.emplace_back("--pivot prints a table only");
+  } else if (!metric.empty()) {
+    problems.emplace_back("--metric goes with --pivot; use --metrics to choose the columns shown");
+  }
+  if (!problems.empty()) {
+    for (const auto& p : problems) std::cerr << kPrefix << p << "\n";
+    return kExitUsage;
+  }
+
+  store::IndexTable table;
+  results::Aggregate aggregate;
+  try {
+    std::vector<std::string> usage;
+    results::read_store_patiently(store_path, 60.0, [&](const h5::File& file) {
+      table = store::read_index(file);
+      std::vector<std::size_t> rows;
+      if (where.empty()) {
+        for (std::size_t r = 0; r < table.rows; ++r) rows.push_back(r);
+      } else {
+        try {
+          rows = results::matching_rows(table, results::parse_where(where, table));
+        } catch (const Error& e) {
+          usage.push_back(e.what());
+          return;
+        }
+      }
+      for (auto* list : {&pivot_rows, &pivot_columns})
+        for (auto& c : *list) {
+          const std::string canonical = results::resolve_column(c, table);
+          if (canonical.empty())
+            usage.push_back(unknown_column(c, table));
+          else
+            c = canonical;
+        }
+      if (usage.empty()) aggregate = results::aggregate_runs(table, rows, &file);
+    });
+    if (!usage.empty()) {
+      for (const auto& message : usage) {
+        std::istringstream lines(message);  // parse_where lists one problem per line
+        for (std::string line; std::getline(lines, line);) std::cerr << kPrefix << line << "\n";
+      }
+      return kExitUsage;
+    }
+  } catch (const Error& e) {
+    std::cerr << kPrefix << e.what() << "\n";
+    return kExitInput;
+  }
+  if (aggregate.summarised_runs == 0) {
+    std::cout << kPrefix << "no runs match" << (where.empty() ? "" : " --where " + where)
+              << " (only completed and diverged runs are summarised)\n";
+    return kExitOk;
+  }
+  if (write) {
+    try {
+      results::store_aggregates(store_path, aggregate, where, 60.0);
+    } catch (const Error& e) {
+      std::cerr << kPrefix << "cannot write /aggregates: " << e.what() << "\n";
+      return kExitInput;
+    }
+  }
+
+  if (!pivot_text.empty()) {
+    print_pivot(table, aggregate, results::pivot(table, aggregate, pivot_rows, pivot_columns, metric), metric);
+  } else {
+    if (!metrics) {
+      metrics.emplace();
+      for (const char* m : {"max_val_accuracy", "min_val_mse", "min_val_cross_entropy", "receptive_field_overlap",
+                            "train_seconds_per_epoch"}) {
+        const auto index = static_cast<std::size_t>(
+            std::find(results::summary_metrics().begin(), results::summary_metrics().end(), m) -
+            results::summary_metrics().begin());
+        if (std::any_of(aggregate.groups.begin(), aggregate.groups.end(),
+                        [&](const results::GroupAggregate& g) { return g.summary[index].n > 0; }))
+          metrics->push_back(m);
+      }
+    }
+    print_groups(table, aggregate, *metrics, format == "csv");
+  }
+  if (write && format == "table")
+    std::cout << "written to " << store_path << ":/aggregates (with per-epoch curves)\n";
+  return kExitOk;
+}
+
+}  // namespace khsweep::cli

@@ -1,0 +1,280 @@
+// `khsweep best STORE --metric M [--by C1,C2,...] [--where ...] [--fragment]`: per setting, the KH
+// eps0 / delta / S with the best seed-averaged metric, beside the setting's baseline (kh=none).
+// Read-only, safe beside a running sweep.
+#include <algorithm>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "khsweep/cli/commands.hpp"
+#include "khsweep/core/error.hpp"
+#include "khsweep/results/aggregate.hpp"
+#include "khsweep/results/filter.hpp"
+#include "khsweep/sweep/run_params.hpp"
+
+namespace khsweep::cli {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: khsweep best STORE.h5 --metric M [--by C1,C2,...] [--where CONDITIONS] [--fragment]\n"
+    "  For each setting (a combination of the --by columns) the KH group (eps0, delta, S) with the best\n"
+    "  mean over seeds of M (lowest for mse, cross entropy, overlap and seconds; highest for accuracy and\n"
+    "  pll), with n and se, beside the baseline (kh=none) of the same setting. Failed runs are ignored.\n"
+    "  --metric    max_val_accuracy final_val_mse min_val_mse final_val_cross_entropy min_val_cross_entropy\n"
+    "              final_val_pll receptive_field_overlap train_seconds_per_epoch\n"
+    "  --by        the columns of a setting (default: every configuration column except eps0, delta, S\n"
+    "              and the seed), e.g. task,dataset,hidden,k,init,kh\n"
+    "  --where     the runs considered, as for khsweep query\n"
+    "  --fragment  print a YAML sweep fragment instead: one arms entry per setting with the chosen values\n";
+
+constexpr const char* kPrefix = "khsweep best: ";
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> parts;
+  std::string part;
+  std::istringstream in(text);
+  while (std::getline(in, part, ',')) {
+    const auto first = part.find_first_not_of(' ');
+    parts.push_back(first == std::string::npos ? "" : part.substr(first, part.find_last_not_of(' ') - first + 1));
+  }
+  return parts;
+}
+
+bool is_summary_metric(const std::string& m) {
+  return std::find(results::summary_metrics().begin(), results::summary_metrics().end(), m) !=
+         results::summary_metrics().end();
+}
+
+std::size_t summary_index(const std::string& m) {
+  return static_cast<std::size_t>(std::find(results::summary_metrics().begin(), results::summary_metrics().end(), m) -
+                                  results::summary_metrics().begin());
+}
+
+// The sweep-file parameter a /runs column is set by, or "" when it is no parameter.
+std::string parameter_of(const std::string& column) {
+  if (column == "dataset") return "data";
+  if (column == "train_checksum" || column == "validation_checksum") return "";
+  return column;
+}
+
+std::string yaml_value(const store::IndexTable& table, const std::string& column, std::size_t row) {
+  const std::string v = results::cell_text(table, column, row);
+  if (column == "persistent") return v == "0" ? "false" : "true";
+  if (v.find_first_of(":#'\"{}[],&*!|>%@`") != std::string::npos || v.empty() || v.front() == ' ') {
+    std::string quoted = "'";
+    for (char c : v) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    return quoted + "'";
+  }
+  return v;
+}
+
+void print_table(const std::vector<std::vector<std::string>>& rows, std::size_t first_right) {
+  std::vector<std::size_t> width;
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      const std::string pad(width[i] - row[i].size(), ' ');
+      line += (i == 0 ? "" : "  ") + (i < first_right ? row[i] + pad : pad + row[i]);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::cout << line << "\n";
+  }
+}
+
+}  // namespace
+
+int best_command(const std::vector<std::string>& args) {
+  std::vector<std::string> problems;
+  std::string store_path, where, metric;
+  std::optional<std::vector<std::string>> by;
+  bool fragment = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string option = args[i];
+    if (option == "--help" || option == "-h") {
+      std::cout << kUsage;
+      return kExitOk;
+    }
+    if (option.rfind("--", 0) != 0) {
+      if (store_path.empty())
+        store_path = option;
+      else
+        problems.push_back("unexpected argument '" + option + "' (one STORE only)");
+      continue;
+    }
+    if (option == "--fragment") {
+      fragment = true;
+      continue;
+    }
+    std::optional<std::string> value;
+    if (const auto eq = option.find('='); eq != std::string::npos) {
+      value = option.substr(eq + 1);
+      option.resize(eq);
+    }
+    if (option != "--where" && option != "--metric" && option != "--by") {
+      problems.push_back("unknown option '" + option + "' (see khsweep best --help)");
+      continue;
+    }
+    if (!value) {
+      if (i + 1 >= args.size()) {
+        problems.push_back(option + " needs a value");
+        continue;
+      }
+      value = args[++i];
+    }
+    if (option == "--where") {
+      where += (where.empty() ? "" : ",") + *value;
+    } else if (option == "--by") {
+      by = split(*value);
+    } else {
+      metric = *value;
+      if (!is_summary_metric(metric)) {
+        std::string message = "unknown metric '" + metric + "'";
+        if (const auto near = sweep::closest_match(metric, results::summary_metrics()); !near.empty())
+          message += "; did you mean '" + near + "'?";
+        problems.push_back(message);
+      }
+    }
+  }
+  if (store_path.empty()) problems.emplace_back("no STORE given");
+  if (metric.empty()) problems.emplace_back("--metric M is required (e.g. min_val_mse or max_val_accuracy)");
+  if (!problems.empty()) {
+    for (const auto& p : problems) std::cerr << kPrefix << p << "\n";
+    return kExitUsage;
+  }
+
+  store::IndexTable table;
+  results::Aggregate aggregate;
+  std::vector<std::string> by_columns = by ? *by : results::default_best_by();
+  try {
+    std::vector<std::string> usage;
+    results::read_store_patiently(store_path, 60.0, [&](const h5::File& file) {
+      table = store::read_index(file);
+      std::vector<std::size_t> rows;
+      if (where.empty()) {
+        for (std::size_t r = 0; r < table.rows; ++r) rows.push_back(r);
+      } else {
+        try {
+          rows = results::matching_rows(table, results::parse_where(where, table));
+        } catch (const Error& e) {
+          usage.push_back(e.what());
+          return;
+        }
+      }
+      for (auto& c : by_columns) {
+        const std::string canonical = results::resolve_column(c, table);
+        if (canonical.empty()) {
+          std::vector<std::string> names;
+          for (const auto& column : table.columns) names.push_back(column.name);
+          std::string message = "unknown column '" + c + "' in --by";
+          if (const auto near = sweep::closest_match(c, names); !near.empty()) message += "; did you mean '" + near + "'?";
+          usage.push_back(message);
+        } else {
+          c = canonical;
+        }
+      }
+      if (usage.empty()) aggregate = results::aggregate_runs(table, rows, nullptr);
+    });
+    if (!usage.empty()) {
+      for (const auto& message : usage) {
+        std::istringstream lines(message);
+        for (std::string line; std::getline(lines, line);) std::cerr << kPrefix << line << "\n";
+      }
+      return kExitUsage;
+    }
+  } catch (const Error& e) {
+    std::cerr << kPrefix << e.what() << "\n";
+    return kExitInput;
+  }
+  if (aggregate.summarised_runs == 0) {
+    std::cout << kPrefix << "no runs match" << (where.empty() ? "" : " --where " + where)
+              << " (only completed and diverged runs count)\n";
+    return kExitOk;
+  }
+  const std::vector<results::BestChoice> choices = results::best_choices(table, aggregate, by_columns, metric);
+  const std::size_t m = summary_index(metric);
+  const bool any = std::any_of(choices.begin(), choices.end(), [](const results::BestChoice& c) { return c.best >= 0; });
+  if (!any) {
+    std::cout << kPrefix << "no KH runs with a measured " << metric << " among the "
+              << aggregate.summarised_runs << " runs\n";
+    return kExitOk;
+  }
+  // Show only the setting columns that tell the settings apart (all of them if there is one setting).
+  std::vector<std::size_t> shown;
+  for (std::size_t i = 0; i < by_columns.size(); ++i) {
+    if (by_columns[i] == "kh") continue;  // shown with the choice
+    for (const auto& c : choices)
+      if (c.setting[i] != choices.front().setting[i]) {
+        shown.push_back(i);
+        break;
+      }
+  }
+  const auto group_at = [&](int g) -> const results::GroupAggregate& { return aggregate.groups[static_cast<std::size_t>(g)]; };
+
+  if (fragment) {
+    std::cout << "# khsweep best --metric " << metric << (where.empty() ? "" : " --where " + where) << " (" << store_path
+              << ")\n# Paste under arms:. A column an arm sets must not also be in fixed or grid.\n";
+    int number = 0;
+    for (const auto& c : choices) {
+      if (c.best < 0) continue;
+      const auto& g = group_at(c.best);
+      const std::size_t row = g.rows.front();
+      std::cout << "  - name: best-" << ++number << "    # " << metric << " "
+                << results::format_stats(metric, g.summary[m]) << " over " << g.summary[m].n << " seeds";
+      if (c.baseline >= 0) std::cout << "; baseline " << results::format_stats(metric, group_at(c.baseline).summary[m]);
+      std::cout << "\n";
+      std::vector<std::string> written;
+      for (std::size_t i : shown) {
+        const std::string parameter = parameter_of(by_columns[i]);
+        if (parameter.empty()) continue;
+        std::cout << "    " << parameter << ": " << yaml_value(table, by_columns[i], row) << "\n";
+      }
+      for (const char* column : {"kh", "eps0", "delta", "S"})
+        std::cout << "    " << column << ": " << yaml_value(table, column, row) << "\n";
+    }
+    return kExitOk;
+  }
+
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header;
+  for (std::size_t i : shown) header.push_back(by_columns[i]);
+  for (const char* c : {"kh", "eps0", "delta", "S"}) header.emplace_back(c);
+  const std::string unit = results::metric_display(metric).unit;
+  const std::string title = metric + (unit == "%" ? " %" : "");
+  for (const std::string& h : {title, std::string("n"), std::string("of"), "baseline " + title, std::string("n")})
+    header.push_back(h);
+  rows.push_back(header);
+  for (const auto& c : choices) {
+    std::vector<std::string> row;
+    for (std::size_t i : shown) row.push_back(c.setting[i]);
+    if (c.best < 0) {
+      for (int i = 0; i < 4; ++i) row.emplace_back("-");
+      row.insert(row.end(), {"-", "0", std::to_string(c.candidates)});
+    } else {
+      const auto& g = group_at(c.best);
+      for (const char* column : {"kh", "eps0", "delta", "S"}) row.push_back(results::cell_text(table, column, g.rows.front()));
+      row.push_back(results::format_stats(metric, g.summary[m]));
+      row.push_back(std::to_string(g.summary[m].n));
+      row.push_back(std::to_string(c.candidates));
+    }
+    if (c.baseline >= 0) {
+      const auto& b = group_at(c.baseline);
+      row.push_back(results::format_stats(metric, b.summary[m]));
+      row.push_back(std::to_string(b.summary[m].n));
+    } else {
+      row.insert(row.end(), {"-", "-"});
+    }
+    rows.push_back(row);
+  }
+  print_table(rows, shown.size() + 4);
+  std::cout << "best of the KH groups per setting by " << (results::lower_is_better(metric) ? "lowest" : "highest")
+            << " mean over seeds; mean(se), se in units of the last digit; 'of': KH groups compared\n";
+  return kExitOk;
+}
+
+}  // namespace khsweep::cli

@@ -1,0 +1,73 @@
+#include "khsweep/results/groups.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+
+#include "khsweep/core/error.hpp"
+
+namespace khsweep::results {
+
+const std::vector<std::string>& configuration_columns() {
+  static const std::vector<std::string> columns = {
+      "task",   "hidden", "k",  "persistent", "init", "learning_rate", "batch_size", "epochs",
+      "label_sampling", "precision", "kh", "eps0", "delta", "S", "l", "p", "R", "metrics_every",
+      "train_metric_samples", "train_subset", "validation_subset", "subset", "subset_seed", "threshold",
+      "train_checksum", "validation_checksum"};
+  return columns;
+}
+
+std::string cell_text(const store::IndexTable& table, const std::string& column, std::size_t row) {
+  const store::IndexColumn* c = table.find(column);
+  if (c == nullptr) throw Error("no column '" + column + "' in the index");
+  if (c->is_text) return c->text.at(row);
+  const double v = c->numbers.at(row);
+  if (std::isnan(v)) return "nan";
+  char text[40];
+  // Whole numbers in full ("100", not %g's "1e+02"); others the shortest text that reads back exactly.
+  if (v == std::trunc(v) && std::fabs(v) < 9007199254740992.0) {
+    std::snprintf(text, sizeof text, "%.0f", v);
+    return text;
+  }
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(text, sizeof text, "%.*g", precision, v);
+    if (std::strtod(text, nullptr) == v) break;
+  }
+  return text;
+}
+
+std::vector<std::string> varying_columns(const store::IndexTable& table, const std::vector<std::size_t>& rows) {
+  std::vector<std::string> out;
+  for (const std::string& column : configuration_columns()) {
+    if (rows.empty()) break;
+    const std::string first = cell_text(table, column, rows.front());
+    for (std::size_t r : rows)
+      if (cell_text(table, column, r) != first) {
+        out.push_back(column);
+        break;
+      }
+  }
+  return out;
+}
+
+std::vector<Group> group_runs(const store::IndexTable& table, const std::vector<std::size_t>& rows,
+                              const std::vector<std::string>& label_columns) {
+  std::vector<Group> groups;
+  std::map<std::string, std::size_t> by_identity;  // over ALL configuration columns
+  for (std::size_t r : rows) {
+    std::string identity;
+    for (const std::string& column : configuration_columns()) identity += cell_text(table, column, r) + '\x1f';
+    auto [it, inserted] = by_identity.emplace(identity, groups.size());
+    if (inserted) {
+      Group g;
+      for (const std::string& column : label_columns)
+        g.key += (g.key.empty() ? "" : " ") + column + "=" + cell_text(table, column, r);
+      groups.push_back(std::move(g));
+    }
+    groups[it->second].rows.push_back(r);
+  }
+  return groups;
+}
+
+}  // namespace khsweep::results

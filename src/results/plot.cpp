@@ -1,0 +1,432 @@
+#include "khsweep/results/plot.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>  // mkdtemp, getenv
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "khsweep/core/error.hpp"
+#include "khsweep/results/filter.hpp"
+#include "khsweep/results/groups.hpp"
+#include "khsweep/results/stats.hpp"
+#include "khsweep/store/h5.hpp"
+#include "khsweep/store/index.hpp"
+#include "khsweep/store/sweep_store.hpp"
+#include "khsweep/sweep/run_params.hpp"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+
+namespace khsweep::results {
+
+namespace {
+
+struct MetricInfo {
+  const char* name;
+  const char* label;
+  bool needs_evaluation;  // only measured in evaluated epochs
+  double scale;
+};
+
+const std::vector<MetricInfo>& metric_table() {
+  static const std::vector<MetricInfo> table = {
+      {"kh_epsilon", "KH step size epsilon", false, 1.0},
+      {"train_seconds", "training time per epoch (s)", false, 1.0},
+      {"metric_seconds", "metric time per evaluation (s)", true, 1.0},
+      {"train_mse", "training MSE (per pixel)", true, 1.0},
+      {"train_cross_entropy", "training cross-entropy (nats per pixel)", true, 1.0},
+      {"train_pll", "training pseudo-log-likelihood (nats per image)", true, 1.0},
+      {"train_accuracy", "training accuracy (%)", true, 100.0},
+      {"val_mse", "validation MSE (per pixel)", true, 1.0},
+      {"val_cross_entropy", "validation cross-entropy (nats per pixel)", true, 1.0},
+      {"val_pll", "validation pseudo-log-likelihood (nats per image)", true, 1.0},
+      {"val_accuracy", "validation accuracy (%)", true, 100.0},
+  };
+  return table;
+}
+
+const MetricInfo& metric_info(const std::string& metric) {
+  for (const MetricInfo& m : metric_table())
+    if (metric == m.name) return m;
+  const std::string close = sweep::closest_match(metric, plot_metrics());
+  std::string known;
+  for (const std::string& name : plot_metrics()) known += (known.empty() ? "" : ", ") + name;
+  throw Error("unknown metric '" + metric + "'" + (close.empty() ? "" : " (did you mean '" + close + "'?)") +
+              "; the curve columns are " + known);
+}
+
+// One curve row, only the columns a plot needs (HDF5 reads a compound's fields by name).
+struct CurvePoint {
+  std::int32_t epoch;
+  std::int8_t evaluated;
+  double value;
+};
+
+std::vector<h5::Field> point_fields(const std::string& metric) {
+  return {{"epoch", offsetof(CurvePoint, epoch), h5::Type::int32, 0},
+          {"evaluated", offsetof(CurvePoint, evaluated), h5::Type::int8, 0},
+          {metric, offsetof(CurvePoint, value), h5::Type::float64, 0}};
+}
+
+// Runs `read` on the store opened read-only, retrying while a live coordinator's commit holds
+// HDF5's file lock (as store::read_overview does), until `patience_seconds`.
+template <class F>
+auto with_store(const fs::path& path, double patience_seconds, F&& read) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
+  for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
+    try {
+      const h5::File file = h5::File::open_read(path);
+      return read(file);
+    } catch (const Error&) {
+      if (std::chrono::steady_clock::now() >= deadline || store::lock_holder(path).empty()) throw;
+    }
+    std::this_thread::sleep_for(pause);
+  }
+}
+
+// A gnuplot single-quoted string: only ' needs escaping (as ''); control characters become spaces.
+std::string quoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'')
+      out += "''";
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      out += ' ';
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", v);
+  return text;
+}
+
+// Colour-blind-safe colours (Okabe-Ito, then Tableau); dash types vary after a full cycle.
+const std::vector<const char*>& colours() {
+  static const std::vector<const char*> c = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
+                                             "#56B4E9", "#000000", "#8C564B", "#7F7F7F", "#BCBD22"};
+  return c;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A private temporary directory, removed with its contents at scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "khsweep-plot-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw error_at(pattern, std::string("cannot create a temporary directory: ") + std::strerror(errno));
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs `program script` with stdout and stderr into `log`; returns the wait status, or throws.
+int run_program(const std::string& program, const fs::path& script, const fs::path& log) {
+  posix_spawn_file_actions_t actions;
+  if (posix_spawn_file_actions_init(&actions) != 0) throw Error("posix_spawn_file_actions_init failed");
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  std::vector<std::string> args = {program, script.string()};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw error_at(program, std::string("cannot start it: ") + std::strerror(rc));
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw error_at(program, std::string("waitpid failed: ") + std::strerror(errno));
+  return status;
+}
+
+// The KH parameters: meaningless (NaN or 0) for kh = none runs.
+bool kh_only(const std::string& column) {
+  static const std::vector<std::string> columns = {"eps0", "delta", "S", "l", "p", "R"};
+  return std::find(columns.begin(), columns.end(), column) != columns.end();
+}
+
+bool is_kh_none(const store::IndexTable& table, std::size_t row) {
+  const store::IndexColumn* kh = table.find("kh");
+  return kh != nullptr && kh->is_text && kh->text[row] == "none";
+}
+
+// The columns that tell the lines apart: varying_columns, less the KH parameters that vary only
+// because some runs have kh = none (their values are then constant over the KH runs).
+std::vector<std::string> plot_label_columns(const store::IndexTable& table, const std::vector<std::size_t>& rows) {
+  std::vector<std::size_t> kh_rows;
+  for (std::size_t r : rows)
+    if (!is_kh_none(table, r)) kh_rows.push_back(r);
+  std::vector<std::string> out;
+  for (const std::string& column : varying_columns(table, rows)) {
+    if (kh_only(column)) {
+      bool varies = false;
+      for (std::size_t r : kh_rows) varies = varies || cell_text(table, column, r) != cell_text(table, column, kh_rows[0]);
+      if (!varies) continue;
+    }
+    out.push_back(column);
+  }
+  return out;
+}
+
+// "hidden=16 kh=top_down eps0=0.01": a line's legend entry; KH parameters are left out for kh = none.
+std::string plot_label(const store::IndexTable& table, const std::vector<std::string>& columns, std::size_t row) {
+  std::string label;
+  for (const std::string& column : columns)
+    if (!(kh_only(column) && is_kh_none(table, row)))
+      label += (label.empty() ? "" : " ") + column + "=" + cell_text(table, column, row);
+  return label.empty() ? "all runs" : label;
+}
+
+}  // namespace
+
+const std::vector<std::string>& plot_metrics() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const MetricInfo& m : metric_table()) n.emplace_back(m.name);
+    return n;
+  }();
+  return names;
+}
+
+std::string metric_axis_label(const std::string& metric) { return metric_info(metric).label; }
+
+double metric_scale(const std::string& metric) { return metric_info(metric).scale; }
+
+PlotFormat plot_format(const fs::path& out) {
+  const std::string ext = lower(out.extension().string());
+  if (ext == ".png") return PlotFormat::png;
+  if (ext == ".svg") return PlotFormat::svg;
+  throw error_at(out.string(), "unsupported plot format '" + out.extension().string() +
+                                   "': the file name must end in .png or .svg");
+}
+
+std::vector<CurveSeries> learning_curves(const PlotRequest& request) {
+  const MetricInfo& metric = metric_info(request.metric);
+  const fs::path& path = request.store;
+  // Validates the schema and rolls back a dead writer's interrupted commit, like `khsweep status`.
+  (void)store::read_overview(path, request.patience_seconds);
+  const store::IndexTable table =
+      with_store(path, request.patience_seconds, [](const h5::File& f) { return store::read_index(f); });
+
+  const std::vector<Condition> conditions = parse_where(request.where, table);
+  const store::IndexColumn* status = table.find("status");
+  const store::IndexColumn* ids = table.find("id");
+  if (status == nullptr || ids == nullptr) throw error_at(path.string(), "/runs has no status or id column");
+  std::vector<std::size_t> rows;
+  for (std::size_t r : matching_rows(table, conditions))
+    if (status->text[r] == store::kCompleted || status->text[r] == store::kDiverged) rows.push_back(r);
+  if (rows.empty())
+    throw error_at(path.string(), "no completed or diverged runs" +
+                                      (request.where.empty() ? std::string() : " match '" + request.where + "'"));
+
+  const std::vector<std::string> label_columns = plot_label_columns(table, rows);
+  const std::vector<Group> groups = group_runs(table, rows, label_columns);
+
+  // Every selected run's points, read in one open of the file.
+  const std::vector<h5::Field> fields = point_fields(metric.name);
+  const std::map<std::size_t, std::vector<CurvePoint>> points =
+      with_store(path, request.patience_seconds, [&](const h5::File& f) {
+        std::map<std::size_t, std::vector<CurvePoint>> out;
+        for (std::size_t r : rows)
+          out[r] = f.open_group("run/" + ids->text[r]).read_table<CurvePoint>("curves", fields);
+        return out;
+      });
+
+  std::vector<CurveSeries> series;
+  for (const Group& g : groups) {
+    std::map<int, std::vector<double>> by_epoch;
+    for (std::size_t r : g.rows)
+      for (const CurvePoint& p : points.at(r)) {
+        if (metric.needs_evaluation && p.evaluated == 0) continue;
+        // A diverged run's last values may be infinite: not measured, for a mean.
+        by_epoch[p.epoch].push_back(std::isfinite(p.value) ? p.value * metric.scale : NAN);
+      }
+    CurveSeries s;
+    s.label = plot_label(table, label_columns, g.rows.front());
+    s.runs = g.rows.size();
+    for (const auto& [epoch, values] : by_epoch) {
+      const Stats st = describe(values);
+      if (st.n == 0) continue;
+      s.epochs.push_back(epoch + 1);
+      s.mean.push_back(st.mean);
+      s.se.push_back(st.se);
+      s.n.push_back(st.n);
+    }
+    series.push_back(std::move(s));
+  }
+  return series;
+}
+
+std::string gnuplot_script(const std::vector<CurveSeries>& series, const PlotRequest& request,
+                           const fs::path& data_dir, const fs::path& out) {
+  const PlotFormat format = plot_format(out);
+  int last_epoch = 1;
+  for (const CurveSeries& s : series)
+    if (!s.epochs.empty()) last_epoch = std::max(last_epoch, s.epochs.back());
+  const std::string title =
+      request.title.empty() ? request.store.filename().string() +
+                                  (request.where.empty() ? std::string() : " [" + request.where + "]") +
+                                  ": mean \u00b1 1 standard error over seeds"
+                            : request.title;
+  std::ostringstream g;
+  // noenhanced everywhere: labels such as "kh=top_down" are shown literally.
+  if (format == PlotFormat::png) {
+    g << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+         "  set terminal pngcairo noenhanced size 1100,650 font 'sans,10'\n"
+         "} else {\n"
+         "  set terminal png noenhanced size 1100,650\n"
+         "}\n";
+  } else {
+    g << "set terminal svg noenhanced size 1100,650 dynamic font 'sans,11' background rgb 'white'\n";
+  }
+  g << "set output " << quoted(out.string()) << "\n"
+    << "set encoding utf8\n"
+    << "set title " << quoted(title) << "\n"
+    << "set xlabel 'epoch'\n"
+    << "set ylabel " << quoted(metric_axis_label(request.metric) + (request.log_y ? ", log scale" : "")) << "\n"
+    << "set grid\n"
+    << "set key outside right top vertical Left reverse noautotitle\n"
+    << "set xrange [" << (last_epoch > 1 ? 1 : 0) << ":" << (last_epoch > 1 ? last_epoch : 2) << "]\n";
+  if (last_epoch <= 20) g << "set xtics 1\n";
+  if (request.log_y) g << "set logscale y\n";
+  g << "set style fill transparent solid 0.2 noborder\n";
+  g << "plot \\\n";
+  bool first = true;
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    if (series[i].epochs.empty()) continue;
+    const std::string file = quoted((data_dir / ("series-" + std::to_string(i) + ".dat")).string());
+    const std::string colour = colours()[i % colours().size()];
+    const std::size_t dash = 1 + i / colours().size();
+    const std::string label = series[i].label + " (" + std::to_string(series[i].runs) + " run" +
+                              (series[i].runs == 1 ? "" : "s") + ")";
+    g << (first ? "  " : ", \\\n  ") << file << " using 1:3:4 with filledcurves lc rgb '" << colour << "', \\\n  "
+      << file << " using 1:2 with linespoints lw 2 pt 7 ps 0.6 dt " << dash << " lc rgb '" << colour
+      << "' title " << quoted(label);
+    first = false;
+  }
+  g << "\n";
+  return g.str();
+}
+
+std::string find_gnuplot() {
+  const auto executable = [](const fs::path& p) { return ::access(p.c_str(), X_OK) == 0 && !fs::is_directory(p); };
+  if (const char* chosen = std::getenv("KHSWEEP_GNUPLOT"); chosen != nullptr && *chosen != '\0')
+    return executable(chosen) ? std::string(chosen) : std::string();
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= dirs.size()) {
+    const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+    const fs::path candidate = fs::path(end > start ? dirs.substr(start, end - start) : ".") / "gnuplot";
+    if (executable(candidate)) return candidate.string();
+    start = end + 1;
+  }
+  return {};
+}
+
+PlotOutcome plot_learning_curves(const PlotRequest& request) {
+  PlotOutcome outcome;
+  outcome.out = request.out.empty() ? fs::path(request.metric + ".png") : request.out;
+  const PlotFormat format = plot_format(outcome.out);
+  (void)metric_info(request.metric);  // a bad metric is reported before anything is read
+  const std::string gnuplot = find_gnuplot();
+  if (gnuplot.empty())
+    throw Error("gnuplot not found: khsweep plot draws with gnuplot; install gnuplot-nox (e.g. apt-get install "
+                "gnuplot-nox, or scripts/setup.sh), or set KHSWEEP_GNUPLOT to its path");
+
+  const std::vector<CurveSeries> series = learning_curves(request);
+  bool any = false;
+  for (const CurveSeries& s : series) {
+    outcome.runs += s.runs;
+    if (!s.epochs.empty()) {
+      any = true;
+      ++outcome.lines;
+    }
+    if (request.log_y)
+      for (double m : s.mean)
+        if (!(m > 0))
+          throw Error("--log-y needs positive values, but " + s.label + " has mean " + request.metric + " " +
+                      number(m));
+  }
+  if (!any) throw error_at(request.store.string(), "the selected runs have no measured " + request.metric);
+
+  const TempDir dir;
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    std::ofstream data(dir.path() / ("series-" + std::to_string(i) + ".dat"));
+    data << "# epoch mean mean-se mean+se n  (" << series[i].label << ")\n";
+    const CurveSeries& s = series[i];
+    for (std::size_t j = 0; j < s.epochs.size(); ++j) {
+      const double se = std::isnan(s.se[j]) ? 0.0 : s.se[j];
+      double lo = s.mean[j] - se;
+      if (request.log_y && !(lo > 0)) lo = s.mean[j];  // a band reaching 0 cannot be drawn on a log axis
+      data << s.epochs[j] << ' ' << number(s.mean[j]) << ' ' << number(lo) << ' ' << number(s.mean[j] + se) << ' '
+           << s.n[j] << '\n';
+    }
+    if (!data) throw error_at((dir.path() / "series").string(), "cannot write the plot data");
+  }
+  const fs::path drawn = dir.path() / (format == PlotFormat::png ? "plot.png" : "plot.svg");
+  const fs::path script = dir.path() / "plot.gp";
+  {
+    std::ofstream s(script);
+    s << gnuplot_script(series, request, dir.path(), drawn);
+    if (!s) throw error_at(script.string(), "cannot write the gnuplot script");
+  }
+  const fs::path log = dir.path() / "gnuplot.log";
+  const int status = run_program(gnuplot, script, log);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::string messages = read_text(log);
+    while (!messages.empty() && std::isspace(static_cast<unsigned char>(messages.back()))) messages.pop_back();
+    const std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
+                                              : "was killed by signal " + std::to_string(WTERMSIG(status));
+    throw error_at(gnuplot, how + (messages.empty() ? std::string() : ": " + messages));
+  }
+  std::error_code ec;
+  if (!fs::exists(drawn, ec) || fs::file_size(drawn, ec) == 0)
+    throw error_at(gnuplot, "finished but wrote no image; its output: " + read_text(log));
+  fs::copy_file(drawn, outcome.out, fs::copy_options::overwrite_existing, ec);
+  if (ec) throw error_at(outcome.out.string(), "cannot write the plot: " + ec.message());
+  return outcome;
+}
+
+}  // namespace khsweep::results

@@ -1,0 +1,238 @@
+#include "khsweep/results/query.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+#include <thread>
+
+#include "khsweep/core/error.hpp"
+#include "khsweep/results/filter.hpp"
+#include "khsweep/results/groups.hpp"
+#include "khsweep/store/sweep_store.hpp"
+#include "khsweep/store/transaction.hpp"
+
+namespace khsweep::results {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void check_schema(const h5::File& file, const fs::path& path) {
+  const std::string where = path.string();
+  if (!file.has_attribute("schema"))
+    throw error_at(where, std::string("not a khsweep store (no 'schema' attribute, expected '") +
+                              store::kStoreSchema + "')");
+  const auto schema = file.attribute<std::string>("schema");
+  if (schema != store::kStoreSchema)
+    throw error_at(where, "not a khsweep store (schema '" + schema + "', expected '" + store::kStoreSchema + "')");
+}
+
+std::string joined_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) out += (out.empty() ? "" : "\n") + line;
+  return out;
+}
+
+// Every line of an Error's message (parse_where lists one problem per line).
+void append_lines(std::vector<std::string>& lines, const std::string& message) {
+  std::size_t start = 0;
+  for (std::size_t at = message.find('\n'); at != std::string::npos; at = message.find('\n', start)) {
+    lines.push_back(message.substr(start, at - start));
+    start = at + 1;
+  }
+  lines.push_back(message.substr(start));
+}
+
+
+bool is_number_text(const store::IndexColumn& column, std::size_t row) {
+  return !column.is_text && std::isfinite(column.numbers[row]);
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          const char* hex = "0123456789abcdef";
+          out += "\\u00";
+          out += hex[(c >> 4) & 0xf];
+          out += hex[c & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+h5::File open_store_for_reading(const fs::path& path, double patience_seconds) {
+  if (!fs::exists(path)) throw error_at(path.string(), "no such store");
+  // A commit in progress holds HDF5's write lock; wait for it rather than fail.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
+  for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
+    try {
+      if (store::has_journal(path) && store::lock_holder(path).empty()) store::recover(path);  // a dead writer's
+      h5::File file = h5::File::open_read(path);
+      check_schema(file, path);
+      return file;
+    } catch (const Error&) {
+      // Only a live coordinator's commit is worth waiting for; anything else is a real error.
+      if (std::chrono::steady_clock::now() >= deadline || store::lock_holder(path).empty()) throw;
+    }
+    std::this_thread::sleep_for(pause);
+  }
+}
+
+store::IndexTable read_store_index(const fs::path& path, double patience_seconds) {
+  const h5::File file = open_store_for_reading(path, patience_seconds);
+  if (!file.exists("runs")) throw error_at(path.string(), "not a khsweep store (no /runs table)");
+  return store::read_index(file);
+}
+
+OutputFormat parse_output_format(const std::string& name) {
+  if (name == "table") return OutputFormat::table;
+  if (name == "csv") return OutputFormat::csv;
+  if (name == "json") return OutputFormat::json;
+  throw Error("unknown format '" + name + "' (expected table, csv or json)");
+}
+
+std::vector<std::string> default_columns(const store::IndexTable& table, const std::vector<std::size_t>& rows) {
+  std::vector<std::string> columns = {"id", "status", "sweep", "arm"};
+  for (const std::string& c : varying_columns(table, rows)) columns.push_back(c);
+  for (const char* c : {"min_val_mse", "max_val_accuracy", "epochs_trained"}) columns.emplace_back(c);
+  return columns;
+}
+
+QueryResult run_query(const store::IndexTable& table, const QuerySpec& spec) {
+  std::vector<std::string> problems;
+  QueryResult result;
+  try {
+    result.rows = matching_rows(table, parse_where(spec.where, table));
+  } catch (const Error& e) {
+    append_lines(problems, e.what());
+  }
+
+  std::string sort_column;
+  if (!spec.sort.empty()) {
+    sort_column = resolve_column(spec.sort, table);
+    if (sort_column.empty()) problems.push_back("--sort: " + unknown_column_message(spec.sort, table));
+  }
+
+  const bool all = spec.columns.size() == 1 && spec.columns.front() == "all";
+  if (all) {
+    for (const auto& c : table.columns) result.columns.push_back(c.name);
+  } else if (spec.columns.empty()) {
+    result.columns = default_columns(table, result.rows);
+    // Show what the rows are sorted by.
+    if (!sort_column.empty() && std::find(result.columns.begin(), result.columns.end(), sort_column) ==
+                                    result.columns.end())
+      result.columns.push_back(sort_column);
+  } else {
+    for (const std::string& name : spec.columns) {
+      const std::string column = resolve_column(name, table);
+      if (name.empty())
+        problems.emplace_back("--columns: empty column name");
+      else if (column.empty())
+        problems.push_back("--columns: " + unknown_column_message(name, table));
+      else
+        result.columns.push_back(column);
+    }
+  }
+  if (!problems.empty()) throw Error(joined_lines(problems));
+
+  if (!sort_column.empty()) {
+    const store::IndexColumn& key = *table.find(sort_column);
+    const bool descending = spec.descending;
+    std::stable_sort(result.rows.begin(), result.rows.end(), [&](std::size_t a, std::size_t b) {
+      if (key.is_text) return descending ? key.text[a] > key.text[b] : key.text[a] < key.text[b];
+      const double x = key.numbers[a], y = key.numbers[b];
+      if (std::isnan(x) || std::isnan(y)) return !std::isnan(x) && std::isnan(y);  // NaN last
+      return descending ? x > y : x < y;
+    });
+  }
+  if (spec.limit > 0 && result.rows.size() > spec.limit) result.rows.resize(spec.limit);
+  return result;
+}
+
+void write_result(std::ostream& out, const store::IndexTable& table, const QueryResult& result, OutputFormat format) {
+  std::vector<const store::IndexColumn*> columns;
+  for (const std::string& name : result.columns) {
+    const store::IndexColumn* c = table.find(name);
+    if (c == nullptr) throw Error("no column '" + name + "' in the index");
+    columns.push_back(c);
+  }
+  // cells[i][j]: row i of the output, column j.
+  std::vector<std::vector<std::string>> cells;
+  for (std::size_t r : result.rows) {
+    std::vector<std::string> line;
+    for (const store::IndexColumn* c : columns) line.push_back(cell_text(table, c->name, r));
+    cells.push_back(std::move(line));
+  }
+
+  switch (format) {
+    case OutputFormat::table: {
+      std::vector<std::size_t> width;
+      for (const std::string& name : result.columns) width.push_back(name.size());
+      for (const auto& line : cells)
+        for (std::size_t j = 0; j < line.size(); ++j) width[j] = std::max(width[j], line[j].size());
+      // Numbers right-aligned so digits line up; text left-aligned; no trailing blanks.
+      const auto print = [&](const std::vector<std::string>& line) {
+        std::string text;
+        for (std::size_t j = 0; j < line.size(); ++j) {
+          const std::string pad(width[j] - line[j].size(), ' ');
+          if (j > 0) text += "  ";
+          text += columns[j]->is_text ? line[j] + pad : pad + line[j];
+        }
+        while (!text.empty() && text.back() == ' ') text.pop_back();
+        out << text << "\n";
+      };
+      print(result.columns);
+      for (const auto& line : cells) print(line);
+      break;
+    }
+    case OutputFormat::csv: {
+      const auto print = [&](const std::vector<std::string>& line) {
+        for (std::size_t j = 0; j < line.size(); ++j) out << (j > 0 ? "," : "") << csv_field(line[j]);
+        out << "\r\n";  // RFC 4180 line ends
+      };
+      print(result.columns);
+      for (const auto& line : cells) print(line);
+      break;
+    }
+    case OutputFormat::json: {
+      out << "[";
+      for (std::size_t i = 0; i < cells.size(); ++i) {
+        out << (i > 0 ? ",\n  {" : "\n  {");
+        for (std::size_t j = 0; j < columns.size(); ++j) {
+          out << (j > 0 ? ", " : "") << json_string(columns[j]->name) << ": ";
+          if (columns[j]->is_text)
+            out << json_string(cells[i][j]);
+          else
+            out << (is_number_text(*columns[j], result.rows[i]) ? cells[i][j] : "null");
+        }
+        out << "}";
+      }
+      out << (cells.empty() ? "]\n" : "\n]\n");
+      break;
+    }
+  }
+}
+
+}  // namespace khsweep::results
