@@ -10,10 +10,10 @@
 #include <sstream>
 
 #include "khsweep/cli/commands.hpp"
+#include "khsweep/cli/options.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/results/aggregate.hpp"
 #include "khsweep/results/filter.hpp"
-#include "khsweep/sweep/run_params.hpp"
 
 namespace khsweep::cli {
 
@@ -52,8 +52,8 @@ std::vector<std::string> split(const std::string& text, char separator) {
 
 std::string unknown_metric(const std::string& name) {
   std::string message = "unknown metric '" + name + "'";
-  if (const auto near = sweep::closest_match(name, results::summary_metrics()); !near.empty())
-    message += "; did you mean '" + near + "'?";
+  if (const auto near = did_you_mean(name, results::summary_metrics()); !near.empty())
+    message += near;
   else
     message += " (one of: " + [] {
       std::string all;
@@ -66,33 +66,12 @@ std::string unknown_metric(const std::string& name) {
 std::string unknown_column(const std::string& name, const store::IndexTable& table) {
   std::vector<std::string> names;
   for (const auto& c : table.columns) names.push_back(c.name);
-  std::string message = "unknown column '" + name + "'";
-  if (const auto near = sweep::closest_match(name, names); !near.empty()) message += "; did you mean '" + near + "'?";
-  return message;
+  return "unknown column '" + name + "'" + did_you_mean(name, names);
 }
 
 std::string header_of(const std::string& metric) {
   const std::string unit = results::metric_display(metric).unit;
   return unit == "%" ? metric + " %" : metric;
-}
-
-// Left-aligned text columns, right-aligned from `first_right` on.
-void print_table(const std::vector<std::vector<std::string>>& rows, std::size_t first_right) {
-  std::vector<std::size_t> width;
-  for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      if (width.size() <= i) width.push_back(0);
-      width[i] = std::max(width[i], row[i].size());
-    }
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      const std::string pad(width[i] - row[i].size(), ' ');
-      line += (i == 0 ? "" : "  ") + (i < first_right ? row[i] + pad : pad + row[i]);
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::cout << line << "\n";
-  }
 }
 
 std::string csv_number(double v) {
@@ -113,9 +92,7 @@ void print_groups(const store::IndexTable& table, const results::Aggregate& a, c
                   bool csv) {
   std::vector<std::size_t> index;
   for (const auto& m : metrics)
-    index.push_back(static_cast<std::size_t>(
-        std::find(results::summary_metrics().begin(), results::summary_metrics().end(), m) -
-        results::summary_metrics().begin()));
+    index.push_back(summary_index(m));
   if (csv) {
     std::string header = "group";
     for (const auto& c : a.label_columns) header += "," + csv_field(c);
@@ -156,8 +133,7 @@ void print_groups(const store::IndexTable& table, const results::Aggregate& a, c
 
 void print_pivot(const store::IndexTable& table, const results::Aggregate& a, const results::Pivot& p,
                  const std::string& metric) {
-  const auto m = static_cast<std::size_t>(std::find(results::summary_metrics().begin(), results::summary_metrics().end(),
-                                                    metric) - results::summary_metrics().begin());
+  const std::size_t m = summary_index(metric);
   const auto label = [](const std::vector<std::string>& columns, const std::vector<std::string>& values) {
     std::string out;
     for (std::size_t i = 0; i < columns.size(); ++i) out += (i ? " " : "") + columns[i] + "=" + values[i];
@@ -200,64 +176,47 @@ void print_pivot(const store::IndexTable& table, const results::Aggregate& a, co
 }  // namespace
 
 int aggregate_command(const std::vector<std::string>& args) {
-  std::vector<std::string> problems;
+  ArgReader in(args, "aggregate");
   std::string store_path, where, pivot_text, metric, format = "table";
   std::optional<std::vector<std::string>> metrics;
   bool write = true;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string option = args[i];
-    if (option == "--help" || option == "-h") {
+  while (in.next()) {
+    if (in.help()) {
       std::cout << kUsage;
       return kExitOk;
     }
-    if (option.rfind("--", 0) != 0) {
-      if (store_path.empty())
-        store_path = option;
-      else
-        problems.push_back("unexpected argument '" + option + "' (one STORE only)");
+    if (in.positional()) {
+      in.take_store(store_path);
       continue;
     }
-    if (option == "--no-write") {
+    if (in.arg() == "--no-write") {
       write = false;
       continue;
     }
-    std::optional<std::string> value;
-    if (const auto eq = option.find('='); eq != std::string::npos) {
-      value = option.substr(eq + 1);
-      option.resize(eq);
-    }
-    if (option != "--where" && option != "--metrics" && option != "--metric" && option != "--format" &&
-        option != "--pivot") {
-      problems.push_back("unknown option '" + option + "' (see khsweep aggregate --help)");
+    const std::string& option = in.option();
+    if (!in.option_is_one_of({"--where", "--metrics", "--metric", "--format", "--pivot"})) {
+      in.unknown_option();
       continue;
     }
-    if (!value) {
-      if (i + 1 >= args.size()) {
-        problems.push_back(option + " needs a value");
-        continue;
-      }
-      value = args[++i];
-    }
+    const std::optional<std::string> value = in.value();
+    if (!value) continue;
     if (option == "--where") {
-      where += (where.empty() ? "" : ",") + *value;
+      append_where(where, *value);
     } else if (option == "--metrics") {
       metrics = split(*value, ',');
       for (const auto& m : *metrics)
-        if (std::find(results::summary_metrics().begin(), results::summary_metrics().end(), m) ==
-            results::summary_metrics().end())
-          problems.push_back(unknown_metric(m));
+        if (!is_summary_metric(m)) in.problem(unknown_metric(m));
     } else if (option == "--metric") {
       metric = *value;
-      if (std::find(results::summary_metrics().begin(), results::summary_metrics().end(), metric) ==
-          results::summary_metrics().end())
-        problems.push_back(unknown_metric(metric));
+      if (!is_summary_metric(metric)) in.problem(unknown_metric(metric));
     } else if (option == "--format") {
       format = *value;
-      if (format != "table" && format != "csv") problems.push_back("--format must be table or csv, got '" + format + "'");
+      if (format != "table" && format != "csv") in.problem("--format must be table or csv, got '" + format + "'");
     } else {
       pivot_text = *value;
     }
   }
+  std::vector<std::string>& problems = in.problems();
   std::vector<std::string> pivot_rows, pivot_columns;
   if (store_path.empty()) problems.emplace_back("no STORE given");
   if (!pivot_text.empty()) {
@@ -275,7 +234,7 @@ int aggregate_command(const std::vector<std::string>& args) {
     problems.emplace_back("--metric goes with --pivot; use --metrics to choose the columns shown");
   }
   if (!problems.empty()) {
-    for (const auto& p : problems) std::cerr << kPrefix << p << "\n";
+    print_problems("aggregate", problems);
     return kExitUsage;
   }
 
@@ -285,17 +244,8 @@ int aggregate_command(const std::vector<std::string>& args) {
     std::vector<std::string> usage;
     results::read_store_patiently(store_path, 60.0, [&](const h5::File& file) {
       table = store::read_index(file);
-      std::vector<std::size_t> rows;
-      if (where.empty()) {
-        for (std::size_t r = 0; r < table.rows; ++r) rows.push_back(r);
-      } else {
-        try {
-          rows = results::matching_rows(table, results::parse_where(where, table));
-        } catch (const Error& e) {
-          usage.push_back(e.what());
-          return;
-        }
-      }
+      const auto rows = rows_where(table, where, usage);
+      if (!rows) return;
       for (auto* list : {&pivot_rows, &pivot_columns})
         for (auto& c : *list) {
           const std::string canonical = results::resolve_column(c, table);
@@ -304,17 +254,14 @@ int aggregate_command(const std::vector<std::string>& args) {
           else
             c = canonical;
         }
-      if (usage.empty()) aggregate = results::aggregate_runs(table, rows, &file);
+      if (usage.empty()) aggregate = results::aggregate_runs(table, *rows, &file);
     });
     if (!usage.empty()) {
-      for (const auto& message : usage) {
-        std::istringstream lines(message);  // parse_where lists one problem per line
-        for (std::string line; std::getline(lines, line);) std::cerr << kPrefix << line << "\n";
-      }
+      print_problems("aggregate", usage);  // parse_where lists one problem per line
       return kExitUsage;
     }
   } catch (const Error& e) {
-    std::cerr << kPrefix << e.what() << "\n";
+    print_problem("aggregate", e.what());
     return kExitInput;
   }
   if (aggregate.summarised_runs == 0) {
@@ -326,7 +273,7 @@ int aggregate_command(const std::vector<std::string>& args) {
     try {
       results::store_aggregates(store_path, aggregate, where, 60.0);
     } catch (const Error& e) {
-      std::cerr << kPrefix << "cannot write /aggregates: " << e.what() << "\n";
+      print_problem("aggregate", std::string("cannot write /aggregates: ") + e.what());
       return kExitInput;
     }
   }
@@ -338,9 +285,7 @@ int aggregate_command(const std::vector<std::string>& args) {
       metrics.emplace();
       for (const char* m : {"max_val_accuracy", "min_val_mse", "min_val_cross_entropy", "receptive_field_overlap",
                             "train_seconds_per_epoch"}) {
-        const auto index = static_cast<std::size_t>(
-            std::find(results::summary_metrics().begin(), results::summary_metrics().end(), m) -
-            results::summary_metrics().begin());
+        const std::size_t index = summary_index(m);
         if (std::any_of(aggregate.groups.begin(), aggregate.groups.end(),
                         [&](const results::GroupAggregate& g) { return g.summary[index].n > 0; }))
           metrics->push_back(m);

@@ -7,10 +7,10 @@
 #include <sstream>
 
 #include "khsweep/cli/commands.hpp"
+#include "khsweep/cli/options.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/results/aggregate.hpp"
 #include "khsweep/results/filter.hpp"
-#include "khsweep/sweep/run_params.hpp"
 
 namespace khsweep::cli {
 
@@ -41,16 +41,6 @@ std::vector<std::string> split(const std::string& text) {
   return parts;
 }
 
-bool is_summary_metric(const std::string& m) {
-  return std::find(results::summary_metrics().begin(), results::summary_metrics().end(), m) !=
-         results::summary_metrics().end();
-}
-
-std::size_t summary_index(const std::string& m) {
-  return static_cast<std::size_t>(std::find(results::summary_metrics().begin(), results::summary_metrics().end(), m) -
-                                  results::summary_metrics().begin());
-}
-
 // The sweep-file parameter a /runs column is set by, or "" when it is no parameter.
 std::string parameter_of(const std::string& column) {
   if (column == "dataset") return "data";
@@ -69,82 +59,48 @@ std::string yaml_value(const store::IndexTable& table, const std::string& column
   return v;
 }
 
-void print_table(const std::vector<std::vector<std::string>>& rows, std::size_t first_right) {
-  std::vector<std::size_t> width;
-  for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      if (width.size() <= i) width.push_back(0);
-      width[i] = std::max(width[i], row[i].size());
-    }
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      const std::string pad(width[i] - row[i].size(), ' ');
-      line += (i == 0 ? "" : "  ") + (i < first_right ? row[i] + pad : pad + row[i]);
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::cout << line << "\n";
-  }
-}
-
 }  // namespace
 
 int best_command(const std::vector<std::string>& args) {
-  std::vector<std::string> problems;
+  ArgReader in(args, "best");
   std::string store_path, where, metric;
   std::optional<std::vector<std::string>> by;
   bool fragment = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string option = args[i];
-    if (option == "--help" || option == "-h") {
+  while (in.next()) {
+    if (in.help()) {
       std::cout << kUsage;
       return kExitOk;
     }
-    if (option.rfind("--", 0) != 0) {
-      if (store_path.empty())
-        store_path = option;
-      else
-        problems.push_back("unexpected argument '" + option + "' (one STORE only)");
+    if (in.positional()) {
+      in.take_store(store_path);
       continue;
     }
-    if (option == "--fragment") {
+    if (in.arg() == "--fragment") {
       fragment = true;
       continue;
     }
-    std::optional<std::string> value;
-    if (const auto eq = option.find('='); eq != std::string::npos) {
-      value = option.substr(eq + 1);
-      option.resize(eq);
-    }
-    if (option != "--where" && option != "--metric" && option != "--by") {
-      problems.push_back("unknown option '" + option + "' (see khsweep best --help)");
+    const std::string& option = in.option();
+    if (!in.option_is_one_of({"--where", "--metric", "--by"})) {
+      in.unknown_option();
       continue;
     }
-    if (!value) {
-      if (i + 1 >= args.size()) {
-        problems.push_back(option + " needs a value");
-        continue;
-      }
-      value = args[++i];
-    }
+    const std::optional<std::string> value = in.value();
+    if (!value) continue;
     if (option == "--where") {
-      where += (where.empty() ? "" : ",") + *value;
+      append_where(where, *value);
     } else if (option == "--by") {
       by = split(*value);
     } else {
       metric = *value;
-      if (!is_summary_metric(metric)) {
-        std::string message = "unknown metric '" + metric + "'";
-        if (const auto near = sweep::closest_match(metric, results::summary_metrics()); !near.empty())
-          message += "; did you mean '" + near + "'?";
-        problems.push_back(message);
-      }
+      if (!is_summary_metric(metric))
+        in.problem("unknown metric '" + metric + "'" + did_you_mean(metric, results::summary_metrics()));
     }
   }
+  std::vector<std::string>& problems = in.problems();
   if (store_path.empty()) problems.emplace_back("no STORE given");
   if (metric.empty()) problems.emplace_back("--metric M is required (e.g. min_val_mse or max_val_accuracy)");
   if (!problems.empty()) {
-    for (const auto& p : problems) std::cerr << kPrefix << p << "\n";
+    print_problems("best", problems);
     return kExitUsage;
   }
 
@@ -155,40 +111,26 @@ int best_command(const std::vector<std::string>& args) {
     std::vector<std::string> usage;
     results::read_store_patiently(store_path, 60.0, [&](const h5::File& file) {
       table = store::read_index(file);
-      std::vector<std::size_t> rows;
-      if (where.empty()) {
-        for (std::size_t r = 0; r < table.rows; ++r) rows.push_back(r);
-      } else {
-        try {
-          rows = results::matching_rows(table, results::parse_where(where, table));
-        } catch (const Error& e) {
-          usage.push_back(e.what());
-          return;
-        }
-      }
+      const auto rows = rows_where(table, where, usage);
+      if (!rows) return;
       for (auto& c : by_columns) {
         const std::string canonical = results::resolve_column(c, table);
         if (canonical.empty()) {
           std::vector<std::string> names;
           for (const auto& column : table.columns) names.push_back(column.name);
-          std::string message = "unknown column '" + c + "' in --by";
-          if (const auto near = sweep::closest_match(c, names); !near.empty()) message += "; did you mean '" + near + "'?";
-          usage.push_back(message);
+          usage.push_back("unknown column '" + c + "' in --by" + did_you_mean(c, names));
         } else {
           c = canonical;
         }
       }
-      if (usage.empty()) aggregate = results::aggregate_runs(table, rows, nullptr);
+      if (usage.empty()) aggregate = results::aggregate_runs(table, *rows, nullptr);
     });
     if (!usage.empty()) {
-      for (const auto& message : usage) {
-        std::istringstream lines(message);
-        for (std::string line; std::getline(lines, line);) std::cerr << kPrefix << line << "\n";
-      }
+      print_problems("best", usage);
       return kExitUsage;
     }
   } catch (const Error& e) {
-    std::cerr << kPrefix << e.what() << "\n";
+    print_problem("best", e.what());
     return kExitInput;
   }
   if (aggregate.summarised_runs == 0) {

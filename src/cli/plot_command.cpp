@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "khsweep/cli/commands.hpp"
+#include "khsweep/cli/options.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/results/plot.hpp"
 
@@ -62,13 +63,13 @@ int plot_command(const std::vector<std::string>& args) {
         throw Error("more than one store given ('" + request.store.string() + "' and '" + a + "')");
       }
     } catch (const Error& e) {
-      std::cerr << "khsweep plot: " << e.what() << "\n";
+      print_problem("plot", e.what());
       plot_usage(std::cerr);
       return kExitUsage;
     }
   }
   if (!have_store) {
-    std::cerr << "khsweep plot: no store given\n";
+    print_problem("plot", "no store given");
     plot_usage(std::cerr);
     return kExitUsage;
   }
@@ -77,7 +78,7 @@ int plot_command(const std::vector<std::string>& args) {
     (void)results::metric_axis_label(request.metric);
     (void)results::plot_format(request.out);
   } catch (const Error& e) {
-    std::cerr << "khsweep plot: " << e.what() << "\n";
+    print_problem("plot", e.what());
     return kExitUsage;
   }
   try {
@@ -87,7 +88,7 @@ int plot_command(const std::vector<std::string>& args) {
               << (outcome.runs == 1 ? "" : "s") << "\n";
     return kExitOk;
   } catch (const Error& e) {
-    std::cerr << "khsweep plot: " << e.what() << "\n";
+    print_problem("plot", e.what());
     return kExitInput;
   }
 }

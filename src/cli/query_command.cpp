@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "khsweep/cli/commands.hpp"
+#include "khsweep/cli/options.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/results/query.hpp"
 
@@ -40,79 +41,57 @@ std::vector<std::string> split_list(const std::string& text) {
   return names;
 }
 
-void print_problems(const std::string& message) {
-  std::size_t start = 0;
-  for (std::size_t at = message.find('\n'); at != std::string::npos; at = message.find('\n', start)) {
-    std::cerr << "khsweep query: " << message.substr(start, at - start) << "\n";
-    start = at + 1;
-  }
-  std::cerr << "khsweep query: " << message.substr(start) << "\n";
-}
-
 }  // namespace
 
 int query_command(const std::vector<std::string>& args) {
-  std::vector<std::string> problems;
+  ArgReader in(args, "query");
   std::string store_path;
   results::QuerySpec spec;
   results::OutputFormat format = results::OutputFormat::table;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string option = args[i];
-    std::optional<std::string> value;
-    if (option == "--help" || option == "-h") {
+  while (in.next()) {
+    if (in.help()) {
       std::cout << kUsage;
       return kExitOk;
     }
-    if (option.rfind("--", 0) != 0) {
-      if (store_path.empty())
-        store_path = option;
-      else
-        problems.push_back("unexpected argument '" + option + "' (one STORE only)");
+    if (in.positional()) {
+      in.take_store(store_path);
       continue;
     }
-    if (const auto eq = option.find('='); eq != std::string::npos) {  // --limit=10
-      value = option.substr(eq + 1);
-      option.resize(eq);
-    }
+    const std::string& option = in.option();
     if (option == "--desc") {
-      if (value) problems.push_back("--desc takes no value");
+      if (in.inline_value()) in.problem("--desc takes no value");
       spec.descending = true;
       continue;
     }
-    if (option != "--where" && option != "--columns" && option != "--sort" && option != "--limit" &&
-        option != "--format") {
-      problems.push_back("unknown option '" + option + "' (see khsweep query --help)");
+    if (!in.option_is_one_of({"--where", "--columns", "--sort", "--limit", "--format"})) {
+      in.unknown_option();
       continue;
     }
-    if (!value) {
-      if (i + 1 >= args.size()) {
-        problems.push_back(option + " needs a value");
-        continue;
-      }
-      value = args[++i];
-    }
+    const std::optional<std::string> value = in.value();
+    if (!value) continue;
     if (option == "--where") {
-      spec.where += (spec.where.empty() ? "" : ",") + *value;  // repeated --where: all must hold
+      append_where(spec.where, *value);
     } else if (option == "--columns") {
       spec.columns = split_list(*value);
     } else if (option == "--sort") {
       spec.sort = *value;
-      if (value->empty()) problems.push_back("--sort needs a column name");
+      if (value->empty()) in.problem("--sort needs a column name");
     } else if (option == "--limit") {
       char* end = nullptr;
       const long long n = std::strtoll(value->c_str(), &end, 10);
       if (value->empty() || end != value->c_str() + value->size() || n < 1)
-        problems.push_back("--limit must be a whole number >= 1, got '" + *value + "'");
+        in.problem("--limit must be a whole number >= 1, got '" + *value + "'");
       else
         spec.limit = static_cast<std::size_t>(n);
     } else {
       try {
         format = results::parse_output_format(*value);
       } catch (const Error& e) {
-        problems.push_back(std::string("--format: ") + e.what());
+        in.problem(std::string("--format: ") + e.what());
       }
     }
   }
+  std::vector<std::string>& problems = in.problems();
   if (store_path.empty()) problems.emplace_back("no STORE given");
   if (spec.descending && spec.sort.empty()) problems.emplace_back("--desc needs --sort COLUMN");
 
@@ -122,10 +101,10 @@ int query_command(const std::vector<std::string>& args) {
     table = results::read_store_index(store_path);
   } catch (const Error& e) {
     if (problems.empty()) {
-      print_problems(e.what());
+      print_problem_lines("query", e.what());
       return kExitInput;
     }
-    for (const auto& p : problems) print_problems(p);
+    print_problems("query", problems);
     std::cerr << kUsage;
     return kExitUsage;
   }
@@ -134,12 +113,12 @@ int query_command(const std::vector<std::string>& args) {
   try {
     result = results::run_query(table, spec);
   } catch (const Error& e) {
-    for (const auto& p : problems) print_problems(p);
-    print_problems(e.what());
+    print_problems("query", problems);
+    print_problem_lines("query", e.what());
     return kExitUsage;
   }
   if (!problems.empty()) {
-    for (const auto& p : problems) print_problems(p);
+    print_problems("query", problems);
     return kExitUsage;
   }
   results::write_result(std::cout, table, result, format);

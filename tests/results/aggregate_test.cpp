@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "../support/scratch.hpp"
+#include "../support/unit_store.hpp"
 #include "khsweep/cli/commands.hpp"
 #include "khsweep/results/aggregate.hpp"
 #include "khsweep/store/h5.hpp"
@@ -19,43 +20,21 @@ using namespace khsweep::testing;
 
 namespace {
 
-store::JobInfo job_info() {
-  store::JobInfo job;
-  job.sweep_name = "unit";
-  job.sweep_path = "unit.yaml";
-  job.sweep_text = "name: unit\n";
-  job.hosts = {"here"};
-  job.mpi_version = "none";
-  return job;
-}
-
 // The validation accuracy of a run at epoch e: base + seed / 100 + e / 1000; its val mse mirrors it.
 double accuracy_at(double base, std::uint64_t seed, int e) { return base + static_cast<double>(seed) / 100 + e / 1000.0; }
 double mse_at(double base, std::uint64_t seed, int e) { return 0.5 - accuracy_at(base, seed, e) / 4; }
 
 store::CommittedRun run(int number, int hidden, model::KhVariant kh, double eps0, double delta, std::uint64_t seed,
                         double base, int epochs = 3) {
-  store::CommittedRun r;
-  char id[17];
-  std::snprintf(id, sizeof id, "%016x", number);
-  r.id = id;
-  r.sweep = "unit";
-  r.arm = kh == model::KhVariant::none ? "baseline" : "kh";
+  store::CommittedRun r =
+      unit_run(unit_run_id(static_cast<unsigned>(number)), kh == model::KhVariant::none ? "baseline" : "kh", hidden, seed, 0.1);
+  r.train_samples = 0;  // not recorded
+  r.validation_samples = 0;
   auto& c = r.params.config;
-  c.hidden = hidden;
-  c.seed = seed;
   c.epochs = 3;
   c.kh = kh;
   c.kh_eps0 = eps0;
   c.kh_delta = delta;
-  c.precision = train::Precision::f64;
-  r.params.data.dataset = "data/x";
-  r.train_checksum = std::string(64, 'a');
-  r.validation_checksum = std::string(64, 'b');
-  r.result.params.layout = {4, 0, hidden};
-  r.result.params.W = model::Matrix<double>::Constant(4, hidden, 0.1);
-  r.result.params.a = model::Vector<double>::Constant(4, 0.0);
-  r.result.params.b = model::Vector<double>::Constant(hidden, 0.0);
   for (int e = 0; e < epochs; ++e) {
     train::EpochRecord rec;
     rec.epoch = e;
@@ -66,7 +45,6 @@ store::CommittedRun run(int number, int hidden, model::KhVariant kh, double eps0
     r.result.curves.push_back(rec);
   }
   r.result.receptive_field_overlap = 0.3 + static_cast<double>(seed) / 10;
-  r.host = "here";
   return r;
 }
 
@@ -91,9 +69,7 @@ void make_store(const std::filesystem::path& path) {
   failed.failure = "boom";
   failed.result = {};
   runs.push_back(failed);
-  auto s = store::SweepStore::open_for_sweep(path, job_info());
-  s.commit(runs);
-  s.finish_job("completed");
+  write_store(path, test_job_info(), runs);
 }
 
 store::IndexTable index_of(const std::filesystem::path& path) {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "../support/scratch.hpp"
+#include "six_run_store.hpp"
 #include "khsweep/cli/commands.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/results/query.hpp"
@@ -19,66 +20,12 @@ using Names = std::vector<std::string>;
 
 namespace {
 
-store::JobInfo job_info() {
-  store::JobInfo job;
-  job.sweep_name = "unit";
-  job.sweep_path = "unit.yaml";
-  job.sweep_text = "name: unit\n";
-  job.hosts = {"here"};
-  job.mpi_version = "none";
-  return job;
-}
-
-// A finished run whose validation MSE ends at `mse` (the min over its 2 epochs).
-store::CommittedRun make_run(const std::string& id, int hidden, model::Init init, model::KhVariant kh, double eps0,
-                             std::uint64_t seed, double mse) {
-  store::CommittedRun run;
-  run.id = id;
-  run.sweep = "unit";
-  run.arm = kh == model::KhVariant::none ? "baseline" : "kh";
-  run.params.config.hidden = hidden;
-  run.params.config.init = init;
-  run.params.config.kh = kh;
-  run.params.config.kh_eps0 = eps0;
-  run.params.config.seed = seed;
-  run.params.config.precision = train::Precision::f64;
-  run.params.data.dataset = "data/x";
-  run.train_checksum = std::string(64, 'a');
-  run.validation_checksum = std::string(64, 'b');
-  run.train_samples = 10;
-  run.validation_samples = 5;
-  run.result.params.layout = {4, 0, hidden};
-  run.result.params.W = model::Matrix<double>::Zero(4, hidden);
-  run.result.params.a = model::Vector<double>::Zero(4);
-  run.result.params.b = model::Vector<double>::Zero(hidden);
-  for (int e = 0; e < 2; ++e) {
-    train::EpochRecord r;
-    r.epoch = e;
-    r.evaluated = true;
-    r.validation.mse = mse + 0.1 * (1 - e);
-    run.result.curves.push_back(r);
-  }
-  run.host = "here";
-  return run;
-}
-
 // Rows 0..5: hidden 16 16 32 32 100 100; init lecun lecun lecun std lecun std; kh none none top_down
 // top_down bottom_up top_down; eps0 nan nan 0.01 0.02 0.01 0.05; seed 1 2 1 2 3 1;
 // min_val_mse 0.3 0.2 0.1 0.2 0.15 nan (row 5 failed, with a reason that needs quoting).
 std::filesystem::path make_store(const ScratchDir& dir) {
-  using model::Init;
-  using model::KhVariant;
   const auto path = dir / "s.h5";
-  auto s = store::SweepStore::open_for_sweep(path, job_info());
-  store::CommittedRun failed = make_run("00000000000000a6", 100, Init::std_normal, KhVariant::top_down, 0.05, 1, 0);
-  failed.failure = "it \"broke\", badly";
-  failed.result = {};
-  s.commit({make_run("00000000000000a1", 16, Init::lecun, KhVariant::none, 0, 1, 0.30),
-            make_run("00000000000000a2", 16, Init::lecun, KhVariant::none, 0, 2, 0.20),
-            make_run("00000000000000a3", 32, Init::lecun, KhVariant::top_down, 0.01, 1, 0.10),
-            make_run("00000000000000a4", 32, Init::std_normal, KhVariant::top_down, 0.02, 2, 0.20),
-            make_run("00000000000000a5", 100, Init::lecun, KhVariant::bottom_up, 0.01, 3, 0.15), failed});
-  s.finish_job("completed");
+  write_six_run_store(path, 0.20, "it \"broke\", badly");
   return path;
 }
 
@@ -289,7 +236,7 @@ BOOST_AUTO_TEST_CASE(a_missing_or_corrupt_store_exits_3) {
 BOOST_AUTO_TEST_CASE(a_store_can_be_queried_while_its_coordinator_holds_it) {
   ScratchDir dir("khsweep-query-test-");
   const auto path = make_store(dir);
-  auto live = store::SweepStore::open_for_sweep(path, job_info());  // holds the coordinator lock
+  auto live = store::SweepStore::open_for_sweep(path, test_job_info());  // holds the coordinator lock
   BOOST_TEST(results::read_store_index(path).rows == 6u);
   live.finish_job("completed");
 }

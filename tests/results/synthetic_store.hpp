@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/unit_store.hpp"
 #include "khsweep/store/sweep_store.hpp"
 
 namespace khsweep::testing {
@@ -18,32 +19,16 @@ namespace khsweep::testing {
 inline constexpr int kSyntheticRuns = 6;
 inline constexpr int kSyntheticEpochs = 4;
 
-inline std::string synthetic_id(int i) {
-  char id[17];
-  std::snprintf(id, sizeof id, "%016x", i + 1);
-  return id;
-}
+inline std::string synthetic_id(int i) { return unit_run_id(static_cast<unsigned>(i + 1)); }
 
 inline store::CommittedRun synthetic_run(int i) {
-  store::CommittedRun run;
-  run.id = synthetic_id(i);
+  const int hidden = i < 3 ? 8 : 16;
+  store::CommittedRun run = unit_run(synthetic_id(i), i < 3 ? "small" : "large", hidden,
+                                     static_cast<unsigned>(1 + i % 3), 0.5, 0.25, -0.5);
   run.sweep = "synthetic";
-  run.arm = i < 3 ? "small" : "large";
-  run.params.config.hidden = i < 3 ? 8 : 16;
-  run.params.config.seed = static_cast<unsigned>(1 + i % 3);
   run.params.config.epochs = kSyntheticEpochs;
   run.params.config.metrics_every = 2;
-  run.params.config.precision = train::Precision::f64;
   run.params.data.dataset = "data/synthetic";
-  run.train_checksum = std::string(64, 'a');
-  run.validation_checksum = std::string(64, 'b');
-  run.train_samples = 10;
-  run.validation_samples = 5;
-  const int hidden = run.params.config.hidden;
-  run.result.params.layout = {4, 0, hidden};
-  run.result.params.W = model::Matrix<double>::Constant(4, hidden, 0.5);
-  run.result.params.a = model::Vector<double>::Constant(4, 0.25);
-  run.result.params.b = model::Vector<double>::Constant(hidden, -0.5);
   for (int e = 0; e < kSyntheticEpochs; ++e) {
     train::EpochRecord r;
     r.epoch = e;
@@ -58,19 +43,11 @@ inline store::CommittedRun synthetic_run(int i) {
     run.result.curves.push_back(r);
   }
   run.result.receptive_field_overlap = 0.5;
-  run.host = "here";
   return run;
 }
 
 inline void write_synthetic_store(const std::filesystem::path& path) {
-  store::JobInfo job;
-  job.sweep_name = "synthetic";
-  job.sweep_path = "synthetic.yaml";
-  job.sweep_text = "name: synthetic\n";
-  job.hosts = {"here"};
-  job.mpi_version = "none";
-  job.datasets = {{"data/synthetic", std::string(64, 'a')}};
-  auto s = store::SweepStore::open_for_sweep(path, job);
+  const store::JobInfo job = test_job_info("synthetic", {{"data/synthetic", std::string(64, 'a')}});
   std::vector<store::CommittedRun> runs;
   for (int i = 0; i < kSyntheticRuns; ++i) runs.push_back(synthetic_run(i));
   store::CommittedRun failed = synthetic_run(0);
@@ -79,8 +56,7 @@ inline void write_synthetic_store(const std::filesystem::path& path) {
   failed.failure = "synthetic failure";
   failed.result = train::RunResult{};
   runs.push_back(failed);
-  s.commit(runs);
-  s.finish_job("completed");
+  write_store(path, job, runs);
 }
 
 }  // namespace khsweep::testing

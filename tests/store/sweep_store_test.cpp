@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "../support/scratch.hpp"
+#include "../support/unit_store.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/run_file.hpp"
@@ -14,37 +15,13 @@ using namespace khsweep::testing;
 
 namespace {
 
-store::JobInfo job_info() {
-  store::JobInfo job;
-  job.sweep_name = "unit";
-  job.sweep_path = "unit.yaml";
-  job.sweep_text = "name: unit\n";
-  job.hosts = {"here"};
-  job.mpi_version = "none";
-  job.datasets = {{"data/x", "abc"}};
-  return job;
-}
+store::JobInfo job_info() { return test_job_info("unit", {{"data/x", "abc"}}); }
 
 // A finished run with recognisable weights: W(i, j) = seed + i + j / 10.
 store::CommittedRun finished_run(const std::string& id, std::uint64_t seed) {
-  store::CommittedRun run;
-  run.id = id;
-  run.sweep = "unit";
-  run.arm = "baseline";
-  run.params.config.hidden = 3;
-  run.params.config.seed = seed;
-  run.params.config.precision = train::Precision::f64;
-  run.params.data.dataset = "data/x";
-  run.train_checksum = std::string(64, 'a');
-  run.validation_checksum = std::string(64, 'b');
-  run.train_samples = 10;
-  run.validation_samples = 5;
-  run.result.params.layout = {4, 0, 3};
-  run.result.params.W.resize(4, 3);
+  store::CommittedRun run = unit_run(id, "baseline", 3, seed, 0.0, 0.25, -0.5);
   for (int i = 0; i < 4; ++i)
     for (int j = 0; j < 3; ++j) run.result.params.W(i, j) = static_cast<double>(seed) + i + j / 10.0;
-  run.result.params.a = model::Vector<double>::Constant(4, 0.25);
-  run.result.params.b = model::Vector<double>::Constant(3, -0.5);
   for (int e = 0; e < 3; ++e) {
     train::EpochRecord r;
     r.epoch = e;
@@ -54,7 +31,6 @@ store::CommittedRun finished_run(const std::string& id, std::uint64_t seed) {
     run.result.curves.push_back(r);
   }
   run.result.receptive_field_overlap = 0.5;
-  run.host = "here";
   return run;
 }
 

@@ -1,0 +1,81 @@
+#pragma once
+// Command-line mechanics shared by the results commands (query, aggregate, best, plot): reading
+// "--x v" / "--x=v" options while collecting problems, printing "khsweep <cmd>: " lines, the rows a
+// --where selects, and the plain-text table they print.
+#include <cstddef>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "khsweep/store/index.hpp"
+
+namespace khsweep::cli {
+
+// Walks a command's arguments. Each step is one argument: --help/-h, a positional one, or an option
+// whose value is the part after '=' ("--limit=10") or, when asked for, the next argument. Mistakes
+// are collected in problems() rather than thrown, so that a command can report all of them at once.
+class ArgReader {
+ public:
+  ArgReader(const std::vector<std::string>& args, std::string command);
+
+  // Advances to the next argument; false when there are none left.
+  bool next();
+
+  [[nodiscard]] const std::string& arg() const { return args_[at_]; }  // as given, "--x=v" included
+  [[nodiscard]] bool help() const { return arg() == "--help" || arg() == "-h"; }
+  [[nodiscard]] bool positional() const { return arg().rfind("--", 0) != 0; }
+  [[nodiscard]] const std::string& option() const { return option_; }  // the name, without "=value"
+  [[nodiscard]] const std::optional<std::string>& inline_value() const { return inline_value_; }
+  [[nodiscard]] bool option_is_one_of(std::initializer_list<const char*> names) const;
+
+  // The option's value: after '=', else the next argument (consumed). When there is none, records
+  // "<option> needs a value" and returns nothing.
+  std::optional<std::string> value();
+
+  // A positional argument as the one STORE: the first fills `store_path`, later ones are problems.
+  void take_store(std::string& store_path);
+  // Records "unknown option '<option>' (see khsweep <command> --help)".
+  void unknown_option();
+
+  void problem(std::string message) { problems_.push_back(std::move(message)); }
+  [[nodiscard]] std::vector<std::string>& problems() { return problems_; }
+
+ private:
+  const std::vector<std::string>& args_;
+  std::string command_;
+  std::size_t at_ = 0;
+  bool started_ = false;
+  std::string option_;
+  std::optional<std::string> inline_value_;
+  std::vector<std::string> problems_;
+};
+
+// Appends one --where to the ones before (repeated --where: all must hold).
+void append_where(std::string& where, const std::string& more);
+
+// "; did you mean 'x'?" when one of `candidates` is close to `name`, else "".
+[[nodiscard]] std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates);
+
+// Prints "khsweep <command>: <message>" to stderr, the message as it is.
+void print_problem(const std::string& command, const std::string& message);
+// Prints each line of `message` to stderr as "khsweep <command>: <line>".
+void print_problem_lines(const std::string& command, const std::string& message);
+// print_problem_lines for each message.
+void print_problems(const std::string& command, const std::vector<std::string>& messages);
+
+// The rows `where` selects (every row when it is empty); a mistake in it goes to `usage` and gives
+// nothing.
+[[nodiscard]] std::optional<std::vector<std::size_t>> rows_where(const store::IndexTable& table,
+                                                                 const std::string& where,
+                                                                 std::vector<std::string>& usage);
+
+// Whether `metric` is one of results::summary_metrics(), and its position there.
+[[nodiscard]] bool is_summary_metric(const std::string& metric);
+[[nodiscard]] std::size_t summary_index(const std::string& metric);
+
+// Prints rows to stdout: text columns left-aligned, right-aligned from `first_right` on, two
+// spaces apart, no trailing blanks.
+void print_table(const std::vector<std::vector<std::string>>& rows, std::size_t first_right);
+
+}  // namespace khsweep::cli

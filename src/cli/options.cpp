@@ -1,0 +1,124 @@
+#include "khsweep/cli/options.hpp"
+
+#include <algorithm>
+#include <iostream>
+
+#include "khsweep/core/error.hpp"
+#include "khsweep/results/aggregate.hpp"
+#include "khsweep/results/filter.hpp"
+#include "khsweep/sweep/run_params.hpp"
+
+namespace khsweep::cli {
+
+ArgReader::ArgReader(const std::vector<std::string>& args, std::string command)
+    : args_(args), command_(std::move(command)) {}
+
+bool ArgReader::next() {
+  if (started_) ++at_;
+  started_ = true;
+  if (at_ >= args_.size()) return false;
+  option_ = arg();
+  inline_value_.reset();
+  if (!positional()) {
+    if (const auto eq = option_.find('='); eq != std::string::npos) {
+      inline_value_ = option_.substr(eq + 1);
+      option_.resize(eq);
+    }
+  }
+  return true;
+}
+
+bool ArgReader::option_is_one_of(std::initializer_list<const char*> names) const {
+  return std::any_of(names.begin(), names.end(), [&](const char* name) { return option_ == name; });
+}
+
+std::optional<std::string> ArgReader::value() {
+  if (inline_value_) return inline_value_;
+  if (at_ + 1 >= args_.size()) {
+    problems_.push_back(option_ + " needs a value");
+    return std::nullopt;
+  }
+  return args_[++at_];
+}
+
+void ArgReader::take_store(std::string& store_path) {
+  if (store_path.empty())
+    store_path = arg();
+  else
+    problems_.push_back("unexpected argument '" + arg() + "' (one STORE only)");
+}
+
+void ArgReader::unknown_option() {
+  problems_.push_back("unknown option '" + option_ + "' (see khsweep " + command_ + " --help)");
+}
+
+void append_where(std::string& where, const std::string& more) { where += (where.empty() ? "" : ",") + more; }
+
+std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates) {
+  const auto near = sweep::closest_match(name, candidates);
+  return near.empty() ? "" : "; did you mean '" + near + "'?";
+}
+
+void print_problem(const std::string& command, const std::string& message) {
+  std::cerr << "khsweep " << command << ": " << message << "\n";
+}
+
+void print_problem_lines(const std::string& command, const std::string& message) {
+  const std::string prefix = "khsweep " + command + ": ";
+  std::size_t start = 0;
+  for (std::size_t at = message.find('\n'); at != std::string::npos; at = message.find('\n', start)) {
+    std::cerr << prefix << message.substr(start, at - start) << "\n";
+    start = at + 1;
+  }
+  std::cerr << prefix << message.substr(start) << "\n";
+}
+
+void print_problems(const std::string& command, const std::vector<std::string>& messages) {
+  for (const auto& message : messages) print_problem_lines(command, message);
+}
+
+std::optional<std::vector<std::size_t>> rows_where(const store::IndexTable& table, const std::string& where,
+                                                   std::vector<std::string>& usage) {
+  std::vector<std::size_t> rows;
+  if (where.empty()) {
+    for (std::size_t r = 0; r < table.rows; ++r) rows.push_back(r);
+    return rows;
+  }
+  try {
+    return results::matching_rows(table, results::parse_where(where, table));
+  } catch (const Error& e) {
+    usage.push_back(e.what());
+    return std::nullopt;
+  }
+}
+
+bool is_summary_metric(const std::string& metric) {
+  return std::find(results::summary_metrics().begin(), results::summary_metrics().end(), metric) !=
+         results::summary_metrics().end();
+}
+
+std::size_t summary_index(const std::string& metric) {
+  return static_cast<std::size_t>(
+      std::find(results::summary_metrics().begin(), results::summary_metrics().end(), metric) -
+      results::summary_metrics().begin());
+}
+
+void print_table(const std::vector<std::vector<std::string>>& rows, std::size_t first_right) {
+  std::vector<std::size_t> width;
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      const std::string pad(width[i] - row[i].size(), ' ');
+      line += (i == 0 ? "" : "  ") + (i < first_right ? row[i] + pad : pad + row[i]);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::cout << line << "\n";
+  }
+}
+
+}  // namespace khsweep::cli
