@@ -16,6 +16,8 @@ using khsweep::cli::TrainRequest;
 using khsweep::model::Init;
 using khsweep::model::KhVariant;
 using khsweep::testing::contains;
+using khsweep::testing::expect_line;
+using khsweep::testing::message_lines;
 
 namespace {
 
@@ -34,26 +36,6 @@ struct TempDir : khsweep::testing::ScratchDir {
 // The message of the khsweep::Error parse_train_request throws; fails the test if it does not throw.
 std::string error_of(const std::vector<std::string>& args) {
   return khsweep::testing::error_of([&] { (void)parse_train_request(args); });
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// Asserts that some line of `message` contains every one of `parts`.
-void expect_line(const std::string& message, const std::vector<std::string>& parts) {
-  bool found = false;
-  for (const auto& line : lines_of(message)) {
-    bool all = true;
-    for (const auto& p : parts) all = all && contains(line, p);
-    found = found || all;
-  }
-  std::string wanted;
-  for (const auto& p : parts) wanted += "[" + p + "] ";
-  BOOST_TEST(found, "a line of the message contains " << wanted << "\nmessage:\n" << message);
 }
 
 // One-problem YAML case: the file has a valid `data:` line first, then `body`.
@@ -162,7 +144,7 @@ BOOST_AUTO_TEST_CASE(did_you_mean) {
   expect_line(m, {"run.yaml:3:", "key 'epoch'", "unknown parameter", "did you mean 'epochs'?"});
   const std::string f = error_of({"--data", dir.data(), "--hiden", "5"});
   expect_line(f, {"command line: --hiden", "unknown option", "did you mean --hidden?"});
-  BOOST_TEST(lines_of(f).size() == 1u);  // its value is not reported as a stray argument
+  BOOST_TEST(message_lines(f).size() == 1u);  // its value is not reported as a stray argument
 }
 
 BOOST_AUTO_TEST_CASE(wrong_types) {
@@ -236,7 +218,7 @@ BOOST_AUTO_TEST_CASE(command_line_errors) {
   expect_line(m, {"command line: --hidden", "given twice"});
   expect_line(m, {"command line: --quiet", "takes no value"});
   expect_line(m, {"command line: --epochs", "needs a value"});
-  BOOST_TEST(lines_of(m).size() == 4u);
+  BOOST_TEST(message_lines(m).size() == 4u);
   expect_line(error_of({"--hidden", "5"}), {"command line: --data", "required"});
   expect_line(error_of({"--data", (dir / "absent").string()}), {"command line: --data", "no such directory"});
 }
@@ -248,12 +230,12 @@ BOOST_AUTO_TEST_CASE(cross_field_checks) {
   expect_line(m, {"run.yaml:3:", "key 'eps0'", "has no effect when kh is none"});
   expect_line(m, {"run.yaml:4:", "key 'delta'", "has no effect when kh is none"});
   expect_line(m, {"run.yaml:5:", "key 'S'", "has no effect when kh is none"});
-  BOOST_TEST(lines_of(m).size() == 3u);
+  BOOST_TEST(message_lines(m).size() == 3u);
 
   // KH without a step size says so at the kh line.
   const std::string n = yaml_error(dir, "kh: top_down\n");
   expect_line(n, {"run.yaml:2:", "key 'kh'", "needs eps0 > 0"});
-  BOOST_TEST(lines_of(n).size() == 1u);  // train::validate's own eps0 message is not repeated
+  BOOST_TEST(message_lines(n).size() == 1u);  // train::validate's own eps0 message is not repeated
   expect_line(error_of({"--data", dir.data(), "--kh", "bottom_up", "--eps0", "0"}),
               {"command line: --eps0", "must be > 0 when kh is bottom_up"});
 
@@ -270,7 +252,7 @@ BOOST_AUTO_TEST_CASE(every_problem_in_one_throw) {
                                                    "threshold: 256\n"
                                                    "hiden: 400\n");
   const std::string m = error_of({"--config", path, "--batch_size", "0", "--epoch", "3"});
-  const auto lines = lines_of(m);
+  const auto lines = message_lines(m);
   BOOST_TEST(lines.size() == 8u, m);
   expect_line(m, {"sweep.yaml:1:", "key 'hiden'", "did you mean 'hidden'?"});
   expect_line(m, {"sweep.yaml:2:", "key 'epochs'", "got 'ten'"});

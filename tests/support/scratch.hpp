@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <exception>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -70,6 +71,27 @@ std::string error_of(F&& call) {
 
 inline bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+// The lines of a (multi-line) error message.
+inline std::vector<std::string> message_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// Asserts that some line of `message` contains every one of `parts`: one problem, one line.
+inline void expect_line(const std::string& message, const std::vector<std::string>& parts) {
+  bool found = false;
+  for (const auto& line : message_lines(message)) {
+    bool all = true;
+    for (const auto& p : parts) all = all && contains(line, p);
+    found = found || all;
+  }
+  std::string wanted;
+  for (const auto& p : parts) wanted += "[" + p + "] ";
+  BOOST_TEST(found, "a line of the message contains " << wanted << "\nmessage:\n" << message);
 }
 
 }  // namespace khsweep::testing

@@ -16,6 +16,8 @@ using khsweep::model::KhVariant;
 using khsweep::sweep::load_sweep;
 using khsweep::sweep::Sweep;
 using khsweep::testing::contains;
+using khsweep::testing::expect_line;
+using khsweep::testing::message_lines;
 
 namespace {
 
@@ -36,26 +38,6 @@ struct TempDir : khsweep::testing::ScratchDir {
 
 std::string error_of(const fs::path& path) {
   return khsweep::testing::error_of([&] { (void)load_sweep(path); });
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// Asserts that some line of `message` contains every one of `parts`.
-void expect_line(const std::string& message, const std::vector<std::string>& parts) {
-  bool found = false;
-  for (const auto& line : lines_of(message)) {
-    bool all = true;
-    for (const auto& p : parts) all = all && contains(line, p);
-    found = found || all;
-  }
-  std::string wanted;
-  for (const auto& p : parts) wanted += "[" + p + "] ";
-  BOOST_TEST(found, "a line of the message contains " << wanted << "\nmessage:\n" << message);
 }
 
 const char* kArms =
@@ -251,18 +233,18 @@ BOOST_AUTO_TEST_CASE(cross_checks_reported_once_per_place) {
                                            "    kh: top_down\n"));                            // 11
   expect_line(m, {"sweep.yaml:9: arm 'baseline': key 'eps0': has no effect when kh is none"});
   expect_line(m, {"sweep.yaml:11: arm 'kh': key 'kh':", "needs eps0 > 0"});
-  BOOST_TEST(lines_of(m).size() == 2u, m);
+  BOOST_TEST(message_lines(m).size() == 2u, m);
 
   // A KH axis in the grid multiplies the baseline: said once, at the grid line, naming the arm.
   const std::string g = error_of(dir.sweep("grid:\n  delta: [0.2, 0.4]\n  seed: [1, 2]\n"
                                            "arms:\n  - name: baseline\n  - name: kh\n    kh: top_down\n    eps0: 0.01\n"));
   expect_line(g, {"sweep.yaml:5: grid: key 'delta', in arm 'baseline': has no effect when kh is none"});
-  BOOST_TEST(lines_of(g).size() == 1u, g);
+  BOOST_TEST(message_lines(g).size() == 1u, g);
 
   // A missing dataset is one problem for the whole file.
   const std::string d = error_of(dir.write("d.yaml", "name: d\ngrid:\n  seed: [1, 2]\narms:\n  - name: a\n  - name: b\n"));
   expect_line(d, {"d.yaml: key 'data': required"});
-  BOOST_TEST(lines_of(d).size() == 1u, d);
+  BOOST_TEST(message_lines(d).size() == 1u, d);
 
   // train::validate's checks are placed at the parameter they name; when no place sets it, at the
   // arm whose runs have the problem, or at the file when every arm's runs have it.
@@ -271,7 +253,7 @@ BOOST_AUTO_TEST_CASE(cross_checks_reported_once_per_place) {
   const std::string l = error_of(dir.sweep("  hidden: 1\narms:\n  - name: base\n"  // 4-6
                                            "  - name: bu\n    kh: bottom_up\n    eps0: 0.1\n"));  // 7-9
   expect_line(l, {"sweep.yaml:7: arm 'bu': key 'l':", "l must be < hidden (1)"});
-  BOOST_TEST(lines_of(l).size() == 1u, l);
+  BOOST_TEST(message_lines(l).size() == 1u, l);
 }
 
 BOOST_AUTO_TEST_CASE(every_problem_in_one_throw) {
@@ -289,7 +271,7 @@ BOOST_AUTO_TEST_CASE(every_problem_in_one_throw) {
                                            "service:\n"                       // 11
                                            "  commit_every_seconds: -1\n");   // 12
   const std::string m = error_of(p);
-  const auto lines = lines_of(m);
+  const auto lines = message_lines(m);
   BOOST_TEST(lines.size() == 5u, m);
   expect_line(m, {"all.yaml:4:", "got 'ten'"});
   expect_line(m, {"all.yaml:6:", "did you mean 'hidden'?"});
