@@ -79,11 +79,14 @@ stopped_round() {
 # checkpoint), so with 8-epoch runs about 1 round in 8 has no run in flight to checkpoint. Retry
 # such a round on a fresh store, so the checkpoint path is always exercised.
 for attempt in 1 2 3; do
-  log "round 1 (attempt $attempt): SIGUSR1 to mpirun 2 s after the sweep started"
+  # Runs take near-constant time on a quiet machine, so a fixed delay would hit the same epoch of
+  # the same run on every attempt: shift it by about a third of a run each time.
+  delay=$(awk -v a="$attempt" -v r="$RANDOM" 'BEGIN { printf "%.2f", 1.7 + 0.3 * a + (r % 20) / 100 }')
+  log "round 1 (attempt $attempt): SIGUSR1 to mpirun $delay s after the sweep started"
   rm -rf stop.h5 stop.h5.*
   start_sweep 2 stop.yaml stop.h5 stop1.log
   wait_started stop1.log
-  sleep 2
+  sleep "$delay"
   kill -USR1 "$SWEEP_PID"
   wait_sweep
   stopped_round 1 "SIGUSR1 to mpirun" SIGUSR1
