@@ -4,15 +4,6 @@
 
 namespace khsweep {
 
-std::uint64_t mix64(std::uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t purpose, std::uint64_t index) {
   constexpr std::uint64_t golden = 0x9e3779b97f4a7c15ULL;
   return mix64(mix64(mix64(seed + golden) ^ (purpose * golden)) ^ (index + golden));

@@ -30,37 +30,48 @@ void select_winners(const Real* currents, int units, int rank, std::vector<int>&
   }
 }
 
+// sign(w) |w|^e. Whole exponents (p = 3, 4, ...) multiply, so the common cases never reach libm's
+// pow, whose code path is chosen from the CPU at run time.
+template <class Real>
+Real signed_power(Real w, double e) {
+  const Real magnitude = std::abs(w);
+  Real power;
+  if (e == std::floor(e) && e >= 0 && e <= 16) {
+    power = 1;
+    for (int i = 0; i < static_cast<int>(e); ++i) power *= magnitude;
+  } else {
+    power = static_cast<Real>(std::pow(static_cast<double>(magnitude), e));
+  }
+  return std::copysign(power, w);
+}
+
 }  // namespace
 
 template <class Real>
-const std::vector<int>& kh_step(Matrix<Real>& post, Matrix<Real>& post_t, const ActiveSets& x, double eps,
+const std::vector<int>& kh_step(Rows<Real>& post, Rows<Real>& post_t, const ActiveSets& x, double eps,
                                 const KhSettings& settings, KhWorkspace<Real>& work) {
-  const int units = static_cast<int>(post.rows());
-  const int fan_in = static_cast<int>(post.cols());
+  const int units = post.rows();
+  const int fan_in = post.cols();
   work.touched.clear();
   if (eps == 0.0) return work.touched;
 
   // The current of unit nu is sum_mu sign(w)|w|^(p-1) x_mu; for p = 2 that is W itself.
   const bool linear = settings.power == 2.0;
   if (!linear) {
-    work.powered_t.resize(fan_in, units);
-    const Real exponent = static_cast<Real>(settings.power - 1.0);
-    for (Eigen::Index i = 0; i < post_t.size(); ++i) {
-      const Real w = post_t.data()[i];
-      work.powered_t.data()[i] = std::copysign(std::pow(std::abs(w), exponent), w);
-    }
+    if (work.powered_t.rows() != fan_in || work.powered_t.cols() != units) work.powered_t.resize(fan_in, units);
+    for (int r = 0; r < fan_in; ++r)
+      for (int c = 0; c < units; ++c) work.powered_t(r, c) = signed_power(post_t(r, c), settings.power - 1.0);
   }
-  const Matrix<Real>& current_weights = linear ? post_t : work.powered_t;
+  const Rows<Real>& current_weights = linear ? post_t : work.powered_t;
 
   const int samples = x.samples();
   const int max_touched = std::min(units, 2 * samples);
   if (work.hebbian.rows() < max_touched || work.hebbian.cols() != fan_in) work.hebbian.resize(max_touched, fan_in);
+  if (work.currents.cols() != units) work.currents.resize(1, units);
   if (static_cast<int>(work.slot_of_unit.size()) != units) work.slot_of_unit.assign(units, -1);
   work.current_sum.resize(max_touched);
-  work.currents.resize(units);
-  std::vector<int> top;
-  top.reserve(settings.rank + 1);
-  const Real hebbian_scale = static_cast<Real>(std::pow(settings.radius, settings.power));
+  const Real hebbian_scale = signed_power(static_cast<Real>(settings.radius), settings.power);
+  const Real* currents = work.currents.values(0);
 
   // Accumulate, per unit with a non-zero g: sum_b g R^p x_b (a row) and sum_b g I_b (a scalar).
   auto credit = [&](int unit, double g, int sample) {
@@ -69,47 +80,66 @@ const std::vector<int>& kh_step(Matrix<Real>& post, Matrix<Real>& post_t, const 
       slot = static_cast<int>(work.touched.size());
       work.slot_of_unit[unit] = slot;
       work.touched.push_back(unit);
-      work.hebbian.row(slot).setZero();
+      std::fill(work.hebbian.row(slot), work.hebbian.row(slot) + work.hebbian.lanes(), Lane<Real>{});
       work.current_sum[slot] = 0.0;
     }
-    work.current_sum[slot] += g * static_cast<double>(work.currents[unit]);
+    work.current_sum[slot] += g * static_cast<double>(currents[unit]);
     const Real gr = static_cast<Real>(g) * hebbian_scale;
-    for (int k = x.offset[sample]; k < x.offset[sample + 1]; ++k) work.hebbian(slot, x.index[k]) += gr;
+    Real* row = work.hebbian.values(slot);
+    for (int k = x.offset[sample]; k < x.offset[sample + 1]; ++k) row[x.index[k]] += gr;
   };
 
-  Eigen::Map<Vector<Real>> currents(work.currents.data(), units);
+  const std::vector<Lane<Real>> zero(static_cast<std::size_t>(work.currents.lanes()));
   for (int s = 0; s < samples; ++s) {
-    currents.setZero();
-    for (int k = x.offset[s]; k < x.offset[s + 1]; ++k) currents += current_weights.row(x.index[k]).transpose();
-    select_winners(work.currents.data(), units, settings.rank, top);
-    credit(top.front(), 1.0, s);
-    if (static_cast<int>(top.size()) == settings.rank + 1 && settings.delta != 0.0) credit(top.back(), -settings.delta, s);
+    sum_rows(current_weights, x.ones(s), x.count(s), zero.data(), work.currents.row(0));
+    select_winners(currents, units, settings.rank, work.top);
+    credit(work.top.front(), 1.0, s);
+    if (static_cast<int>(work.top.size()) == settings.rank + 1 && settings.delta != 0.0)
+      credit(work.top.back(), -settings.delta, s);
   }
 
-  // ds_nu = hebbian_nu - (sum_b g I) w_nu, then every row moves by eps * ds / max|ds|.
-  Real max_abs = 0;
+  // ds_nu = hebbian_nu - (sum_b g I) w_nu, then every row moves by eps * ds / max|ds|. Padding
+  // lanes are 0 on both sides, so they stay 0.
+  const int lanes = post.lanes();
+  Lane<Real> max_abs{};
   for (int slot = 0; slot < static_cast<int>(work.touched.size()); ++slot) {
-    const int unit = work.touched[slot];
     const Real c = static_cast<Real>(work.current_sum[slot]);
-    auto ds = work.hebbian.row(slot);
-    ds -= c * post.row(unit);
-    max_abs = std::max(max_abs, ds.cwiseAbs().maxCoeff());
+    Lane<Real>* ds = work.hebbian.row(slot);
+    const Lane<Real>* w = post.row(work.touched[slot]);
+    for (int l = 0; l < lanes; ++l) {
+      ds[l] -= c * w[l];
+      const Lane<Real> magnitude = ds[l] < Lane<Real>{} ? -ds[l] : ds[l];
+      max_abs = magnitude > max_abs ? magnitude : max_abs;
+    }
   }
-  if (max_abs > 0 && std::isfinite(max_abs)) {
-    const Real scale = static_cast<Real>(eps / static_cast<double>(max_abs));
+  Real largest = 0;
+  for (int l = 0; l < kLanes<Real>; ++l) largest = std::max(largest, max_abs[l]);
+  if (largest > 0 && std::isfinite(largest)) {
+    const Real scale = static_cast<Real>(eps / static_cast<double>(largest));
     for (int slot = 0; slot < static_cast<int>(work.touched.size()); ++slot) {
       const int unit = work.touched[slot];
-      post.row(unit) += scale * work.hebbian.row(slot);
-      post_t.col(unit) = post.row(unit).transpose();
+      Lane<Real>* w = post.row(unit);
+      const Lane<Real>* ds = work.hebbian.row(slot);
+      for (int l = 0; l < lanes; ++l) w[l] += scale * ds[l];
+    }
+    // The touched columns of post_t, 16 rows of it at a time so they stay in cache while every
+    // touched unit writes its entry (column by column, each write would miss).
+    constexpr int tile = 16;
+    for (int c0 = 0; c0 < fan_in; c0 += tile) {
+      const int c1 = std::min(c0 + tile, fan_in);
+      for (int unit : work.touched) {
+        const Real* updated = post.values(unit);
+        for (int c = c0; c < c1; ++c) post_t(c, unit) = updated[c];
+      }
     }
   }
   for (int unit : work.touched) work.slot_of_unit[unit] = -1;
   return work.touched;
 }
 
-template const std::vector<int>& kh_step<float>(Matrix<float>&, Matrix<float>&, const ActiveSets&, double,
+template const std::vector<int>& kh_step<float>(Rows<float>&, Rows<float>&, const ActiveSets&, double,
                                                 const KhSettings&, KhWorkspace<float>&);
-template const std::vector<int>& kh_step<double>(Matrix<double>&, Matrix<double>&, const ActiveSets&, double,
+template const std::vector<int>& kh_step<double>(Rows<double>&, Rows<double>&, const ActiveSets&, double,
                                                  const KhSettings&, KhWorkspace<double>&);
 
 }  // namespace khsweep::model

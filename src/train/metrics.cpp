@@ -4,27 +4,29 @@
 #include <cmath>
 #include <vector>
 
-#include "khsweep/model/math.hpp"
+#include "khsweep/model/lanes.hpp"
 
 namespace khsweep::train {
 
 namespace {
 
+// A row `width` wide, 1 in its first n columns and 0 after: multiplying by it keeps those columns.
 template <class Real>
-Real uniform(Rng& rng) {
-  if constexpr (std::is_same_v<Real, float>)
-    return rng.uniform_float();
-  else
-    return rng.uniform();
+model::Rows<Real> ones_then_zeros(int n, int width) {
+  model::Rows<Real> mask(1, width);
+  for (int c = 0; c < n; ++c) mask(0, c) = 1;
+  return mask;
 }
 
 }  // namespace
 
+// Per image: the on pixels; h ~ p(h|v) and v' ~ p(v|h) through the lane kernels of training (sums
+// of selected rows of W and W^T), so an epoch's metrics cost about one more Gibbs step over the data.
+// Draws come from a counter-based stream keyed once per call, like the trainer's.
 template <class Real>
 SetMetrics evaluate(const model::Params<Real>& params, const data::Dataset& set, std::size_t limit, Rng& rng) {
-  using model::log_sigmoid;
-  using model::sigmoid;
-  using model::softplus;
+  using Lane = model::Lane<Real>;
+  using Rows = model::Rows<Real>;
   const auto& layout = params.layout;
   const int pixels = layout.pixels;
   const int M = layout.hidden;
@@ -32,60 +34,84 @@ SetMetrics evaluate(const model::Params<Real>& params, const data::Dataset& set,
   SetMetrics out;
   if (n == 0) return out;
 
-  const model::Matrix<Real> Wt = params.W.transpose();
-  model::Vector<Real> image_input(M), hidden_input(M), visible_input(layout.visible());
-  std::vector<int> on;
+  const Rows W = Rows::from(params.W);
+  Rows Wt;
+  W.transpose_into(Wt);
+  const Rows a = Rows::from(params.a);
+  const Rows b = Rows::from(params.b);
+  const Rows hidden_mask = ones_then_zeros<Real>(M, M);
+  const Rows pixel_mask = ones_then_zeros<Real>(pixels, layout.visible());
+  const int hidden_lanes = W.lanes(), visible_lanes = Wt.lanes();
+  Rows image_input(1, M), hidden_input(1, M), scratch(1, std::max(M, layout.visible())), visible_input(1, layout.visible()), image(1, layout.visible());
+  Rows terms(1, std::max(M, layout.visible()));  // one image's terms of a sum, before sum_lanes
+  std::vector<float> uniforms(static_cast<std::size_t>(std::max(hidden_lanes, visible_lanes) * model::kLanes<Real>) + 2);
+  std::vector<int> on(static_cast<std::size_t>(std::max(pixels, M)) + 1), hidden_on(static_cast<std::size_t>(M));
+  const std::uint64_t key = rng.next();
+
   double squared_error = 0.0, cross_entropy = 0.0, pll = 0.0;
   std::size_t correct = 0;
-  std::vector<double> label_log_p(layout.classes);
-
   for (std::size_t s = 0; s < n; ++s) {
     const std::uint8_t* v = set.row(s);
-    on.clear();
-    for (int i = 0; i < pixels; ++i)
-      if (v[i]) on.push_back(i);
-    image_input = params.b;
-    for (int i : on) image_input += params.W.row(i).transpose();
-    hidden_input = image_input;
-    if (layout.classifies()) hidden_input += params.W.row(pixels + set.labels[s]).transpose();
+    const int ones = data::indices_of_ones(v, pixels, on.data());
+    model::sum_rows(W, on.data(), ones, b.row(0), image_input.row(0));
+    Lane* hidden = hidden_input.row(0);
+    if (layout.classifies()) {
+      const int label_unit = pixels + set.labels[s];
+      model::sum_rows(W, &label_unit, 1, image_input.row(0), hidden);
+    } else {
+      std::copy(image_input.row(0), image_input.row(0) + hidden_lanes, hidden);
+    }
 
     // Reconstruction: v -> h ~ p(h|v) -> v' ~ p(v|h), compared on the image pixels.
-    visible_input = params.a;
-    for (int j = 0; j < M; ++j)
-      if (uniform<Real>(rng) < sigmoid(hidden_input[j])) visible_input += Wt.row(j).transpose();
-    std::size_t mismatches = 0;
-    double sample_entropy = 0.0;
-    for (int i = 0; i < pixels; ++i) {
-      const Real x = visible_input[i];
-      const bool reconstructed = uniform<Real>(rng) < sigmoid(x);
-      mismatches += (reconstructed != (v[i] != 0));
+    const std::uint64_t position = static_cast<std::uint64_t>(s) << 21;
+    fill_uniforms(key, position, uniforms.data(), M + (M & 1));
+    Real* probability = scratch.values(0);  // scratch: p(h|v)
+    for (int l = 0; l < hidden_lanes; ++l) scratch.row(0)[l] = model::sigmoid_lanes<Real>(hidden[l]);
+    const int hidden_ones = model::draw_ones(probability, uniforms.data(), M, hidden_on.data());
+    Lane* x = visible_input.row(0);
+    model::sum_rows(Wt, hidden_on.data(), hidden_ones, a.row(0), x);
+    fill_uniforms(key, position | (1u << 20), uniforms.data(), pixels + (pixels & 1));
+    Real* truth = image.values(0);
+    for (int k = 0; k < ones; ++k) truth[on[k]] = 1;
+    Lane* entropy = terms.row(0);
+    Lane* odds = scratch.row(0);  // scratch again: 1 + e^-x, so that p(v'=1|h) = 1 / odds
+    for (int l = 0; l < visible_lanes; ++l) {
       // -[v log s(x) + (1 - v) log(1 - s(x))] = softplus(x) - v x, exact for any x.
-      sample_entropy += static_cast<double>(softplus(x)) - (v[i] ? static_cast<double>(x) : 0.0);
+      entropy[l] = pixel_mask.row(0)[l] * (model::softplus_lanes<Real>(x[l]) - image.row(0)[l] * x[l]);
+      odds[l] = Real(1) + model::exp_lanes<Real>(-x[l]);
     }
+    const Real* odds_values = scratch.values(0);
+    std::size_t mismatches = 0;
+    for (int i = 0; i < pixels; ++i)  // v'_i = 1 exactly when u < 1 / odds, as in training
+      mismatches += (static_cast<Real>(uniforms[i]) * odds_values[i] < Real(1)) != (truth[i] != 0);
+    for (int k = 0; k < ones; ++k) truth[on[k]] = 0;
     squared_error += static_cast<double>(mismatches);
-    cross_entropy += sample_entropy;
+    cross_entropy += model::sum_lanes<Real>(entropy, visible_lanes);
 
     // Pseudo-log-likelihood with one random pixel flipped: N log sigmoid(F(v~) - F(v)).
     const int flip = static_cast<int>(rng.below(static_cast<std::uint64_t>(pixels)));
-    const double sign = v[flip] ? -1.0 : 1.0;  // the flipped pixel's change
-    double free_energy_change = -sign * static_cast<double>(params.a[flip]);
-    for (int j = 0; j < M; ++j) {
-      const double before = hidden_input[j];
-      const double after = before + sign * static_cast<double>(params.W(flip, j));
-      free_energy_change -= softplus(after) - softplus(before);
-    }
-    pll += pixels * log_sigmoid(free_energy_change);
+    const Real sign = v[flip] ? Real(-1) : Real(1);  // the flipped pixel's change
+    const Lane* flipped_row = W.row(flip);
+    Lane* change = terms.row(0);
+    for (int l = 0; l < hidden_lanes; ++l)
+      change[l] = model::softplus_lanes<Real>(hidden[l] + sign * flipped_row[l]) - model::softplus_lanes<Real>(hidden[l]);
+    const double free_energy_change =
+        -static_cast<double>(sign) * static_cast<double>(a(0, flip)) - model::sum_lanes<Real>(change, hidden_lanes);
+    // log sigmoid(d) = -softplus(-d), through the same polynomial as everything else.
+    pll -= pixels * static_cast<double>(model::softplus_lanes<Real>(model::splat<Real>(static_cast<Real>(-free_energy_change)))[0]);
 
     if (layout.classifies()) {
       // argmax_y log p(y|x) from the image-only input; ties go to the lower label.
       int best = 0;
       double best_score = -INFINITY;
       for (int y = 0; y < layout.classes; ++y) {
-        double score = params.a[pixels + y];
-        for (int j = 0; j < M; ++j)
-          score += softplus(static_cast<double>(image_input[j]) + static_cast<double>(params.W(pixels + y, j)));
-        if (score > best_score) {
-          best_score = score;
+        const Lane* label_row = W.row(pixels + y);
+        Lane* score = terms.row(0);
+        for (int l = 0; l < hidden_lanes; ++l)
+          score[l] = hidden_mask.row(0)[l] * model::softplus_lanes<Real>(image_input.row(0)[l] + label_row[l]);
+        const double total = static_cast<double>(a(0, pixels + y)) + model::sum_lanes<Real>(score, hidden_lanes);
+        if (total > best_score) {
+          best_score = total;
           best = y;
         }
       }

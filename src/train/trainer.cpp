@@ -5,7 +5,7 @@
 #include <string>
 
 #include "khsweep/core/error.hpp"
-#include "khsweep/model/math.hpp"
+#include "khsweep/model/lanes.hpp"
 #include "khsweep/train/metrics.hpp"
 
 namespace khsweep::train {
@@ -18,43 +18,47 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-template <class Real>
-Real uniform(Rng& rng);
-template <>
-float uniform<float>(Rng& rng) {
-  return rng.uniform_float();
-}
-template <>
-double uniform<double>(Rng& rng) {
-  return rng.uniform();
+// Where each draw of a minibatch sits in its counter-based stream (core/random.hpp
+// fill_uniforms): one range per use, per sample. A draw is a pure function of the batch's key and
+// these numbers, never of how many draws came before it.
+enum class Draw : std::uint64_t { kh_hidden = 1, chain_hidden = 2, chain_visible = 3, pcd_hidden = 4 };
+
+std::uint64_t draw_position(Draw use, int step, int sample) {
+  return (static_cast<std::uint64_t>(use) << 56) | (static_cast<std::uint64_t>(step) << 40) |
+         (static_cast<std::uint64_t>(sample) << 20);
 }
 
 }  // namespace
 
 // Visible and hidden states are 0/1, so every product with them is a sum of selected rows: of W
-// for v -> h, of its transpose Wt for h -> v. Both layouts are kept, and batches are held as the
-// indices of their ones (ActiveSets), so no dense product with a 0/1 matrix is ever formed.
+// for v -> h, of its transpose Wt for h -> v. Both layouts are kept (as lane-padded Rows), and
+// batches are held as the indices of their ones (ActiveSets), so no dense product with a 0/1
+// matrix is ever formed. state.params is the published copy of W, a, b: it is brought up to date
+// at the end of every epoch, the only time anyone outside reads it.
 template <class Real>
 struct Trainer<Real>::Impl {
-  using Matrix = model::Matrix<Real>;
-  using Vector = model::Vector<Real>;
+  using Rows = model::Rows<Real>;
+  using Lane = model::Lane<Real>;
 
   RunConfig config;
   const data::Dataset* train = nullptr;
   const data::Dataset* validation = nullptr;
   model::Layout layout;
   TrainerState<Real> state;
-  Matrix Wt;  // hidden x visible, always equal to state.params.W transposed
+  Rows W, Wt, a, b;  // the working weights: visible x hidden, hidden x visible, biases as one row
 
   // Buffers reused by every minibatch: nothing is allocated inside the batch loop.
   std::vector<std::uint32_t> order;
   model::ActiveSets v_data, v_model, h_sample, kh_input;
-  Matrix h_data, h_model, h_scratch;  // B x M probabilities
-  Vector visible_input;               // one sample's visible pre-activations
-  Vector row_gradient;                // one row of the weight gradient
+  Rows h_data, h_model, h_scratch;  // B x M probabilities
+  Rows visible_input;               // one sample's visible pre-activations, then 1 + e^-x
+  Rows gradient;                    // one row of the weight gradient
+  std::vector<float> uniforms;      // one sample's draws
   std::vector<int> data_offset, data_samples, model_offset, model_samples, cursor;
   std::vector<double> label_weights;  // softmax numerators of one sample's label units
+  Rows label_lanes;                   // label logits, then their exponentials
   model::KhWorkspace<Real> kh_work;
+  std::uint64_t batch_key = 0;        // this minibatch's key for fill_uniforms
 
   Impl(const RunConfig& c, const data::Dataset& tr, const data::Dataset& va)
       : config(c), train(&tr), validation(&va) {
@@ -76,15 +80,31 @@ struct Trainer<Real>::Impl {
     Rng init_rng(derive_seed(config.seed, stream::init));
     state.params = model::init_params<Real>(layout, config.init, init_rng);
     state.rng = Rng(derive_seed(config.seed, stream::train)).state();
-    Wt = state.params.W.transpose();
+    load_working_weights();
 
     const int batch = config.batch_size;
     h_data.resize(batch, layout.hidden);
     h_model.resize(batch, layout.hidden);
     h_scratch.resize(batch, layout.hidden);
-    visible_input.resize(layout.visible());
-    row_gradient.resize(layout.hidden);
+    visible_input.resize(1, layout.visible());
+    gradient.resize(1, layout.hidden);
+    label_lanes.resize(1, std::max(layout.classes, 1));
+    const int widest = std::max(h_data.lanes(), visible_input.lanes()) * model::kLanes<Real>;
+    uniforms.resize(static_cast<std::size_t>(widest) + 2);
     order.resize(train->count);
+  }
+
+  void load_working_weights() {
+    W = Rows::from(state.params.W);
+    W.transpose_into(Wt);
+    a = Rows::from(state.params.a);
+    b = Rows::from(state.params.b);
+  }
+
+  void publish_weights() {
+    W.copy_to(state.params.W);
+    a.copy_to(state.params.a);
+    b.copy_to(state.params.b);
   }
 
   // The data batch as active sets: the image's on pixels, then the label unit for a cRBM.
@@ -92,58 +112,65 @@ struct Trainer<Real>::Impl {
     v_data.clear();
     for (int s = 0; s < size; ++s) {
       const std::uint32_t sample = order[first + s];
-      const std::uint8_t* pixels = train->row(sample);
-      for (int i = 0; i < layout.pixels; ++i)
-        if (pixels[i]) v_data.index.push_back(i);
-      if (layout.classifies()) v_data.index.push_back(layout.pixels + train->labels[sample]);
-      v_data.offset.push_back(static_cast<int>(v_data.index.size()));
+      int* on = v_data.room(layout.visible());
+      int n = data::indices_of_ones(train->row(sample), layout.pixels, on);
+      if (layout.classifies()) on[n++] = layout.pixels + train->labels[sample];
+      v_data.close_sample(n);
     }
   }
 
-  // out.row(s) = sigmoid(b + v_s W)
-  void hidden_probabilities(const model::ActiveSets& v, Matrix& out) const {
-    const auto& W = state.params.W;
+  // out.row(s) = sigmoid(b + v_s W), padding kept at 0.
+  void hidden_probabilities(const model::ActiveSets& v, Rows& out) const {
     for (int s = 0; s < v.samples(); ++s) {
-      auto row = out.row(s);
-      row = state.params.b.transpose();
-      for (int k = v.offset[s]; k < v.offset[s + 1]; ++k) row += W.row(v.index[k]);
-      row = row.unaryExpr([](Real z) { return model::sigmoid(z); });
+      Lane* row = out.row(s);
+      model::sum_rows(W, v.ones(s), v.count(s), b.row(0), row);
+      for (int l = 0; l < out.lanes(); ++l) row[l] = model::sigmoid_lanes<Real>(row[l]);
+      out.clear_padding(s);
     }
   }
 
-  void sample_hidden(const Matrix& probabilities, int samples, Rng& rng, model::ActiveSets& h) const {
+  void sample_hidden(const Rows& probabilities, int samples, Draw use, int step, model::ActiveSets& h) {
     h.clear();
+    const int M = layout.hidden;
+    const int draws = M + (M & 1);
     for (int s = 0; s < samples; ++s) {
-      for (int j = 0; j < layout.hidden; ++j)
-        if (uniform<Real>(rng) < probabilities(s, j)) h.index.push_back(j);
-      h.offset.push_back(static_cast<int>(h.index.size()));
+      fill_uniforms(batch_key, draw_position(use, step, s), uniforms.data(), draws);
+      h.close_sample(model::draw_ones(probabilities.values(s), uniforms.data(), M, h.room(M)));
     }
   }
 
   // v ~ p(v | h): Bernoulli image units; for a cRBM one label unit from the softmax of its inputs.
-  void sample_visible(const model::ActiveSets& h, Rng& rng, model::ActiveSets& v) {
+  void sample_visible(const model::ActiveSets& h, int step, model::ActiveSets& v) {
     v.clear();
+    const int pixels = layout.pixels;
+    const int draws = pixels + 1 + ((pixels + 1) & 1);  // the pixels' draws, then the label's
+    Lane* input = visible_input.row(0);
+    Real* values = visible_input.values(0);
     for (int s = 0; s < h.samples(); ++s) {
-      visible_input = state.params.a;
-      for (int k = h.offset[s]; k < h.offset[s + 1]; ++k) visible_input += Wt.row(h.index[k]).transpose();
-      for (int i = 0; i < layout.pixels; ++i)
-        if (uniform<Real>(rng) < model::sigmoid(visible_input[i])) v.index.push_back(i);
-      if (layout.classifies()) v.index.push_back(layout.pixels + draw_label(rng));
-      v.offset.push_back(static_cast<int>(v.index.size()));
+      model::sum_rows(Wt, h.ones(s), h.count(s), a.row(0), input);
+      fill_uniforms(batch_key, draw_position(Draw::chain_visible, step, s), uniforms.data(), draws);
+      int label = 0;
+      if (layout.classifies()) label = draw_label(values + pixels, uniforms[pixels]);
+      for (int l = 0; l < visible_input.lanes(); ++l) input[l] = Real(1) + model::exp_lanes<Real>(-input[l]);
+      int* on = v.room(layout.visible());
+      int n = model::draw_ones_from_odds(values, uniforms.data(), pixels, on);
+      if (layout.classifies()) on[n++] = pixels + label;
+      v.close_sample(n);
     }
   }
 
-  int draw_label(Rng& rng) {
-    const Real* logits = visible_input.data() + layout.pixels;
+  int draw_label(const Real* logits, float uniform) {
     int best = 0;
     for (int y = 1; y < layout.classes; ++y)
       if (logits[y] > logits[best]) best = y;
     if (config.label_sampling == model::LabelSampling::argmax) return best;
+    Real* shifted = label_lanes.values(0);
+    for (int y = 0; y < layout.classes; ++y) shifted[y] = logits[y] - logits[best];
+    for (int l = 0; l < label_lanes.lanes(); ++l) label_lanes.row(0)[l] = model::exp_lanes<Real>(label_lanes.row(0)[l]);
     label_weights.resize(layout.classes);
     double total = 0.0;
-    for (int y = 0; y < layout.classes; ++y)
-      total += label_weights[y] = std::exp(static_cast<double>(logits[y] - logits[best]));
-    double u = uniform<double>(rng) * total;
+    for (int y = 0; y < layout.classes; ++y) total += label_weights[y] = static_cast<double>(shifted[y]);
+    double u = static_cast<double>(uniform) * total;
     for (int y = 0; y < layout.classes; ++y) {
       if (u < label_weights[y]) return y;
       u -= label_weights[y];
@@ -152,12 +179,11 @@ struct Trainer<Real>::Impl {
   }
 
   // Krotov-Hopfield step (Eq. 6-9) before the CD update.
-  void kh_step(double eps, Rng& rng) {
-    auto& W = state.params.W;
+  void kh_step(double eps) {
     if (config.kh == model::KhVariant::top_down) {
       // x = h ~ p(h | v) under the current W; the visible units compete.
       hidden_probabilities(v_data, h_scratch);
-      sample_hidden(h_scratch, v_data.samples(), rng, kh_input);
+      sample_hidden(h_scratch, v_data.samples(), Draw::kh_hidden, 0, kh_input);
       model::kh_step(W, Wt, kh_input, eps, config.kh_settings(), kh_work);
     } else {
       // x = v, the data; the hidden units compete, their weight vectors are the rows of Wt.
@@ -168,16 +194,16 @@ struct Trainer<Real>::Impl {
   // Lists, for each visible unit, the samples of a batch in which it is on (a transpose of v).
   void by_visible_unit(const model::ActiveSets& v, std::vector<int>& offset, std::vector<int>& samples) {
     offset.assign(layout.visible() + 1, 0);
-    for (int i : v.index) ++offset[i + 1];
+    for (int k = 0; k < v.total(); ++k) ++offset[v.index[k] + 1];
     std::partial_sum(offset.begin(), offset.end(), offset.begin());
-    samples.resize(v.index.size());
+    samples.resize(v.total());
     cursor.assign(offset.begin(), offset.end() - 1);
     for (int s = 0; s < v.samples(); ++s)
       for (int k = v.offset[s]; k < v.offset[s + 1]; ++k) samples[cursor[v.index[k]]++] = s;
   }
 
   // CD-k / PCD-k (SPEC section 2) on the loaded batch.
-  void cd_step(Rng& rng) {
+  void cd_step() {
     const int samples = v_data.samples();
     const int M = layout.hidden;
     hidden_probabilities(v_data, h_data);
@@ -185,51 +211,60 @@ struct Trainer<Real>::Impl {
     if (config.persistent) {
       if (state.chain.rows() == 0) {  // the chain starts from the first batch's hidden samples
         state.chain.setZero(config.batch_size, M);
-        sample_hidden(h_data, samples, rng, h_sample);
+        sample_hidden(h_data, samples, Draw::pcd_hidden, 0, h_sample);
         store_chain(samples);
       }
       h_sample.clear();
       for (int s = 0; s < samples; ++s) {
+        int* on = h_sample.room(M);
+        int n = 0;
         for (int j = 0; j < M; ++j)
-          if (state.chain(s, j) != 0) h_sample.index.push_back(j);
-        h_sample.offset.push_back(static_cast<int>(h_sample.index.size()));
+          if (state.chain(s, j) != 0) on[n++] = j;
+        h_sample.close_sample(n);
       }
     } else {
-      sample_hidden(h_data, samples, rng, h_sample);
+      sample_hidden(h_data, samples, Draw::chain_hidden, 0, h_sample);
     }
     for (int step = 0; step < config.gibbs_steps; ++step) {
-      sample_visible(h_sample, rng, v_model);
+      sample_visible(h_sample, step, v_model);
       if (step + 1 < config.gibbs_steps) {
         hidden_probabilities(v_model, h_scratch);
-        sample_hidden(h_scratch, samples, rng, h_sample);
+        sample_hidden(h_scratch, samples, Draw::chain_hidden, step + 1, h_sample);
       }
     }
     hidden_probabilities(v_model, h_model);
     if (config.persistent) {
-      sample_hidden(h_model, samples, rng, h_sample);
+      sample_hidden(h_model, samples, Draw::pcd_hidden, 1, h_sample);
       store_chain(samples);
     }
 
     // W += eta/B (V^T H+ - Vk^T H-), row by row from the samples whose unit is on.
     const Real scale = static_cast<Real>(config.learning_rate / samples);
-    auto& p = state.params;
     by_visible_unit(v_data, data_offset, data_samples);
     by_visible_unit(v_model, model_offset, model_samples);
+    const int lanes = W.lanes();
+    Lane* g = gradient.row(0);
+    const Lane zero{};
     for (int i = 0; i < layout.visible(); ++i) {
       const int on_data = data_offset[i + 1] - data_offset[i];
       const int on_model = model_offset[i + 1] - model_offset[i];
       if (on_data == 0 && on_model == 0) continue;
-      row_gradient.setZero();
-      for (int k = data_offset[i]; k < data_offset[i + 1]; ++k) row_gradient += h_data.row(data_samples[k]).transpose();
-      for (int k = model_offset[i]; k < model_offset[i + 1]; ++k)
-        row_gradient -= h_model.row(model_samples[k]).transpose();
-      p.W.row(i) += scale * row_gradient.transpose();
-      p.a[i] += scale * static_cast<Real>(on_data - on_model);
+      std::fill(g, g + lanes, zero);
+      model::sum_rows(h_data, data_samples.data() + data_offset[i], on_data, g, g);
+      model::sum_rows(h_model, model_samples.data() + model_offset[i], on_model, g, g, Real(-1));
+      Lane* w = W.row(i);
+      for (int l = 0; l < lanes; ++l) w[l] += scale * g[l];
+      a(0, i) += scale * static_cast<Real>(on_data - on_model);
     }
-    row_gradient.setZero();
-    for (int s = 0; s < samples; ++s) row_gradient += (h_data.row(s) - h_model.row(s)).transpose();
-    p.b += scale * row_gradient;
-    Wt = p.W.transpose();
+    std::fill(g, g + lanes, zero);
+    for (int s = 0; s < samples; ++s) {
+      const Lane* plus = h_data.row(s);
+      const Lane* minus = h_model.row(s);
+      for (int l = 0; l < lanes; ++l) g[l] += plus[l] - minus[l];
+    }
+    Lane* bias = b.row(0);
+    for (int l = 0; l < lanes; ++l) bias[l] += scale * g[l];
+    W.transpose_into(Wt);
   }
 
   void store_chain(int samples) {
@@ -261,11 +296,13 @@ struct Trainer<Real>::Impl {
     for (int batch = 0; batch < batches; ++batch) {
       const std::size_t first = static_cast<std::size_t>(batch) * config.batch_size;
       load_batch(first, static_cast<int>(std::min<std::size_t>(config.batch_size, n - first)));
-      if (record.kh_epsilon > 0) kh_step(record.kh_epsilon, rng);
-      cd_step(rng);
+      batch_key = rng.next();
+      if (record.kh_epsilon > 0) kh_step(record.kh_epsilon);
+      cd_step();
       if (on_batch) on_batch(batch + 1, batches);
     }
     state.rng = rng.state();
+    publish_weights();
     record.train_seconds = seconds_since(train_start);
     ++state.epoch;
 
@@ -324,7 +361,7 @@ void Trainer<Real>::restore(TrainerState<Real> state) {
       p.b.size() != layout.hidden || state.epoch < 0 || state.epoch > impl_->config.epochs)
     throw Error("restore: the checkpoint does not match this run's configuration");
   impl_->state = std::move(state);
-  impl_->Wt = impl_->state.params.W.transpose();
+  impl_->load_working_weights();
 }
 
 template <class Real>

@@ -4,8 +4,16 @@
 
 namespace khsweep {
 
-// SplitMix64's output function: a bijective 64-bit mixer, used to derive seeds.
-[[nodiscard]] std::uint64_t mix64(std::uint64_t x);
+// SplitMix64's output function: a bijective 64-bit mixer, used to derive seeds. Inline so that
+// loops over it vectorise.
+[[nodiscard]] inline std::uint64_t mix64(std::uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
 
 // A seed for an independent stream, derived from a run's seed, a purpose tag and an index
 // (e.g. the epoch). Streams never depend on rank, host or time: a run is a pure function of its seed.
@@ -54,6 +62,19 @@ void shuffle(T* first, std::size_t n, Rng& rng) {
     T tmp = first[i - 1];
     first[i - 1] = first[j];
     first[j] = tmp;
+  }
+}
+
+// Counter-based uniforms for the Gibbs sampler: out[i] in [0, 1) with 24 random bits, a pure
+// function of (key, first, i): SplitMix64 read at positions first + i/2, each 64-bit output
+// giving two values. No state is carried from one call to the next, so the loop vectorises and a
+// sample's draws do not depend on how many were drawn before it. `count` must be even.
+inline void fill_uniforms(std::uint64_t key, std::uint64_t first, float* out, int count) {
+  constexpr std::uint64_t golden = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < count / 2; ++i) {
+    const std::uint64_t z = mix64(key + (first + static_cast<std::uint64_t>(i)) * golden);
+    out[2 * i] = static_cast<float>(static_cast<std::int32_t>(z >> 40)) * 0x1.0p-24f;
+    out[2 * i + 1] = static_cast<float>(static_cast<std::int32_t>((z >> 8) & 0xffffffU)) * 0x1.0p-24f;
   }
 }
 

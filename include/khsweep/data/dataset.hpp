@@ -1,6 +1,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -24,6 +25,25 @@ struct Dataset {
 
   [[nodiscard]] const std::uint8_t* row(std::size_t i) const { return bits.data() + i * dim; }
 };
+
+// Writes offset + i for every i < count with bytes[i] != 0 (bytes are 0 or 1) to `on`, in
+// increasing order, and returns how many there are. Reads eight bytes at a time: most words of an
+// MNIST image are all zero, and a byte of value 1 is one set bit at the byte's low end.
+inline int indices_of_ones(const std::uint8_t* bytes, int count, int* on, int offset = 0) {
+  int n = 0;
+  int i = 0;
+  for (; i + 8 <= count; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, bytes + i, 8);  // little-endian: byte k is bits 8k .. 8k+7
+    while (word != 0) {
+      on[n++] = offset + i + __builtin_ctzll(word) / 8;
+      word &= word - 1;
+    }
+  }
+  for (; i < count; ++i)
+    if (bytes[i]) on[n++] = offset + i;
+  return n;
+}
 
 // Binarise images and attach labels; `source` names the files in error messages.
 // Throws khsweep::Error if counts differ or a label is >= classes.

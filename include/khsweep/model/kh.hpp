@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "khsweep/model/lanes.hpp"
 #include "khsweep/model/rbm.hpp"
 
 namespace khsweep::model {
@@ -24,26 +25,35 @@ struct KhSettings {
 [[nodiscard]] double kh_epsilon(double eps0, int epoch, int anneal_epochs);
 
 // A batch of 0/1 vectors held as the indices of their ones: sample s has ones at
-// index[offset[s] .. offset[s+1]), in increasing order.
+// index[offset[s] .. offset[s+1]), in increasing order. `index` may be longer than in use:
+// filling a batch reuses its room, so a training loop allocates nothing per minibatch.
 struct ActiveSets {
   std::vector<int> offset{0};
   std::vector<int> index;
   [[nodiscard]] int samples() const { return static_cast<int>(offset.size()) - 1; }
-  void clear() {
-    offset.assign(1, 0);
-    index.clear();
+  [[nodiscard]] int total() const { return offset.back(); }
+  [[nodiscard]] const int* ones(int s) const { return index.data() + offset[s]; }
+  [[nodiscard]] int count(int s) const { return offset[s + 1] - offset[s]; }
+  void clear() { offset.assign(1, 0); }
+  // Room for the next sample's ones (at most n); close_sample(k) then keeps the first k.
+  [[nodiscard]] int* room(int n) {
+    const auto needed = static_cast<std::size_t>(total() + n);
+    if (index.size() < needed) index.resize(needed);
+    return index.data() + total();
   }
+  void close_sample(int ones) { offset.push_back(total() + ones); }
 };
 
 // Reusable buffers for kh_step, so a training loop allocates nothing per minibatch.
 template <class Real>
 struct KhWorkspace {
-  std::vector<Real> currents;         // one sample's K currents
+  Rows<Real> currents;                // one sample's K currents (one row)
   std::vector<int> slot_of_unit;      // unit -> row in `hebbian`, or -1
   std::vector<int> touched;           // units with a non-zero g this batch, in first-touch order
   std::vector<double> current_sum;    // per touched unit: sum_b g I
-  Matrix<Real> hebbian;               // per touched unit: R^p sum_b g x (fan-in wide)
-  Matrix<Real> powered_t;             // sign(w)|w|^(p-1), transposed, when p != 2
+  Rows<Real> hebbian;                 // per touched unit: R^p sum_b g x (fan-in wide), then ds
+  Rows<Real> powered_t;               // sign(w)|w|^(p-1), transposed, when p != 2
+  std::vector<int> top;               // the rank+1 strongest units of one sample
 };
 
 // One KH step (Eq. 6-8) on the postsynaptic weight vectors, which are the rows of `post`
@@ -51,7 +61,7 @@ struct KhWorkspace {
 // 0/1 activities. Every row of post changes by eps * ds / max|ds|. Returns the touched units
 // (those whose g was non-zero for some sample), the only rows that can have changed.
 template <class Real>
-const std::vector<int>& kh_step(Matrix<Real>& post, Matrix<Real>& post_t, const ActiveSets& x, double eps,
+const std::vector<int>& kh_step(Rows<Real>& post, Rows<Real>& post_t, const ActiveSets& x, double eps,
                                 const KhSettings& settings, KhWorkspace<Real>& work);
 
 }  // namespace khsweep::model

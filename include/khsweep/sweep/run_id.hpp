@@ -7,7 +7,7 @@
 namespace khsweep::sweep {
 
 // Bump whenever a change to the training code changes results: every run id changes with it.
-inline constexpr int kNumericsVersion = 1;
+inline constexpr int kNumericsVersion = 2;  // 2: lane kernels and counter-based Gibbs draws
 
 // The text a run id hashes: "numerics_version=N", "train_checksum=...", "validation_checksum=...",
 // then one "name=value" line per table parameter in table order that affects the result (rule in
