@@ -54,7 +54,8 @@ data::DataSplit load_data(const DataSelection& selection) {
 }
 
 std::string selection_key(const DataSelection& s) {
-  return s.dataset + "|t" + std::to_string(s.threshold) + "|n" + std::to_string(s.train_subset) + "," +
+  // By directory, not by value: `mnist` and the data/mnist it resolves to are loaded once.
+  return resolve_data(s.dataset).directory.string() + "|t" + std::to_string(s.threshold) + "|n" + std::to_string(s.train_subset) + "," +
          std::to_string(s.validation_subset) + "|" + (s.subset_mode == data::SubsetMode::first ? "first" : "random") +
          "|s" + std::to_string(s.subset_seed);
 }

@@ -94,6 +94,11 @@ BOOST_AUTO_TEST_CASE(name_and_path_give_one_run_id, *boost::unit_test::precondit
   RunParams by_path = by_name;
   by_path.data.dataset = mnist.string();
 
+  // One directory, one key: a data cache loads it once.
+  DataSelection resolved = by_name.data;
+  resolved.dataset = "datasets/mnist";
+  BOOST_TEST(selection_key(by_name.data) == selection_key(resolved));
+  BOOST_TEST(selection_key(by_name.data) != selection_key(by_path.data));  // the same files, another path
   const auto named = load_data(by_name.data);
   const auto pathed = load_data(by_path.data);
   BOOST_TEST(named.train.count == 500u);

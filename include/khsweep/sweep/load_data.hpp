@@ -28,7 +28,8 @@ struct DataSource {
 // Throws khsweep::Error naming the file and the reason.
 [[nodiscard]] data::DataSplit load_data(const DataSelection& selection);
 
-// Equal for two selections exactly when they select the same data from the same path.
+// Equal for two selections exactly when they select the same data from the same directory (a
+// dataset's name and its resolved path are the same directory).
 [[nodiscard]] std::string selection_key(const DataSelection& selection);
 
 }  // namespace khsweep::sweep
