@@ -19,9 +19,9 @@ namespace khsweep::cli {
 namespace {
 
 const char* kBenchUsage =
-    "usage: khsweep bench [--data DIR] [--train-samples N] [--hidden 100,500] [--k 1,10]\n"
+    "usage: khsweep bench [--data NAME|DIR] [--train-samples N] [--hidden 100,500] [--k 1,10]\n"
     "                     [--task reconstruction,classification] [--kh none,top_down,bottom_up]\n"
-    "  One rank, one thread, float. Defaults: data/mnist, all 60 000 training images, every\n"
+    "  One rank, one thread, float. Defaults: mnist, all 60 000 training images, every\n"
     "  combination above. Prints seconds per epoch (training and metric phases apart) and ratios to\n"
     "  a dense-Eigen CD-1 epoch and to the GEMM peak measured in the same run.\n";
 
@@ -49,7 +49,7 @@ struct Options {
 
 Options parse(const std::vector<std::string>& args) {
   Options o;
-  o.data.dataset = "data/mnist";
+  o.data.dataset = "mnist";
   std::vector<std::string> problems;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& flag = args[i];

@@ -163,6 +163,8 @@ int plan_command(const std::vector<std::string>& args) {
     if (data.count(key)) continue;
     DataFacts facts;
     facts.dataset = run.params.data.dataset;
+    if (const sweep::DataSource source = sweep::resolve_data(facts.dataset); source.known != nullptr)
+      facts.dataset += " (" + source.directory.string() + ", checksums verified)";
     try {
       const data::DataSplit split = sweep::load_data(run.params.data);
       facts.train_samples = split.train.count;

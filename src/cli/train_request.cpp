@@ -14,6 +14,7 @@
 
 #include "khsweep/cli/train_request.hpp"
 #include "khsweep/sweep/yaml_nodes.hpp"
+#include "khsweep/sweep/load_data.hpp"
 #include "khsweep/core/error.hpp"
 
 namespace khsweep::cli {
@@ -313,13 +314,11 @@ TrainRequest parse_train_request(const std::vector<std::string>& args) {
     }
   }
 
-  // The data directory is checked whenever one was named, even if the file could not be read.
+  // The data value is checked whenever one was given, even if the file could not be read.
   std::vector<ParamProblem> cross;
-  const std::string& dir = st.request.data.dataset;
-  std::error_code ec;
-  if (!dir.empty() && !std::filesystem::is_directory(dir, ec))
-    cross.push_back({"data", std::filesystem::exists(dir, ec) ? "not a directory: " + in_quotes(dir)
-                                                              : "no such directory: " + in_quotes(dir)});
+  const std::string& data = st.request.data.dataset;
+  if (!data.empty())
+    if (auto why = sweep::data_value_problem(data); !why.empty()) cross.push_back({"data", why});
   // Checks across parameters only make sense once the file's values are in.
   if (file_ok) {
     const std::vector<ParamProblem> more = cross_check(st.request, st.given);
@@ -341,7 +340,7 @@ std::string train_usage() {
       case ParamKind::real: return "X";
       case ParamKind::boolean: return "[BOOL]";
       case ParamKind::choice: return join(p.choices, "|");
-      case ParamKind::path: return "DIR";
+      case ParamKind::path: return "NAME|DIR";
     }
     return "VALUE";
   };
@@ -354,7 +353,7 @@ std::string train_usage() {
     if (!second.empty()) out << std::string(width, ' ') << second << "\n";
   };
 
-  out << "Usage: khsweep train --data DIR [--name value ...]\n"
+  out << "Usage: khsweep train --data NAME|DIR [--name value ...]\n"
          "       khsweep train --config run.yaml [--name value ...]\n"
          "\n"
          "Trains one RBM (optionally Krotov-Hopfield modulated) and records its metrics.\n"

@@ -89,14 +89,24 @@ Dataset binarise(const IdxImages& images, std::vector<std::uint8_t> labels, int 
   return assemble(images.pixels, images.count, dim, std::move(labels), threshold, classes, source, std::move(checksum));
 }
 
-Dataset load_idx_pair(const fs::path& images, const fs::path& labels, int threshold, int classes) {
-  std::string images_sha;
-  std::string labels_sha;
+namespace {
+
+// load_idx_pair, also handing out each file's idx_content_sha256.
+Dataset load_hashed_pair(const fs::path& images, const fs::path& labels, int threshold, int classes,
+                         std::string& images_sha, std::string& labels_sha) {
   IdxImages raw = detail::read_idx_images(images, images_sha);
   std::vector<std::uint8_t> label_bytes = detail::read_idx_labels(labels, labels_sha);
   const std::size_t dim = raw.rows * raw.cols;
   return assemble(std::move(raw.pixels), raw.count, dim, std::move(label_bytes), threshold, classes,
                   images.string() + " and " + labels.string(), dataset_checksum(images_sha, labels_sha, threshold));
+}
+
+}  // namespace
+
+Dataset load_idx_pair(const fs::path& images, const fs::path& labels, int threshold, int classes) {
+  std::string images_sha;
+  std::string labels_sha;
+  return load_hashed_pair(images, labels, threshold, classes, images_sha, labels_sha);
 }
 
 Dataset subset(const Dataset& full, std::size_t n, SubsetMode mode, std::uint64_t seed) {
@@ -133,24 +143,22 @@ Dataset subset(const Dataset& full, std::size_t n, SubsetMode mode, std::uint64_
   return part;
 }
 
-DataSplit load_idx_directory(const fs::path& dir, int threshold) {
+DataSplit load_idx_directory(const fs::path& dir, int threshold, IdxDirectoryFiles* files) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) throw error_at(dir.string(), "no such directory");
   if (!fs::is_directory(dir, ec)) throw error_at(dir.string(), "not a directory");
 
-  static constexpr std::array<const char*, 4> kNames = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
   std::array<fs::path, 4> found;
   std::vector<std::string> missing;
-  for (std::size_t i = 0; i < kNames.size(); ++i) {
-    const fs::path raw = dir / kNames[i];
-    const fs::path gz = dir / (std::string(kNames[i]) + ".gz");
+  for (std::size_t i = 0; i < kIdxFileNames.size(); ++i) {
+    const fs::path raw = dir / kIdxFileNames[i];
+    const fs::path gz = dir / (std::string(kIdxFileNames[i]) + ".gz");
     if (fs::exists(raw, ec)) {
       found[i] = raw;  // raw first: no decompression needed
     } else if (fs::exists(gz, ec)) {
       found[i] = gz;
     } else {
-      missing.emplace_back(kNames[i]);
+      missing.emplace_back(kIdxFileNames[i]);
     }
   }
   if (!missing.empty()) {
@@ -164,8 +172,13 @@ DataSplit load_idx_directory(const fs::path& dir, int threshold) {
   }
 
   DataSplit split;
-  split.train = load_idx_pair(found[0], found[1], threshold);
-  split.validation = load_idx_pair(found[2], found[3], threshold);
+  std::array<std::string, 4> sha;
+  split.train = load_hashed_pair(found[0], found[1], threshold, 10, sha[0], sha[1]);
+  split.validation = load_hashed_pair(found[2], found[3], threshold, 10, sha[2], sha[3]);
+  if (files != nullptr) {
+    files->paths = found;
+    files->content_sha256 = sha;
+  }
   if (split.train.dim != split.validation.dim) {
     throw error_at(dir.string(), "train images have " + std::to_string(split.train.dim) +
                                      " pixels but t10k images have " + std::to_string(split.validation.dim));

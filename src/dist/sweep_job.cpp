@@ -147,6 +147,9 @@ class Coordinator {
     Assignment a;
     a.id = job.id;
     a.params = job.planned.params;
+    // The directory this coordinator resolved and verified, not a name each worker would resolve
+    // through its own environment; workers still compare the checksums they load.
+    a.params.data.dataset = sweep::resolve_data(job.planned.params.data.dataset).directory.string();
     a.train_checksum = job.train_checksum;
     a.validation_checksum = job.validation_checksum;
     a.checkpoint = store::checkpoint_file(options_.store, job.id).string();

@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "khsweep/data/catalog.hpp"
 #include "khsweep/sweep/run_params.hpp"
 
 namespace khsweep::sweep {
@@ -284,8 +285,10 @@ std::vector<ParamSpec> build_table() {
   const std::string D = "Data", M = "Model and training", K = "Krotov-Hopfield modulation", E = "Metrics";
   std::vector<ParamSpec> t;
 
+  std::vector<std::string> known;
+  for (const auto& dataset : data::known_datasets()) known.push_back(dataset.name);
   t.push_back(with(path_param("data", &DataSelection::dataset, D,
-                              "IDX directory (train-*/t10k-*-ubyte files, raw or .gz), e.g. data/mnist"),
+                              join(known, " or ") + " (checked, under $KHSWEEP_DATA_DIR or data/), or an IDX directory"),
                    {"dataset", "data_dir", "mnist"}, "required"));
   t.push_back(with(whole_param("train_subset", dat, &DataSelection::train_subset, at_least(0), D,
                                "train on this many training samples (0: all)"),
@@ -382,7 +385,7 @@ std::string ParamSpec::accepted() const {
   switch (kind) {
     case ParamKind::boolean: return "true/false/yes/no";
     case ParamKind::choice: return "one of " + join(choices, ", ");
-    case ParamKind::path: return "a path";
+    case ParamKind::path: return "a dataset name or a path";
     default: break;
   }
   std::string what = kind == ParamKind::real ? "a number" : kind == ParamKind::count ? "a non-negative whole number"
@@ -441,7 +444,7 @@ std::vector<ParamProblem> cross_check(const RunParams& params, const std::vector
   const train::RunConfig& c = params.config;
 
   if (params.data.dataset.empty())
-    out.push_back({"data", "required: the IDX directory to train on (e.g. data/mnist)"});
+    out.push_back({"data", "required: the dataset to train on, a known name (e.g. mnist) or an IDX directory"});
 
   if (c.kh == model::KhVariant::none) {
     // A baseline run must not carry KH settings: they would make it look like a KH run.

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "khsweep/core/error.hpp"
+#include "khsweep/sweep/load_data.hpp"
 
 namespace khsweep::sweep {
 namespace {
@@ -113,13 +114,8 @@ std::optional<std::string> check_value(Load& st, const ParamSpec& spec, const st
     st.runs_complete = false;
     return std::nullopt;
   }
-  if (spec.name == "data") {  // checked here, so every bad path is reported at its own line
-    std::error_code ec;
-    const std::string& dir = node.Scalar();
-    if (!std::filesystem::is_directory(dir, ec)) {
-      const char* what = std::filesystem::exists(dir, ec) ? "not a directory: " : "no such directory: ";
-      st.problems.add(line, where + ": " + what + in_quotes(dir));
-    }
+  if (spec.name == "data") {  // checked here, so every bad path or name is reported at its own line
+    if (auto why = data_value_problem(node.Scalar()); !why.empty()) st.problems.add(line, where + ": " + why);
   }
   return spec.get(scratch);
 }

@@ -9,11 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "../support/env_var.hpp"
+#include "../support/real_data.hpp"
 #include "../support/scratch.hpp"
 #include "khsweep/cli/commands.hpp"
 
 namespace fs = std::filesystem;
 using khsweep::cli::plan_command;
+using khsweep::testing::mnist_present;
 using khsweep::testing::contains;
 
 namespace {
@@ -51,14 +54,6 @@ std::string read(const fs::path& p) {
   return s.str();
 }
 
-// Runs only when KHSWEEP_MNIST_DIR names a directory holding MNIST.
-boost::test_tools::assertion_result mnist_present(boost::unit_test::test_unit_id) {
-  const char* dir = std::getenv("KHSWEEP_MNIST_DIR");
-  boost::test_tools::assertion_result present(dir != nullptr && *dir != '\0' && fs::is_directory(dir));
-  if (!present) present.message() << "KHSWEEP_MNIST_DIR is unset or not a directory";
-  return present;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(usage_and_validation_errors) {
@@ -92,14 +87,13 @@ BOOST_AUTO_TEST_CASE(usage_and_validation_errors) {
 }
 
 BOOST_AUTO_TEST_CASE(demo_sweep, *boost::unit_test::precondition(mnist_present)) {
-  // The checked-in demo, with its data path pointed at KHSWEEP_MNIST_DIR.
-  std::string text = read(fs::path(KHSWEEP_SOURCE_DIR) / "sweeps" / "demo.yaml");
-  const std::string from = "data: data/mnist";
-  BOOST_REQUIRE(contains(text, from));
-  text.replace(text.find(from), from.size(), std::string("data: ") + std::getenv("KHSWEEP_MNIST_DIR"));
+  // The checked-in demo as it is: its `data: mnist` found through KHSWEEP_DATA_DIR, a directory
+  // whose mnist is KHSWEEP_MNIST_DIR, and checked against the catalogue.
+  const fs::path sweep = fs::path(KHSWEEP_SOURCE_DIR) / "sweeps" / "demo.yaml";
+  BOOST_REQUIRE(contains(read(sweep), "data: mnist\n"));
   khsweep::testing::ScratchDir dir("khsweep-plan-");
-  const fs::path sweep = dir / "demo.yaml";
-  std::ofstream(sweep) << text;
+  fs::create_directory_symlink(fs::absolute(std::getenv("KHSWEEP_MNIST_DIR")), dir / "mnist");
+  khsweep::testing::ScopedEnv data_dir("KHSWEEP_DATA_DIR", dir.path().string());
 
   const Captured table = run_plan({sweep.string()});
   BOOST_TEST(table.code == khsweep::kExitOk, table.err);
@@ -109,7 +103,7 @@ BOOST_AUTO_TEST_CASE(demo_sweep, *boost::unit_test::precondition(mnist_present))
   BOOST_TEST(contains(table.out, "arm baseline: 4 runs"));
   BOOST_TEST(contains(table.out, "arm kh: 8 runs"));
   BOOST_TEST(contains(table.out, "datasets: 1"));
-  BOOST_TEST(contains(table.out, "2000 train + 500 validation samples"));
+  BOOST_TEST(contains(table.out, "mnist (" + (dir / "mnist").string() + ", checksums verified): 2000 train + 500 validation samples"), table.out);
   BOOST_TEST(contains(table.out, "core-hours"));
   BOOST_TEST(contains(table.out, "64 workers"));
 

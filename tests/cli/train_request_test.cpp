@@ -221,6 +221,8 @@ BOOST_AUTO_TEST_CASE(command_line_errors) {
   BOOST_TEST(message_lines(m).size() == 4u);
   expect_line(error_of({"--hidden", "5"}), {"command line: --data", "required"});
   expect_line(error_of({"--data", (dir / "absent").string()}), {"command line: --data", "no such directory"});
+  expect_line(error_of({"--data", "mnst"}), {"command line: --data", "nor a known dataset", "did you mean 'mnist'?"});
+  BOOST_TEST(parse_train_request({"--data", "fashion-mnist"}).data.dataset == "fashion-mnist");
 }
 
 BOOST_AUTO_TEST_CASE(cross_field_checks) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../support/idx_files.hpp"
+#include "../support/real_data.hpp"
 #include "../support/scratch.hpp"
 #include "khsweep/data/dataset.hpp"
 
@@ -204,14 +205,6 @@ BOOST_AUTO_TEST_CASE(directory_errors) {
   write_raw(dir / "t10k-labels-idx1-ubyte", idx_labels(indexed_labels(4)));
   KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)load_idx_directory(dir.path()); }),
                             "train images have 8 pixels but t10k images have 4");
-}
-
-// Runs only when KHSWEEP_MNIST_DIR names a directory holding MNIST.
-boost::test_tools::assertion_result mnist_present(boost::unit_test::test_unit_id) {
-  const char* dir = std::getenv("KHSWEEP_MNIST_DIR");
-  boost::test_tools::assertion_result present(dir != nullptr && *dir != '\0' && fs::is_directory(dir));
-  if (!present) present.message() << "KHSWEEP_MNIST_DIR is unset or not a directory";
-  return present;
 }
 
 BOOST_AUTO_TEST_CASE(mnist_directory, *boost::unit_test::precondition(mnist_present)) {

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Mistakes caught before anything runs, through mpirun on 2 ranks: one sweep file per class of
-# mistake exits 2 (3 for unusable data) with a message naming the file and the line, and no store
-# file appears (neither the store nor its .lock, .journal, .progress or .checkpoints). Then a
-# second coordinator on a store whose lock is held exits 3 with "in use" and leaves the first
-# sweep (12 runs, about 6 s on one worker) alone, which completes with exit 0.
+# mistake exits 2 (3 for unusable data: an empty directory, a named dataset that is absent or whose
+# file does not match its catalogue checksum) with a message naming the file and the line (or the
+# data file and the fix), and no store file appears (neither the store nor its .lock, .journal,
+# .progress or .checkpoints). Then a second coordinator on a store whose lock is held exits 3 with
+# "in use" and leaves the first sweep (12 runs on `data: mnist`, about 6 s on one worker) alone,
+# which completes with exit 0.
 # Usage: bad_sweeps.sh KHSWEEP STORE_CHECK
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -159,14 +161,36 @@ fixed:
 EOF
 bad empty_data 3 "khsweep run: " "empty_data"
 
+# A named dataset is checked before any rank gets a run: absent, or with a file whose content is not
+# the catalogue's (one label changed, still a valid label), it is an input error naming the fix.
+mkdir -p no_datasets corrupt/mnist
+ln -s "$MNIST"/*-images-idx3-ubyte* "$MNIST"/t10k-labels-idx1-ubyte* corrupt/mnist/
+labels=$MNIST/train-labels-idx1-ubyte
+[[ -f $labels ]] || labels+=.gz
+if [[ $labels == *.gz ]]; then gzip -dc "$labels"; else cat "$labels"; fi > corrupt/mnist/train-labels-idx1-ubyte
+printf '\x09' | dd of=corrupt/mnist/train-labels-idx1-ubyte bs=1 seek=8 conv=notrunc status=none
+for name in absent_dataset wrong_checksum; do
+  printf 'name: bad\nfixed:\n  data: mnist\n  train_subset: 1000\n  epochs: 3\n' | sweep_file "$name"
+done
+KHSWEEP_DATA_DIR=$WORK/no_datasets bad absent_dataset 3 "khsweep run: $WORK/no_datasets/mnist: no such directory" \
+  "bash scripts/fetch-data.sh $WORK/no_datasets"
+KHSWEEP_DATA_DIR=$WORK/corrupt bad wrong_checksum 3 \
+  "khsweep run: $WORK/corrupt/mnist/train-labels-idx1-ubyte: content SHA-256 " "is not mnist's (expected 65a50cbbf4e9...)" \
+  "bash scripts/fetch-data.sh $WORK/corrupt"
+
 # No sweep file at all.
 bad missing_file 2 "bad_missing_file.yaml" "cannot read the sweep file"
 
 # ---- a second coordinator on a store whose lock is held ----
+# Its data is named (`mnist`, found through KHSWEEP_DATA_DIR), so a named dataset is also trained
+# end to end: the workers are handed the directory the coordinator checked.
+mkdir -p datasets
+ln -s "$MNIST" datasets/mnist
+export KHSWEEP_DATA_DIR=$WORK/datasets
 cat > busy.yaml << EOF
 name: busy
 fixed:
-  data: $MNIST
+  data: mnist
   train_subset: 2000
   validation_subset: 500
   epochs: 6

@@ -186,6 +186,11 @@ BOOST_AUTO_TEST_CASE(parameter_problems) {
               {"sweep.yaml:6:", "grid: key 'learning_rate'", "value '1e-2' appears twice"});
   expect_line(error_of(dir.sweep("grid:\n  data: [" + (dir / "absent").string() + "]\n")),
               {"sweep.yaml:5:", "grid: key 'data'", "no such directory"});
+  // A bare word is a dataset name unless it is a directory: a misspelt one gets a suggestion, and a
+  // known one is accepted here (its files are checked when it is loaded).
+  const std::string names = error_of(dir.write("names.yaml", "name: t\ngrid:\n  data: [mnist, fashion_mnist]\n"));
+  expect_line(names, {"names.yaml:3:", "grid: key 'data'", "nor a known dataset", "did you mean 'fashion-mnist'?"});
+  BOOST_TEST(message_lines(names).size() == 1u, names);
 }
 
 BOOST_AUTO_TEST_CASE(one_place_per_parameter) {
@@ -303,7 +308,7 @@ BOOST_AUTO_TEST_CASE(documented_example) {
   BOOST_REQUIRE(begin != std::string::npos);
   std::string yaml = text.substr(begin + 8, text.find("```", begin + 8) - begin - 8);
   TempDir dir;
-  const std::string from = "data: data/mnist";
+  const std::string from = "data: mnist";
   BOOST_REQUIRE(contains(yaml, from));
   yaml.replace(yaml.find(from), from.size(), "data: " + dir.data());
   const Sweep s = load_sweep(dir.write("example.yaml", yaml));

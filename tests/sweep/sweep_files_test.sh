@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Every sweep file in sweeps/ must pass `khsweep plan` (exit 0), wherever this test runs:
-#   - data/mnist is read from $KHSWEEP_MNIST_DIR (the test is skipped, 77, without it);
-#   - data/fashion-mnist from the repository's data/fashion-mnist, else Debian's
-#     /usr/share/datasets/fashion-mnist, else a tiny fake IDX directory;
-#   - any other data path (data/kmnist, ...) from the repository when its four IDX files are there,
-#     else from the same tiny fake directory.
-# Each file is planned as a temporary copy with its data paths rewritten, from a scratch directory,
-# so its structure (keys, values, arms, cross-parameter checks, run count) is checked everywhere.
+#   - `data: mnist` is $KHSWEEP_MNIST_DIR (the test is skipped, 77, without it), found by name
+#     through KHSWEEP_DATA_DIR and checked against khsweep's catalogue;
+#   - `data: fashion-mnist` likewise from the repository's data/fashion-mnist, else Debian's
+#     /usr/share/datasets/fashion-mnist; without either, it is rewritten to a tiny fake IDX directory;
+#   - any data path (data/kmnist, ...) is read from the repository when its four IDX files are
+#     there, else rewritten to the same tiny fake directory.
+# Each file is planned as a temporary copy with its data rewritten where needed, from a scratch
+# directory, so its structure (keys, values, arms, cross-parameter checks, run count) is checked everywhere.
 # Also: a file's `name:` is its file name, and a file whose header states "khsweep plan ... N runs"
 # states the count plan finds.
 #
@@ -76,12 +77,18 @@ for candidate in "$repo/data/fashion-mnist" /usr/share/datasets/fashion-mnist; d
   fi
 done
 
-# data_for PATH: where this test reads a sweep file's data PATH from; prints "DIR (what)".
+# The named datasets, where `khsweep plan` looks for them (KHSWEEP_DATA_DIR).
+datasets=$scratch/datasets
+mkdir -p "$datasets"
+ln -s "$mnist_dir" "$datasets/mnist"
+[[ -z $fashion_dir ]] || ln -s "$fashion_dir" "$datasets/fashion-mnist"
+
+# data_for VALUE: what this test plans a sweep file's data VALUE as; prints "VALUE_OR_DIR|what".
 data_for() {
   case $1 in
-    data/mnist) echo "$mnist_dir|KHSWEEP_MNIST_DIR" ;;
-    data/fashion-mnist)
-      if [[ -n $fashion_dir ]]; then echo "$fashion_dir|$fashion_dir"; else echo "$fake_dir|fake IDX"; fi
+    mnist) echo "mnist|KHSWEEP_MNIST_DIR, checked" ;;
+    fashion-mnist)
+      if [[ -n $fashion_dir ]]; then echo "fashion-mnist|$fashion_dir, checked"; else echo "$fake_dir|fake IDX"; fi
       ;;
     *)
       if [[ $1 == /* ]] && is_idx_dir "$1"; then
@@ -124,6 +131,7 @@ for file in "${files[@]}"; do
     [[ -n $path ]] || continue
     IFS='|' read -r dir what <<<"$(data_for "$path")"
     sources+=("$path <- $what")
+    [[ $dir != "$path" ]] || continue
     # Rewrite the path where it is a value (not in comments): `data: PATH`, or inside a [list].
     escaped=$(printf '%s' "$path" | sed 's/[.[\*^$/]/\\&/g')
     sed -i "/^[[:space:]]*#/! s/\\([[:space:]:,[]\\)$escaped\\([[:space:]],]\\|\$\\)/\\1${dir//\//\\/}\\2/g" "$copy"
@@ -131,7 +139,7 @@ for file in "${files[@]}"; do
 
   checked=$((checked + 1))
   failures_before=$failures
-  if ! out=$(cd "$scratch" && "$khsweep" plan "$copy" --list 0 2>&1); then
+  if ! out=$(cd "$scratch" && KHSWEEP_DATA_DIR=$datasets "$khsweep" plan "$copy" --list 0 2>&1); then
     fail "$base.yaml: khsweep plan failed (data: ${sources[*]:-none}):"
     while IFS= read -r line; do echo "    $line"; done <<<"$out"
     continue

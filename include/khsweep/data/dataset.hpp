@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -68,9 +69,21 @@ struct DataSplit {
   Dataset validation;
 };
 
-// Loads train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
-// t10k-labels-idx1-ubyte from dir, each raw or with a .gz suffix (the names MNIST, Fashion-MNIST
-// and KMNIST ship with). A missing file is an error naming the directory and the names looked for.
-[[nodiscard]] DataSplit load_idx_directory(const std::filesystem::path& dir, int threshold = kDefaultThreshold);
+// The four files of an IDX directory (the names MNIST, Fashion-MNIST and KMNIST ship with), each
+// raw or with a .gz suffix: training images and labels, then validation (t10k) images and labels.
+inline constexpr std::array<const char*, 4> kIdxFileNames = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                                             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+
+// idx_content_sha256 of each of an IDX directory's files, in kIdxFileNames order.
+struct IdxDirectoryFiles {
+  std::array<std::filesystem::path, 4> paths;  // the file read for each name (raw before .gz)
+  std::array<std::string, 4> content_sha256;
+};
+
+// Loads the kIdxFileNames files from dir. A missing file is an error naming the directory and the
+// names looked for. With `files`, also reports which files were read and their content hashes,
+// computed in the same pass.
+[[nodiscard]] DataSplit load_idx_directory(const std::filesystem::path& dir, int threshold = kDefaultThreshold,
+                                           IdxDirectoryFiles* files = nullptr);
 
 }  // namespace khsweep::data
