@@ -10,7 +10,7 @@
 # Knobs (environment variables; details in jobs/README.md):
 #   KHSWEEP_SWEEP / KHSWEEP_STORE  sweep file and store (or the first and second argument)
 #   KHSWEEP_BIN    the khsweep binary (default build/khsweep)
-#   KHSWEEP_RANKS  MPI ranks (default: cores + 1, one coordinator beside one trainer per core)
+#   KHSWEEP_RANKS  MPI ranks (default: one per core; every rank trains, rank 0 also coordinates)
 #   KHSWEEP_TIME   seconds after which the sweep is stopped gracefully (default: no limit)
 #   KHSWEEP_UNTIL_DONE=1  after a stop by KHSWEEP_TIME, start again until the sweep is complete
 #   KHSWEEP_RUN_ARGS  extra arguments for `khsweep run`
@@ -27,7 +27,7 @@ if [[ -z "$sweep" ]]; then
   exit 2
 fi
 khsweep=${KHSWEEP_BIN:-build/khsweep}
-ranks=${KHSWEEP_RANKS:-$(($(nproc) + 1))}
+ranks=${KHSWEEP_RANKS:-$(nproc)}
 limit=${KHSWEEP_TIME:-}
 if [[ ! -x "$khsweep" ]]; then
   say "khsweep binary '$khsweep' is not executable (set KHSWEEP_BIN, or build it: scripts/build.sh build)"

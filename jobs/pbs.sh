@@ -12,7 +12,7 @@
 #   KHSWEEP_SWEEP    sweep file (required; relative to the directory qsub ran in)
 #   KHSWEEP_STORE    store (default: khsweep's results/<sweep name>.h5)
 #   KHSWEEP_BIN      the khsweep binary (default build/khsweep)
-#   KHSWEEP_RANKS    MPI ranks (default: the lines of $PBS_NODEFILE + 1)
+#   KHSWEEP_RANKS    MPI ranks (default: the lines of $PBS_NODEFILE, one per slot)
 #   KHSWEEP_WARN     seconds before the end of the walltime at which the sweep is stopped (default 300)
 #   KHSWEEP_WALLTIME the walltime in seconds, when `qstat -f` cannot tell (default: asked from qstat)
 #   KHSWEEP_MAX_REQUEUES  stop resubmitting after this many resubmissions (default 20)
@@ -51,7 +51,7 @@ if [[ -n "${PBS_NODEFILE:-}" && -r "$PBS_NODEFILE" ]]; then
 else
   slots=$(nproc)
 fi
-ranks=${KHSWEEP_RANKS:-$((slots + 1))}
+ranks=${KHSWEEP_RANKS:-$slots}
 warn=${KHSWEEP_WARN:-300}
 chain=${KHSWEEP_CHAIN:-0}
 max_requeues=${KHSWEEP_MAX_REQUEUES:-20}

@@ -10,8 +10,8 @@ bash scripts/build.sh build
 
 # Open MPI refuses to run as root unless told; containers and CI are root.
 if [[ $(id -u) == 0 ]]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
-# One coordinator (it sleeps between messages) plus one training rank per core.
-ranks=$(($(nproc) + 1))
+# One rank per core: every rank trains, rank 0 also coordinates between its epochs.
+ranks=$(nproc)
 
 mkdir -p results
 rm -rf results/demo.h5 results/demo.h5.*  # the demo's own store: start afresh so the script can run again

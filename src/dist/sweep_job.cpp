@@ -132,11 +132,12 @@ class Coordinator {
                      [&](std::size_t x, std::size_t y) { return jobs_[x].estimated_seconds > jobs_[y].estimated_seconds; });
     for (std::size_t i : queue_) remaining_estimate_ += jobs_[i].estimated_seconds;
     already_done_ = jobs_.size() - queue_.size();
-    workers_ = std::max(1, comm_.size() - 1);
+    workers_ = comm_.size() - 1;  // ranks other than this one, which trains too
     std::cout << "sweep " << sweep_.name << ": " << jobs_.size() << " runs";
     if (duplicates_ > 0) std::cout << " (" << duplicates_ << " duplicate grid points merged)";
     std::cout << ", " << already_done_ << " already in " << options_.store.string() << "; " << comm_.size()
-              << (comm_.size() == 1 ? " rank training alone" : " ranks: 1 coordinator, " + std::to_string(workers_) + " workers")
+              << (comm_.size() == 1 ? " rank training alone"
+                                    : " ranks training (rank 0 also coordinates, between its epochs)")
               << std::endl;
     started_ = Clock::now();
     last_progress_ = started_;
@@ -158,9 +159,10 @@ class Coordinator {
   }
 
   // Multi-rank: answer workers until every run is done (or a stop was asked and the runs in flight
-  // have checkpointed), committing as results arrive.
+  // have checkpointed), committing as results arrive. The coordinator trains runs too, and answers
+  // between its own epochs: so P ranks on P cores keep P cores training, and a worker waits at
+  // most one of the coordinator's epochs for its next run (a thousandth of a 500-epoch run).
   int hand_out() {
-    std::set<int> parked;  // workers told to wait: they exit only after the final commit
     for (;;) {
       notice_stop();
       if (stopping_ && stop_requests() >= 2) {
@@ -168,32 +170,67 @@ class Coordinator {
         abandon_workers_ = true;
         break;
       }
-      if (auto message = comm_.receive(-1, -1, std::chrono::milliseconds(200))) {
-        notice_stop();  // before the report: a worker stopped by the same signal counts as running
-        const int rank = message->source;
-        if (message->tag == kReport) {
-          handle(unpack<Report>(message->bytes, "report from rank " + std::to_string(rank)));
-          busy_.erase(rank);
-        } else if (message->tag != kReady) {
-          throw Error("unexpected message tag " + std::to_string(message->tag) + " from rank " + std::to_string(rank));
-        }
-        notice_stop();  // a signal that arrived while handling the report must not start another run
-        if (!stopping_ && !queue_.empty()) {
-          const std::size_t next = queue_.front();
-          queue_.pop_front();
-          busy_[rank] = next;
-          sends_.push_back(comm_.post(rank, kAssign, pack(assignment_for(jobs_[next]))));
-        } else {
-          parked.insert(rank);
-        }
+      serve_waiting();
+      if (!stopping_ && !queue_.empty()) {
+        train_one_here();
+        continue;
       }
-      sends_.erase(std::remove_if(sends_.begin(), sends_.end(), [](mpi::PendingSend& s) { return s.done(); }),
-                   sends_.end());
-      commit_if_due(false);
-      progress_if_due();
-      if (busy_.empty() && static_cast<int>(parked.size()) == workers_ && (queue_.empty() || stopping_)) break;
+      if (auto message = comm_.receive(-1, -1, std::chrono::milliseconds(200))) serve(*message);
+      housekeeping();
+      if (busy_.empty() && static_cast<int>(parked_.size()) == workers_ && (queue_.empty() || stopping_)) break;
     }
     return stopping_ ? kExitInterrupted : kExitOk;
+  }
+
+  // One message from a worker: take its report, then give it the next run or park it.
+  void serve(const mpi::Message& message) {
+    notice_stop();  // before the report: a worker stopped by the same signal counts as running
+    const int rank = message.source;
+    if (message.tag == kReport) {
+      handle(unpack<Report>(message.bytes, "report from rank " + std::to_string(rank)));
+      busy_.erase(rank);
+    } else if (message.tag != kReady) {
+      throw Error("unexpected message tag " + std::to_string(message.tag) + " from rank " + std::to_string(rank));
+    }
+    notice_stop();  // a signal that arrived while handling the report must not start another run
+    if (!stopping_ && !queue_.empty()) {
+      const std::size_t next = queue_.front();
+      queue_.pop_front();
+      busy_[rank] = next;
+      sends_.push_back(comm_.post(rank, kAssign, pack(assignment_for(jobs_[next]))));
+    } else {
+      parked_.insert(rank);
+    }
+  }
+
+  // Every message that has already arrived, without waiting, then commits and progress when due.
+  void serve_waiting() {
+    while (auto message = comm_.try_receive()) serve(*message);
+    housekeeping();
+  }
+
+  void housekeeping() {
+    sends_.erase(std::remove_if(sends_.begin(), sends_.end(), [](mpi::PendingSend& s) { return s.done(); }),
+                 sends_.end());
+    commit_if_due(false);
+    progress_if_due();
+  }
+
+  // The next run, trained on this rank with the executor a worker uses; between epochs the
+  // workers are served and a stop is noticed (the run then checkpoints like a worker's).
+  void train_one_here() {
+    const std::string host = hosts_.empty() ? "?" : hosts_[0];
+    const std::size_t next = queue_.front();
+    queue_.pop_front();
+    busy_[kCoordinator] = next;
+    const auto between_epochs = [this] {
+      serve_waiting();
+      notice_stop();
+      return stopping_;
+    };
+    handle(execute(assignment_for(jobs_[next]), data_, between_epochs, host, kCoordinator));
+    busy_.erase(kCoordinator);
+    housekeeping();
   }
 
   // On the first stop signal: hand out nothing more, and ask every busy worker to checkpoint now.
@@ -202,26 +239,13 @@ class Coordinator {
     stopping_ = true;
     std::cout << "stopping on " << signal_name(stop_signal()) << ": no new runs; " << busy_.size()
               << " running runs checkpoint and stop" << std::endl;
-    for (const auto& [rank, index] : busy_) sends_.push_back(comm_.post(rank, kInterrupt, {}));
+    for (const auto& [rank, index] : busy_)
+    if (rank != kCoordinator) sends_.push_back(comm_.post(rank, kInterrupt, {}));
   }
 
-  // Single rank: the coordinator trains each run itself, with the same executor a worker uses.
+  // Single rank: the coordinator trains each run itself.
   int train_here() {
-    const std::string host = hosts_.empty() ? "?" : hosts_[0];
-    while (!queue_.empty()) {
-      if (stop_signal() != 0) {
-        stopping_ = true;
-        break;
-      }
-      const std::size_t next = queue_.front();
-      queue_.pop_front();
-      busy_[0] = next;
-      handle(execute(assignment_for(jobs_[next]), data_, [] { return stop_signal() != 0; }, host, 0));
-      busy_.erase(0);
-      commit_if_due(false);
-      progress_if_due();
-    }
-    if (stop_signal() != 0) stopping_ = true;
+    for (notice_stop(); !queue_.empty() && !stopping_; notice_stop()) train_one_here();
     return stopping_ ? kExitInterrupted : kExitOk;
   }
 
@@ -289,7 +313,7 @@ class Coordinator {
     const double elapsed = seconds_since(started_);
     // Scale the cost model by how this job's finished runs actually went.
     const double speed = finished_estimate_ > 0 && finished_actual_ > 0 ? finished_actual_ / finished_estimate_ : 1.0;
-    const double eta = std::max(0.0, remaining_estimate_) * speed / workers_;
+    const double eta = std::max(0.0, remaining_estimate_) * speed / comm_.size();  // every rank trains
     const std::size_t done = already_done_ + committed_;
     if (!options_.quiet) {
       char line[256];
@@ -382,7 +406,8 @@ class Coordinator {
   std::vector<std::string> interrupted_;
   Clock::time_point oldest_uncommitted_{}, last_commit_failure_{}, started_{}, last_progress_{};
   std::size_t already_done_ = 0, committed_ = 0, failed_ = 0, diverged_ = 0;
-  int workers_ = 1;
+  int workers_ = 0;  // ranks other than the coordinator
+  std::set<int> parked_;  // workers told to wait: they exit only after the final commit
   bool stopping_ = false;
   bool abandon_workers_ = false;
   double remaining_estimate_ = 0, finished_estimate_ = 0, finished_actual_ = 0;

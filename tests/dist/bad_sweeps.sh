@@ -187,13 +187,14 @@ bad missing_file 2 "bad_missing_file.yaml" "cannot read the sweep file"
 mkdir -p datasets
 ln -s "$MNIST" datasets/mnist
 export KHSWEEP_DATA_DIR=$WORK/datasets
+# Long enough (about 8 s on 2 ranks) for the second coordinator's mpirun to start meanwhile.
 cat > busy.yaml << EOF
 name: busy
 fixed:
   data: mnist
-  train_subset: 2000
+  train_subset: 6000
   validation_subset: 500
-  epochs: 6
+  epochs: 20
 grid:
   hidden: [16, 32]
   seed: [1, 2, 3, 4, 5, 6]

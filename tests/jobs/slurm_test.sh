@@ -52,7 +52,7 @@ log "slurmctld + slurmd up, node idle, in $((SECONDS - T0)) s ($(sinfo -V))"
 # The sweep must outlast the first 1-minute allocation (SIGUSR1 comes 15-45 s in: SLURM checks
 # limits every 30 s or so) and then complete after a requeue or two: 24 runs on 2 workers, with a
 # checkpoint every epoch, and as many epochs as make about 60 s of training on this machine by a
-# 2-run, 20-epoch sweep on one rank (measured: the job takes 1.4 times longer, with 3 ranks on 2
+# 2-run, 20-epoch sweep on one rank (measured: the job takes 1.4 times longer, with its ranks on 2
 # cores and each restart's start-up, and the real sweep's larger runs only make it longer).
 WORKERS=$(($(nproc) >= 2 ? 2 : 1))
 JOB_DIR=$WORK/slurm/job
@@ -111,7 +111,7 @@ JOB=$(sbatch --parsable --chdir="$JOB_DIR" --ntasks="$NTASKS" --time=1 --signal=
           --output="$JOB_OUT" --export="ALL,KHSWEEP_BIN=$KHSWEEP" \
           "$REPO/jobs/slurm.sbatch" requeue.yaml "$STORE")
 T_SUBMIT=$SECONDS
-log "submitted job $JOB: $NTASKS tasks ($((NTASKS + 1)) ranks), --time=1 --signal=B:USR1@45"
+log "submitted job $JOB: $NTASKS tasks (as many ranks, all training), --time=1 --signal=B:USR1@45"
 
 # Polls the job until it ends; a requeued job waits for its BeginTime (about 2 minutes later):
 # start it 3 s after the requeue instead.
