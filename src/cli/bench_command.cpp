@@ -2,7 +2,9 @@
 // each configuration, against yardsticks measured in the same run (a dense-Eigen CD-1 epoch and the
 // GEMM peak of a CD step's shapes). Machines differ between sessions: the ratios are what count.
 #include <sys/resource.h>
+#include <malloc.h>
 
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -33,10 +35,27 @@ std::vector<std::string> split(const std::string& text) {
   return out;
 }
 
+// Heap bytes in use now (glibc's count of allocated blocks, mmapped ones included): the difference
+// across one live run is that run's working memory (weights, buffers, its state), exactly, with
+// the dataset loaded before. Resident memory would not show it: freed pages are kept and reused.
+double heap_in_use_mib() {
+  const struct mallinfo2 info = mallinfo2();
+  return static_cast<double>(info.uordblks + info.hblkhd) / (1024.0 * 1024.0);
+}
+
 double peak_memory_mib() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// A whole number >= minimum, all of the text (std::stoi would take "0x" as 0).
+long whole_number(const std::string& text, long minimum) {
+  long value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < minimum)
+    throw std::invalid_argument("not a whole number >= " + std::to_string(minimum));
+  return value;
 }
 
 struct Options {
@@ -62,11 +81,12 @@ Options parse(const std::vector<std::string>& args) {
       if (flag == "--data") {
         o.data.dataset = value;
       } else if (flag == "--train-samples") {
-        o.data.train_subset = std::stoul(value);
+        o.data.train_subset = static_cast<std::size_t>(whole_number(value, 0));
       } else if (flag == "--hidden" || flag == "--k") {
         auto& list = flag == "--hidden" ? o.hidden : o.k;
         list.clear();
-        for (const auto& item : split(value)) list.push_back(std::stoi(item));
+        for (const auto& item : split(value)) list.push_back(static_cast<int>(whole_number(item, 1)));
+        if (list.empty()) throw std::invalid_argument("empty list");
       } else if (flag == "--task") {
         o.tasks.clear();
         for (const auto& item : split(value)) {
@@ -137,9 +157,14 @@ int bench_command(const std::vector<std::string>& args) {
                 forward, backward, gradient, dense[M]);
   }
 
-  std::printf("\n%-15s %-9s %5s %5s %10s %10s %9s %9s %9s\n", "task", "kh", "M", "k", "train s", "metric s",
-              "metric/tr", "vs dense", "vs plain");
-  std::map<std::string, Measured> plain;  // task/M/k -> the plain run, for KH overheads
+  std::printf("\n%-15s %-9s %5s %5s %10s %10s %9s %9s %9s %8s\n", "task", "kh", "M", "k", "train s", "metric s",
+              "metric/tr", "vs dense", "vs plain", "run MiB");
+  std::map<std::string, Measured> measured;  // task/kh/M/k -> its times, for the ratios below
+  const auto key_of = [](train::Task task, model::KhVariant kh, int M, int k) {
+    return std::string(train::to_string(task)) + "/" + train::to_string(kh) + "/" + std::to_string(M) + "/" +
+           std::to_string(k);
+  };
+  double largest_run_memory = 0.0;
   for (train::Task task : options.tasks)
     for (int M : options.hidden)
       for (int k : options.k)
@@ -151,23 +176,57 @@ int bench_command(const std::vector<std::string>& args) {
           c.epochs = 1;
           c.kh = kh;
           c.kh_eps0 = kh == model::KhVariant::none ? 0.0 : 0.01;
+          const double memory_before = heap_in_use_mib();
           train::Trainer<float> trainer(c, data.train, data.validation);
           const train::EpochRecord record = trainer.run_epoch();
-          Measured m{record.train_seconds, record.metric_seconds};
-          const std::string key = std::string(train::to_string(task)) + "/" + std::to_string(M) + "/" + std::to_string(k);
-          if (kh == model::KhVariant::none) plain[key] = m;
+          const double run_memory = heap_in_use_mib() - memory_before;
+          largest_run_memory = std::max(largest_run_memory, run_memory);
+          const Measured m{record.train_seconds, record.metric_seconds};
+          measured[key_of(task, kh, M, k)] = m;
           char versus_plain[32] = "-";
-          if (kh != model::KhVariant::none && plain.count(key))
-            std::snprintf(versus_plain, sizeof versus_plain, "%+.0f%%", 100.0 * (m.train / plain[key].train - 1.0));
-          std::printf("%-15s %-9s %5d %5d %10.3f %10.3f %9.2f %8.2fx %9s\n", train::to_string(task),
+          const auto plain = measured.find(key_of(task, model::KhVariant::none, M, k));
+          if (kh != model::KhVariant::none && plain != measured.end())
+            std::snprintf(versus_plain, sizeof versus_plain, "%+.0f%%", 100.0 * (m.train / plain->second.train - 1.0));
+          std::printf("%-15s %-9s %5d %5d %10.3f %10.3f %9.2f %8.2fx %9s %8.1f\n", train::to_string(task),
                       train::to_string(kh), M, k, m.train, m.metrics, m.metrics / m.train, dense[M] / m.train,
-                      versus_plain);
+                      versus_plain, run_memory);
           std::fflush(stdout);
         }
   std::printf("\n'vs dense': speed-up of the training phase over the same run's dense-Eigen CD-1 epoch at that M\n"
-              "(for k > 1 the dense epoch is still CD-1). 'vs plain': training time added by KH.\n"
+              "(for k > 1 the dense epoch is still CD-1). 'vs plain': training time added by KH. 'run MiB':\n"
+              "heap the live run holds after an epoch (weights, buffers, state; the dataset is not in it).\n"
               "peak memory of this process: %.0f MiB (%.0f MiB after loading the data)\n",
               peak_memory_mib(), memory_with_data);
+
+  // The issue-10 targets, from the measurements above (only those this run measured).
+  std::printf("\ntargets (one rank, one thread; ratios from this run only)\n");
+  const auto ratio = [&](const std::string& a, const std::string& b) {
+    const auto x = measured.find(a), y = measured.find(b);
+    return x == measured.end() || y == measured.end() ? -1.0 : x->second.train / y->second.train;
+  };
+  const auto report = [](const char* what, double value, const char* unit, double bound, bool at_least) {
+    if (value < 0) return;
+    const bool met = at_least ? value >= bound : value <= bound;
+    std::printf("  %-52s %7.2f%s  (%s %.2f%s)  %s\n", what, value, unit, at_least ? ">=" : "<=", bound, unit,
+                met ? "met" : "NOT met");
+  };
+  const auto R = train::Task::reconstruction, C = train::Task::classification;
+  const auto none = model::KhVariant::none, td = model::KhVariant::top_down, bu = model::KhVariant::bottom_up;
+  for (int M : options.hidden) {
+    const std::string m = " M=" + std::to_string(M);
+    const auto cd1 = measured.find(key_of(R, none, M, 1));
+    if (cd1 != measured.end()) {
+      report(("CD-1 speed-up over dense-Eigen CD-1," + m).c_str(), dense[M] / cd1->second.train, "x", 3.0, true);
+      report(("metric phase / training phase, CD-1," + m).c_str(), cd1->second.metrics / cd1->second.train, "", 0.3, false);
+    }
+    const double td_ratio = ratio(key_of(R, td, M, 1), key_of(R, none, M, 1));
+    const double bu_ratio = ratio(key_of(R, bu, M, 1), key_of(R, none, M, 1));
+    report(("KH_TD CD-1 / plain CD-1," + m).c_str(), td_ratio, "", 1.3, false);
+    report(("KH_BU CD-1 / plain CD-1," + m).c_str(), bu_ratio, "", 1.3, false);
+    report(("CD-10 / CD-1," + m).c_str(), ratio(key_of(R, none, M, 10), key_of(R, none, M, 1)), "", 6.0, false);
+    report(("cRBM CD-1 / RBM CD-1," + m).c_str(), ratio(key_of(C, none, M, 1), key_of(R, none, M, 1)), "", 1.15, false);
+  }
+  report("largest working memory of one run", largest_run_memory, " MiB", 64.0, false);
   return kExitOk;
 }
 
