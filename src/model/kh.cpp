@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace khsweep::model {
 
@@ -28,6 +29,51 @@ void select_winners(const Real* currents, int units, int rank, std::vector<int>&
     while (pos != top.begin() && outranks(u, *(pos - 1))) --pos;
     top.insert(pos, u);
   }
+}
+
+// The largest of currents[0, units). Lanes past `units` hold padding, so they are left out. A
+// maximum is exact: the order in which lanes are compared cannot change it.
+template <class Real>
+Real largest_current(const Rows<Real>& currents, int units) {
+  const Real* c = currents.values(0);
+  const int full = units / kLanes<Real>;
+  Lane<Real> lane_best = splat<Real>(-std::numeric_limits<Real>::infinity());
+  for (int l = 0; l < full; ++l) {
+    const Lane<Real> x = currents.row(0)[l];
+    lane_best = x > lane_best ? x : lane_best;
+  }
+  Real best = lane_best[0];
+  for (int e = 1; e < kLanes<Real>; ++e) best = std::max(best, lane_best[e]);
+  for (int u = full * kLanes<Real>; u < units; ++u) best = std::max(best, c[u]);
+  return best;
+}
+
+// For the paper's l = 1 the strongest and the second-strongest unit, by two vectorised maxima and
+// a scan for the first unit holding each: the same units select_winners ranks first and second
+// (ties to the lower index), without its per-unit branches. Falls back to it for NaN currents.
+template <class Real>
+void select_top_two(Rows<Real>& currents, int units, std::vector<int>& top) {
+  Real* c = currents.values(0);
+  top.clear();
+  const Real first = largest_current(currents, units);
+  int winner = 0;
+  while (winner < units && !(c[winner] == first)) ++winner;
+  if (winner == units) {  // NaN: no current equals the maximum
+    select_winners(c, units, 1, top);
+    return;
+  }
+  top.push_back(winner);
+  if (units < 2) return;
+  c[winner] = -std::numeric_limits<Real>::infinity();  // out of the second search, then back
+  const Real second = largest_current(currents, units);
+  int runner_up = 0;
+  while (runner_up < units && !(c[runner_up] == second)) ++runner_up;
+  c[winner] = first;
+  if (runner_up == units || runner_up == winner) {  // every other current was -inf or NaN
+    select_winners(c, units, 1, top);
+    return;
+  }
+  top.push_back(runner_up);
 }
 
 // sign(w) |w|^e. Whole exponents (p = 3, 4, ...) multiply, so the common cases never reach libm's
@@ -92,7 +138,10 @@ const std::vector<int>& kh_step(Rows<Real>& post, Rows<Real>& post_t, const Acti
   const std::vector<Lane<Real>> zero(static_cast<std::size_t>(work.currents.lanes()));
   for (int s = 0; s < samples; ++s) {
     sum_rows(current_weights, x.ones(s), x.count(s), zero.data(), work.currents.row(0));
-    select_winners(currents, units, settings.rank, work.top);
+    if (settings.rank == 1)
+      select_top_two(work.currents, units, work.top);
+    else
+      select_winners(currents, units, settings.rank, work.top);
     credit(work.top.front(), 1.0, s);
     if (static_cast<int>(work.top.size()) == settings.rank + 1 && settings.delta != 0.0)
       credit(work.top.back(), -settings.delta, s);
@@ -114,13 +163,26 @@ const std::vector<int>& kh_step(Rows<Real>& post, Rows<Real>& post_t, const Acti
   }
   Real largest = 0;
   for (int l = 0; l < kLanes<Real>; ++l) largest = std::max(largest, max_abs[l]);
-  if (largest > 0 && std::isfinite(largest)) {
+  const bool moves = largest > 0 && std::isfinite(largest);
+  if (!moves) {  // nothing moved: the touched units' changes are zero
+    if (work.applied_change.rows() < work.hebbian.rows() || work.applied_change.cols() != fan_in)
+      work.applied_change.resize(work.hebbian.rows(), fan_in);
+    for (int slot = 0; slot < static_cast<int>(work.touched.size()); ++slot)
+      std::fill(work.applied_change.row(slot), work.applied_change.row(slot) + lanes, Lane<Real>{});
+  }
+  if (moves) {
     const Real scale = static_cast<Real>(eps / static_cast<double>(largest));
+    if (work.applied_change.rows() < work.hebbian.rows() || work.applied_change.cols() != fan_in)
+      work.applied_change.resize(work.hebbian.rows(), fan_in);
     for (int slot = 0; slot < static_cast<int>(work.touched.size()); ++slot) {
       const int unit = work.touched[slot];
       Lane<Real>* w = post.row(unit);
       const Lane<Real>* ds = work.hebbian.row(slot);
-      for (int l = 0; l < lanes; ++l) w[l] += scale * ds[l];
+      Lane<Real>* change = work.applied_change.row(slot);
+      for (int l = 0; l < lanes; ++l) {
+        change[l] = scale * ds[l];
+        w[l] += change[l];
+      }
     }
     // The touched columns of post_t, 16 rows of it at a time so they stay in cache while every
     // touched unit writes its entry (column by column, each write would miss).

@@ -58,6 +58,7 @@ struct Trainer<Real>::Impl {
   std::vector<double> label_weights;  // softmax numerators of one sample's label units
   Rows label_lanes;                   // label logits, then their exponentials
   model::KhWorkspace<Real> kh_work;
+  std::vector<int> slot_of_visible;   // visible unit -> its row in kh_work.applied_change, or -1
   std::uint64_t batch_key = 0;        // this minibatch's key for fill_uniforms
 
   Impl(const RunConfig& c, const data::Dataset& tr, const data::Dataset& va)
@@ -119,14 +120,25 @@ struct Trainer<Real>::Impl {
     }
   }
 
-  // out.row(s) = sigmoid(b + v_s W), padding kept at 0.
-  void hidden_probabilities(const model::ActiveSets& v, Rows& out) const {
-    for (int s = 0; s < v.samples(); ++s) {
-      Lane* row = out.row(s);
-      model::sum_rows(W, v.ones(s), v.count(s), b.row(0), row);
-      for (int l = 0; l < out.lanes(); ++l) row[l] = model::sigmoid_lanes<Real>(row[l]);
+  // out.row(s) = b + v_s W: the hidden units' inputs.
+  void hidden_inputs(const model::ActiveSets& v, Rows& out) const {
+    for (int s = 0; s < v.samples(); ++s) model::sum_rows(W, v.ones(s), v.count(s), b.row(0), out.row(s));
+  }
+
+  // Inputs to probabilities, sigmoid(x), from `in` into `out` (which may be `in`); padding kept at 0.
+  void to_probabilities(const Rows& in, int samples, Rows& out) const {
+    for (int s = 0; s < samples; ++s) {
+      const Lane* x = in.row(s);
+      Lane* p = out.row(s);
+      for (int l = 0; l < out.lanes(); ++l) p[l] = model::sigmoid_lanes<Real>(x[l]);
       out.clear_padding(s);
     }
+  }
+
+  // out.row(s) = sigmoid(b + v_s W).
+  void hidden_probabilities(const model::ActiveSets& v, Rows& out) const {
+    hidden_inputs(v, out);
+    to_probabilities(out, v.samples(), out);
   }
 
   void sample_hidden(const Rows& probabilities, int samples, Draw use, int step, model::ActiveSets& h) {
@@ -178,16 +190,35 @@ struct Trainer<Real>::Impl {
     return layout.classes - 1;  // only reached through rounding in the running subtraction
   }
 
-  // Krotov-Hopfield step (Eq. 6-9) before the CD update.
+  // Krotov-Hopfield step (Eq. 6-9) before the CD update. Leaves in h_data the data's hidden
+  // inputs under the updated W, for the CD step's positive phase.
   void kh_step(double eps) {
     if (config.kh == model::KhVariant::top_down) {
       // x = h ~ p(h | v) under the current W; the visible units compete.
-      hidden_probabilities(v_data, h_scratch);
+      hidden_inputs(v_data, h_data);
+      to_probabilities(h_data, v_data.samples(), h_scratch);
       sample_hidden(h_scratch, v_data.samples(), Draw::kh_hidden, 0, kh_input);
-      model::kh_step(W, Wt, kh_input, eps, config.kh_settings(), kh_work);
+      const auto& touched = model::kh_step(W, Wt, kh_input, eps, config.kh_settings(), kh_work);
+      // Only the touched rows of W moved (by kh_work.applied_change), so the inputs b + v W are
+      // brought up to date by adding those rows' changes for the pixels that are on: far
+      // cheaper than summing a sample's rows again.
+      if (static_cast<int>(slot_of_visible.size()) != layout.visible()) slot_of_visible.assign(layout.visible(), -1);
+      for (int slot = 0; slot < static_cast<int>(touched.size()); ++slot) slot_of_visible[touched[slot]] = slot;
+      const int lanes = h_data.lanes();
+      for (int s = 0; s < v_data.samples(); ++s) {
+        Lane* input = h_data.row(s);
+        for (int k = 0; k < v_data.count(s); ++k) {
+          const int slot = slot_of_visible[v_data.ones(s)[k]];
+          if (slot < 0) continue;
+          const Lane* change = kh_work.applied_change.row(slot);
+          for (int l = 0; l < lanes; ++l) input[l] += change[l];
+        }
+      }
+      for (int unit : touched) slot_of_visible[unit] = -1;
     } else {
       // x = v, the data; the hidden units compete, their weight vectors are the rows of Wt.
       model::kh_step(Wt, W, v_data, eps, config.kh_settings(), kh_work);
+      hidden_inputs(v_data, h_data);
     }
   }
 
@@ -202,11 +233,11 @@ struct Trainer<Real>::Impl {
       for (int k = v.offset[s]; k < v.offset[s + 1]; ++k) samples[cursor[v.index[k]]++] = s;
   }
 
-  // CD-k / PCD-k (SPEC section 2) on the loaded batch.
+  // CD-k / PCD-k (SPEC section 2) on the loaded batch, whose hidden inputs b + v W are in h_data.
   void cd_step() {
     const int samples = v_data.samples();
     const int M = layout.hidden;
-    hidden_probabilities(v_data, h_data);
+    to_probabilities(h_data, samples, h_data);
 
     if (config.persistent) {
       if (state.chain.rows() == 0) {  // the chain starts from the first batch's hidden samples
@@ -297,7 +328,10 @@ struct Trainer<Real>::Impl {
       const std::size_t first = static_cast<std::size_t>(batch) * config.batch_size;
       load_batch(first, static_cast<int>(std::min<std::size_t>(config.batch_size, n - first)));
       batch_key = rng.next();
-      if (record.kh_epsilon > 0) kh_step(record.kh_epsilon);
+      if (record.kh_epsilon > 0)
+        kh_step(record.kh_epsilon);
+      else
+        hidden_inputs(v_data, h_data);
       cd_step();
       if (on_batch) on_batch(batch + 1, batches);
     }

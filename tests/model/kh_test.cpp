@@ -110,6 +110,21 @@ BOOST_AUTO_TEST_CASE(rank_l_selects_the_l_plus_first_unit) {
   BOOST_TEST((w.row(0) == three_units().row(0)));  // the second-ranked unit is left alone
 }
 
+// Equal currents rank the lower unit higher: with three identical units the winner is unit 0 and
+// the pushed-away unit is unit 1; unit 2 is left alone. (Also the case where the runner-up's
+// current equals the winner's, which the vectorised top-two search must find by index.)
+BOOST_AUTO_TEST_CASE(ties_rank_the_lower_unit_first) {
+  model::Matrix<double> w(3, 2);
+  w << 0.2, 0.1, 0.2, 0.1, 0.2, 0.1;
+  model::Matrix<double> wt = w.transpose();
+  model::KhWorkspace<double> work;
+  const auto& touched = kh_step_on(w, wt, two_patterns(), 0.1, model::KhSettings{0.5, 1, 2.0, 1.0}, work);
+  BOOST_TEST((touched == std::vector<int>{0, 1}));
+  BOOST_TEST(w(2, 0) == 0.2);
+  BOOST_TEST(w(2, 1) == 0.1);
+  BOOST_TEST(w(0, 0) > 0.2);  // the winner moves towards the patterns
+}
+
 BOOST_AUTO_TEST_CASE(zero_epsilon_changes_nothing) {
   model::Matrix<double> w = three_units();
   model::Matrix<double> wt = w.transpose();

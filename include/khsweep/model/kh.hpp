@@ -52,6 +52,7 @@ struct KhWorkspace {
   std::vector<int> touched;           // units with a non-zero g this batch, in first-touch order
   std::vector<double> current_sum;    // per touched unit: sum_b g I
   Rows<Real> hebbian;                 // per touched unit: R^p sum_b g x (fan-in wide), then ds
+  Rows<Real> applied_change;          // per touched unit (row = its place in `touched`): what was added
   Rows<Real> powered_t;               // sign(w)|w|^(p-1), transposed, when p != 2
   std::vector<int> top;               // the rank+1 strongest units of one sample
 };
@@ -59,7 +60,8 @@ struct KhWorkspace {
 // One KH step (Eq. 6-8) on the postsynaptic weight vectors, which are the rows of `post`
 // (K x fan-in); `post_t` is its transpose and is kept in sync. x holds the batch's presynaptic
 // 0/1 activities. Every row of post changes by eps * ds / max|ds|. Returns the touched units
-// (those whose g was non-zero for some sample), the only rows that can have changed.
+// (those whose g was non-zero for some sample), the only rows that can have changed; row k of
+// work.applied_change holds what was added to the row of touched[k].
 template <class Real>
 const std::vector<int>& kh_step(Rows<Real>& post, Rows<Real>& post_t, const ActiveSets& x, double eps,
                                 const KhSettings& settings, KhWorkspace<Real>& work);
