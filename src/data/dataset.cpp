@@ -121,7 +121,7 @@ Dataset subset(const Dataset& full, std::size_t n, SubsetMode mode, std::uint64_
   part.labels.resize(n);
 
   if (mode == SubsetMode::first) {
-    std::copy_n(full.bits.begin(), n * full.dim, part.bits.begin());
+    std::copy_n(full.pixels(), n * full.dim, part.bits.begin());
     std::copy_n(full.labels.begin(), n, part.labels.begin());
     return part;
   }

@@ -18,6 +18,65 @@ const data::DataSplit& DataCache::get(const sweep::DataSelection& selection) {
 
 namespace {
 
+// What a rank needs to rebuild a dataset around shared pixels: everything but the pixels.
+void encode_shape(train::ByteWriter& out, const data::Dataset& d) {
+  out.u64(d.count);
+  out.u64(d.dim);
+  out.i32(d.classes);
+  out.string(d.checksum);
+  out.string(std::string(d.labels.begin(), d.labels.end()));
+}
+
+data::Dataset decode_shape(train::ByteReader& in) {
+  data::Dataset d;
+  d.count = in.u64();
+  d.dim = in.u64();
+  d.classes = in.i32();
+  d.checksum = in.string();
+  const std::string labels = in.string();
+  d.labels.assign(labels.begin(), labels.end());
+  return d;
+}
+
+}  // namespace
+
+void DataCache::share_on_node(const std::vector<sweep::DataSelection>& selections, mpi::NodeMemory& node) {
+  for (const auto& selection : selections) {
+    const std::string key = sweep::selection_key(selection);
+    // The leader describes the split (or says it has none: an empty message); everyone learns it.
+    std::vector<std::uint8_t> shape;
+    if (node.rank() == 0) {
+      try {
+        const data::DataSplit& split = get(selection);
+        train::ByteWriter out;
+        encode_shape(out, split.train);
+        encode_shape(out, split.validation);
+        shape = out.take();
+      } catch (const std::exception&) {
+        shape.clear();  // each rank will load it itself, and report why it cannot
+      }
+    }
+    shape = node.broadcast(std::move(shape));
+    if (shape.empty()) continue;
+    train::ByteReader in(shape, "shared dataset description");
+    data::DataSplit shared;
+    shared.train = decode_shape(in);
+    shared.validation = decode_shape(in);
+    const std::size_t train_bytes = shared.train.count * shared.train.dim;
+    const std::size_t validation_bytes = shared.validation.count * shared.validation.dim;
+    const std::uint8_t* memory = node.share(train_bytes + validation_bytes, [&](std::uint8_t* out) {
+      const data::DataSplit& mine = loaded_.at(key);
+      std::copy_n(mine.train.pixels(), train_bytes, out);
+      std::copy_n(mine.validation.pixels(), validation_bytes, out + train_bytes);
+    });
+    shared.train.shared_pixels = memory;
+    shared.validation.shared_pixels = memory + train_bytes;
+    loaded_[key] = std::move(shared);  // the leader's private copy goes
+  }
+}
+
+namespace {
+
 template <class Real>
 Report train_assigned(const Assignment& a, const data::DataSplit& data, const std::function<bool()>& stop_now,
                       Report report) {

@@ -14,6 +14,22 @@ namespace khsweep::mpi {
 namespace {
 
 static_assert(sizeof(MPI_Request) <= sizeof(std::int64_t), "MPI_Request must fit the integer handle");
+static_assert(sizeof(MPI_Comm) <= sizeof(std::int64_t), "MPI_Comm must fit the integer handle");
+static_assert(sizeof(MPI_Win) <= sizeof(std::int64_t), "MPI_Win must fit the integer handle");
+
+template <class Handle>
+Handle to_handle(std::int64_t stored) {
+  Handle h;
+  std::memcpy(&h, &stored, sizeof h);
+  return h;
+}
+
+template <class Handle>
+std::int64_t from_handle(Handle h) {
+  std::int64_t stored = 0;
+  std::memcpy(&stored, &h, sizeof h);
+  return stored;
+}
 
 void check(int code, const char* what) {
   if (code == MPI_SUCCESS) return;
@@ -23,17 +39,6 @@ void check(int code, const char* what) {
   throw Error(std::string("MPI: ") + what + " failed: " + std::string(text, static_cast<std::size_t>(length)));
 }
 
-MPI_Request to_request(std::int64_t handle) {
-  MPI_Request r;
-  std::memcpy(&r, &handle, sizeof r);
-  return r;
-}
-
-std::int64_t from_request(MPI_Request r) {
-  std::int64_t handle = 0;
-  std::memcpy(&handle, &r, sizeof r);
-  return handle;
-}
 
 }  // namespace
 
@@ -70,7 +75,7 @@ PendingSend::PendingSend(std::vector<std::uint8_t> bytes, std::int64_t request)
 
 PendingSend::PendingSend(PendingSend&& other) noexcept
     : bytes_(std::move(other.bytes_)), request_(other.request_) {
-  other.request_ = from_request(MPI_REQUEST_NULL);
+  other.request_ = from_handle(MPI_REQUEST_NULL);
 }
 
 PendingSend& PendingSend::operator=(PendingSend&& other) noexcept {
@@ -78,25 +83,25 @@ PendingSend& PendingSend::operator=(PendingSend&& other) noexcept {
     complete();  // our own send must finish before its buffer is replaced
     bytes_ = std::move(other.bytes_);
     request_ = other.request_;
-    other.request_ = from_request(MPI_REQUEST_NULL);
+    other.request_ = from_handle(MPI_REQUEST_NULL);
   }
   return *this;
 }
 
 void PendingSend::complete() noexcept {
-  MPI_Request r = to_request(request_);
+  MPI_Request r = to_handle<MPI_Request>(request_);
   if (r != MPI_REQUEST_NULL) MPI_Wait(&r, MPI_STATUS_IGNORE);
-  request_ = from_request(MPI_REQUEST_NULL);
+  request_ = from_handle(MPI_REQUEST_NULL);
 }
 
 PendingSend::~PendingSend() { complete(); }
 
 bool PendingSend::done() {
-  MPI_Request r = to_request(request_);
+  MPI_Request r = to_handle<MPI_Request>(request_);
   if (r == MPI_REQUEST_NULL) return true;
   int flag = 0;
   check(MPI_Test(&r, &flag, MPI_STATUS_IGNORE), "MPI_Test");
-  request_ = from_request(r);
+  request_ = from_handle(r);
   return flag != 0;
 }
 
@@ -124,7 +129,7 @@ PendingSend Communicator::post(int destination, int tag, std::vector<std::uint8_
   check(MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, destination, tag, MPI_COMM_WORLD, &r),
         "MPI_Isend");
   // The vector's heap buffer does not move when the vector is moved into PendingSend.
-  return PendingSend(std::move(bytes), from_request(r));
+  return PendingSend(std::move(bytes), from_handle(r));
 }
 
 std::optional<Message> Communicator::try_receive(int source, int tag) const {
@@ -176,5 +181,52 @@ std::vector<std::string> Communicator::all_gather(const std::string& mine) const
 }
 
 void Communicator::barrier() const { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+
+NodeMemory::NodeMemory() {
+  MPI_Comm node;
+  check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node), "MPI_Comm_split_type");
+  check(MPI_Comm_set_errhandler(node, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+  comm_ = from_handle(node);
+  check(MPI_Comm_rank(node, &rank_), "MPI_Comm_rank");
+  check(MPI_Comm_size(node, &size_), "MPI_Comm_size");
+}
+
+NodeMemory::~NodeMemory() {
+  for (auto it = windows_.rbegin(); it != windows_.rend(); ++it) {
+    MPI_Win window = to_handle<MPI_Win>(*it);
+    MPI_Win_free(&window);
+  }
+  MPI_Comm node = to_handle<MPI_Comm>(comm_);
+  MPI_Comm_free(&node);
+}
+
+std::vector<std::uint8_t> NodeMemory::broadcast(std::vector<std::uint8_t> bytes) const {
+  const MPI_Comm node = to_handle<MPI_Comm>(comm_);
+  std::uint64_t size = bytes.size();
+  check(MPI_Bcast(&size, 1, MPI_UINT64_T, 0, node), "MPI_Bcast");
+  bytes.resize(size);
+  check(MPI_Bcast(bytes.data(), static_cast<int>(size), MPI_BYTE, 0, node), "MPI_Bcast");
+  return bytes;
+}
+
+std::uint8_t* NodeMemory::allocate(std::size_t size) {
+  const MPI_Comm node = to_handle<MPI_Comm>(comm_);
+  void* mine = nullptr;
+  MPI_Win window;
+  // Only the leader's segment has a size; the others map it.
+  check(MPI_Win_allocate_shared(static_cast<MPI_Aint>(rank_ == 0 ? size : 0), 1, MPI_INFO_NULL, node, &mine, &window),
+        "MPI_Win_allocate_shared");
+  windows_.push_back(from_handle(window));
+  MPI_Aint leader_size = 0;
+  int unit = 1;
+  void* leader = nullptr;
+  check(MPI_Win_shared_query(window, 0, &leader_size, &unit, &leader), "MPI_Win_shared_query");
+  check(MPI_Win_fence(0, window), "MPI_Win_fence");  // opens the epoch in which the leader writes
+  return static_cast<std::uint8_t*>(leader);
+}
+
+void NodeMemory::synchronise() const {
+  check(MPI_Win_fence(0, to_handle<MPI_Win>(windows_.back())), "MPI_Win_fence");
+}
 
 }  // namespace khsweep::mpi

@@ -16,6 +16,7 @@ enum Tag : int {
   kAssign = 3,     // coordinator -> worker: an Assignment
   kStop = 4,       // coordinator -> worker: exit with the i32 code in the payload
   kInterrupt = 5,  // coordinator -> worker: checkpoint the current run now and report it interrupted
+  kShare = 6,      // coordinator -> worker, once before any run: the data selections to share per node
 };
 
 // One run handed to a worker.

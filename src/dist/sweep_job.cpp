@@ -67,11 +67,13 @@ struct Job {
 // The coordinator's state and its one loop; shared by multi-rank and single-rank jobs.
 class Coordinator {
  public:
-  Coordinator(const mpi::Communicator& comm, const JobOptions& options) : comm_(comm), options_(options) {}
+  Coordinator(const mpi::Communicator& comm, const JobOptions& options, mpi::NodeMemory& node)
+      : comm_(comm), node_(node), options_(options) {}
 
   int run() {
     const int prepared = prepare();
     if (prepared != kExitOk) return stop_workers(prepared);
+    if (comm_.size() > 1) share_data();
     const int outcome = comm_.size() == 1 ? train_here() : hand_out();
     return stop_workers(finish(outcome));
   }
@@ -142,6 +144,22 @@ class Coordinator {
     started_ = Clock::now();
     last_progress_ = started_;
     return kExitOk;
+  }
+
+  // Every rank learns the sweep's data selections and each node puts them in shared memory once.
+  void share_data() {
+    std::vector<sweep::DataSelection> selections;
+    std::set<std::string> seen;
+    for (const Job& job : jobs_) {
+      const sweep::DataSelection selection = assignment_for(job).params.data;
+      if (seen.insert(sweep::selection_key(selection)).second) selections.push_back(selection);
+    }
+    train::ByteWriter out;
+    out.u64(selections.size());
+    for (const auto& selection : selections) encode(out, selection);
+    const std::vector<std::uint8_t> payload = out.take();
+    for (int rank = 1; rank < comm_.size(); ++rank) comm_.send(rank, kShare, payload);
+    data_.share_on_node(selections, node_);
   }
 
   Assignment assignment_for(const Job& job) const {
@@ -390,6 +408,7 @@ class Coordinator {
 
  private:
   const mpi::Communicator& comm_;
+  mpi::NodeMemory& node_;
   JobOptions options_;
   sweep::Sweep sweep_;
   DataCache data_;
@@ -414,7 +433,7 @@ class Coordinator {
 };
 
 // A worker: ask for a run, train it, report, until told to stop.
-int work(const mpi::Communicator& comm, const std::string& host) {
+int work(const mpi::Communicator& comm, const std::string& host, mpi::NodeMemory& node) {
   DataCache data;
   comm.send(kCoordinator, kReady, {});
   for (;;) {
@@ -425,6 +444,13 @@ int work(const mpi::Communicator& comm, const std::string& host) {
       return code;
     }
     if (message->tag == kInterrupt) continue;  // arrived after its run had already finished
+    if (message->tag == kShare) {
+      train::ByteReader in(message->bytes, "data selections");
+      std::vector<sweep::DataSelection> selections(in.u64());
+      for (auto& selection : selections) decode(in, selection);
+      data.share_on_node(selections, node);
+      continue;
+    }
     if (message->tag != kAssign) throw Error("worker: unexpected message tag " + std::to_string(message->tag));
     const auto assignment = unpack<Assignment>(message->bytes, "assignment");
     const auto stop_now = [&comm] {
@@ -439,8 +465,9 @@ int work(const mpi::Communicator& comm, const std::string& host) {
 int run_sweep(const mpi::Communicator& comm, const JobOptions& options) {
   install_stop_handlers();
   const std::vector<std::string> hosts = comm.all_gather(comm.processor_name());
-  if (comm.rank() != kCoordinator) return work(comm, hosts[static_cast<std::size_t>(comm.rank())]);
-  Coordinator coordinator(comm, options);
+  mpi::NodeMemory node;  // outlives the data caches that read its shared memory
+  if (comm.rank() != kCoordinator) return work(comm, hosts[static_cast<std::size_t>(comm.rank())], node);
+  Coordinator coordinator(comm, options, node);
   coordinator.set_hosts(hosts);
   return coordinator.run();
 }

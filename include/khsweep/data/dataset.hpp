@@ -20,11 +20,14 @@ struct Dataset {
   std::size_t count = 0;  // number of samples
   std::size_t dim = 0;    // pixels per sample (784 for MNIST)
   int classes = 10;       // labels lie in [0, classes)
-  std::vector<std::uint8_t> bits;    // count * dim, each 0 or 1
+  std::vector<std::uint8_t> bits;    // count * dim, each 0 or 1 (empty when `shared_pixels` holds them)
   std::vector<std::uint8_t> labels;  // count
   std::string checksum;              // identifies the content the set was made from (hex SHA-256)
+  // The pixels in memory shared by the ranks of a node (dist/ sets this), instead of `bits`.
+  const std::uint8_t* shared_pixels = nullptr;
 
-  [[nodiscard]] const std::uint8_t* row(std::size_t i) const { return bits.data() + i * dim; }
+  [[nodiscard]] const std::uint8_t* pixels() const { return shared_pixels != nullptr ? shared_pixels : bits.data(); }
+  [[nodiscard]] const std::uint8_t* row(std::size_t i) const { return pixels() + i * dim; }
 };
 
 // Writes offset + i for every i < count with bytes[i] != 0 (bytes are 0 or 1) to `on`, in

@@ -80,4 +80,37 @@ class Communicator {
   int size_;
 };
 
+// The ranks of this process's node (MPI_Comm_split_type SHARED) and memory they share, so a
+// node holds one copy of a dataset however many ranks it runs. Every call is collective over the
+// node's ranks; the windows live until this object is destroyed (also collectively).
+class NodeMemory {
+ public:
+  NodeMemory();  // collective over the world: splits it by node
+  ~NodeMemory();
+  NodeMemory(const NodeMemory&) = delete;
+  NodeMemory& operator=(const NodeMemory&) = delete;
+
+  [[nodiscard]] int rank() const { return rank_; }  // within the node; 0 is the node's leader
+  [[nodiscard]] int size() const { return size_; }
+
+  // The leader's bytes, on every rank of the node (what others pass is ignored).
+  [[nodiscard]] std::vector<std::uint8_t> broadcast(std::vector<std::uint8_t> bytes) const;
+  // `size` bytes allocated once on the node, which `fill` writes on the leader before any rank
+  // returns; every rank gets the same memory. Read-only by convention once returned.
+  template <class Fill>
+  const std::uint8_t* share(std::size_t size, Fill fill) {
+    std::uint8_t* memory = allocate(size);
+    if (rank_ == 0) fill(memory);
+    synchronise();
+    return memory;
+  }
+
+ private:
+  std::uint8_t* allocate(std::size_t size);  // the leader's segment, mapped on every rank
+  void synchronise() const;                  // fence on the newest window: the leader's writes are seen
+  std::int64_t comm_ = 0;                    // MPI_Comm, stored as an integer handle
+  std::vector<std::int64_t> windows_;        // MPI_Win handles
+  int rank_ = 0, size_ = 1;
+};
+
 }  // namespace khsweep::mpi
