@@ -22,7 +22,7 @@ class KhBioLearner final : public StateLearner<Real> {
 
  public:
   KhBioLearner(const RunConfig& c, const data::Dataset& train, const data::Dataset& validation)
-      : Base(c.epochs + c.readout_epochs), config_(c), train_(&train), validation_(&validation) {
+      : Base(c.total_epochs()), config_(c), train_(&train), validation_(&validation) {
     require_valid(c);
     if (train.count == 0) throw Error("invalid run configuration: the training set is empty");
     if (validation.dim != train.dim) throw Error("invalid run configuration: training and validation images differ in size");

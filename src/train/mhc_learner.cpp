@@ -19,7 +19,7 @@ constexpr double kInitialHiddenScale = 0.01;  // "small random values" for h at 
 class MhcLearner final : public StateLearner<double> {
  public:
   MhcLearner(const RunConfig& c, const data::Dataset& train, const data::Dataset& validation)
-      : StateLearner<double>(c.epochs), config_(c), train_(&train), validation_(&validation) {
+      : StateLearner<double>(c.total_epochs()), config_(c), train_(&train), validation_(&validation) {
     require_valid(c);
     if (train.count == 0) throw Error("invalid run configuration: the training set is empty");
     if (validation.dim != train.dim) throw Error("invalid run configuration: training and validation images differ in size");

@@ -49,7 +49,7 @@ struct RunConfig {
   double readout_beta = 1.0;              // kh_bio: gain of the readout's tanh outputs
   double readout_learning_rate = 0.01;    // kh_bio: Adam step size of the readout
   int readout_epochs = 10;                // kh_bio: supervised epochs after the unsupervised ones
-  double mhc_learning_rate = 0.01;        // mhc: eta of Eq. 3 (its exp(|W|) growth diverges at the RBM's 0.1)
+  double mhc_learning_rate = 0.002;       // mhc: eta of Eq. 3; its exp(|W|) factor diverges much above this
   double mhc_beta = 1.0;                  // mhc: initial inverse temperature (halved every epoch)
   int euler_steps = 100;                  // mhc: Euler steps per presentation
   double euler_dt = 0.1;                  // mhc: Euler step in units of the time constant
@@ -57,6 +57,8 @@ struct RunConfig {
 
   [[nodiscard]] int anneal_epochs() const { return kh_anneal_epochs > 0 ? kh_anneal_epochs : epochs; }
   [[nodiscard]] double radius() const;
+  // Epochs a completed run has trained (rows of its curves): KH-bio adds its readout's epochs.
+  [[nodiscard]] int total_epochs() const { return epochs + (model == Model::kh_bio ? readout_epochs : 0); }
   // The type the weights are trained and stored in: `precision`, except for the MHC, always double.
   [[nodiscard]] Precision weights_precision() const { return model == Model::mhc ? Precision::f64 : precision; }
   [[nodiscard]] model::KhSettings kh_settings() const;
