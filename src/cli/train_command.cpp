@@ -16,6 +16,7 @@
 #include "khsweep/data/dataset.hpp"
 #include "khsweep/store/run_file.hpp"
 #include "khsweep/sweep/load_data.hpp"
+#include "khsweep/train/learner.hpp"
 #include "khsweep/train/trainer.hpp"
 
 namespace khsweep::cli {
@@ -63,6 +64,7 @@ void print_epoch(const train::EpochRecord& e, int epochs, bool classifies) {
          << "  xent " << pair(e.train.cross_entropy, e.validation.cross_entropy, 4) << "  pll "
          << pair(e.train.pseudo_log_likelihood, e.validation.pseudo_log_likelihood, 2);
     if (classifies) line << "  acc% " << pair(e.train.accuracy, e.validation.accuracy, 2, 100.0);
+    if (!std::isnan(e.validation.noisy_accuracy)) line << "  noisy acc% " << fixed(100.0 * e.validation.noisy_accuracy, 2);
   } else {
     line << "  (metrics not due)";
   }
@@ -126,13 +128,22 @@ int train_command(const std::vector<std::string>& args) {
   int current_epoch = 0;
   train::RunResult result;
   try {
-    result = train::train_run(
-        config, data.train, data.validation,
-        [&](const train::EpochRecord& e) {
-          current_epoch = e.epoch + 1;
-          if (!request.quiet) print_epoch(e, config.epochs, config.task == train::Task::classification);
-        },
-        [&](int batch, int batches) { bar.update(current_epoch + 1, config.epochs, batch, batches); });
+    if (config.model == train::Model::rbm) {
+      result = train::train_run(
+          config, data.train, data.validation,
+          [&](const train::EpochRecord& e) {
+            current_epoch = e.epoch + 1;
+            if (!request.quiet) print_epoch(e, config.epochs, config.task == train::Task::classification);
+          },
+          [&](int batch, int batches) { bar.update(current_epoch + 1, config.epochs, batch, batches); });
+    } else {  // the other kinds have no batch observer: one line per epoch, no bar
+      const auto learner = train::make_learner(config, data.train, data.validation);
+      while (!learner->done()) {
+        const train::EpochRecord& e = learner->run_epoch();
+        if (!request.quiet) print_epoch(e, config.total_epochs(), true);
+      }
+      result = learner->result();
+    }
   } catch (const Error& e) {
     report(e);
     return kExitUsage;
@@ -158,7 +169,7 @@ int train_command(const std::vector<std::string>& args) {
                           {"started_at", started_at},
                           {"finished_at", utc_now()}};
     try {
-      store::write_run_file(request.out_path, config, result, provenance, config.precision);
+      store::write_run_file(request.out_path, config, result, provenance, config.weights_precision());
     } catch (const Error& e) {
       report(e);
       return kExitInput;

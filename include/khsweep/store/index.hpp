@@ -39,6 +39,18 @@ struct IndexRow {
   double R;
   std::int32_t metrics_every;
   std::uint64_t train_metric_samples;
+  // the model kind and the other kinds' parameters (NaN / 0 / "" where the run's kind does not read them)
+  char model[8];
+  double activation_power;
+  double loss_power;
+  double readout_beta;
+  double readout_learning_rate;
+  std::int32_t readout_epochs;
+  double mhc_learning_rate;
+  double beta;
+  std::int32_t euler_steps;
+  double dt;
+  double noise;
   // data
   char dataset[256];
   std::uint64_t train_subset;
