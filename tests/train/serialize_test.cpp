@@ -211,7 +211,7 @@ BOOST_AUTO_TEST_CASE(run_config_round_trips_every_member) {
   original.readout_learning_rate = 0.005;
   original.readout_epochs = 7;
   original.mhc_learning_rate = 0.0007;
-  original.mhc_beta = 16.0;
+  original.mhc_beta = 8.0;
   original.euler_steps = 33;
   original.euler_dt = 0.05;
   original.noise = 2.5;

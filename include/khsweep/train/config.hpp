@@ -49,8 +49,8 @@ struct RunConfig {
   double readout_beta = 1.0;              // kh_bio: gain of the readout's tanh outputs
   double readout_learning_rate = 0.01;    // kh_bio: Adam step size of the readout
   int readout_epochs = 10;                // kh_bio: supervised epochs after the unsupervised ones
-  double mhc_learning_rate = 0.002;       // mhc: eta of Eq. 3; its exp(|W|) factor diverges much above this
-  double mhc_beta = 1.0;                  // mhc: initial inverse temperature (halved every epoch)
+  double mhc_learning_rate = 0.001;       // mhc: eta of Eq. 3; its exp(|W|) factor diverges at 0.002 on MNIST
+  double mhc_beta = 16.0;                 // mhc: initial inverse temperature (halved every epoch)
   int euler_steps = 100;                  // mhc: Euler steps per presentation
   double euler_dt = 0.1;                  // mhc: Euler step in units of the time constant
   double noise = 4.0;                     // mhc: sd of the Gaussian noise of the noisy accuracy
