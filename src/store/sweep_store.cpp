@@ -252,6 +252,14 @@ SweepStore SweepStore::open_for_sweep(const fs::path& path, const JobInfo& job) 
     file.create_group("jobs");
   } else {
     check_schema(file, path);
+    if (!index_is_current(file)) {
+      // A store from before the model kinds: rewrite /runs with their columns, inside this
+      // transaction, so every later append and reader sees one table layout.
+      const std::vector<IndexRow> rows = read_index_rows(file);
+      file.remove("runs");
+      file.create_table("runs", index_fields(), sizeof(IndexRow), kIndexChunkRows);
+      file.append_rows("runs", index_fields(), sizeof(IndexRow), rows.data(), rows.size());
+    }
     for (const IndexRow& row : file.read_table<IndexRow>("runs", {index_fields()[0]}))
       impl->committed.insert(h5::get_fixed_string(row.id, sizeof row.id));
   }

@@ -2,7 +2,8 @@
 # One sweep mixing the three model kinds (a cRBM, KH-bio, the MHC; 2 seeds each) on 3 MPI ranks into
 # one store: the store is valid with all 6 runs, `query` and `aggregate` read them through the same
 # index table, the KH-bio and MHC runs beat chance, and a KH-bio and an MHC run retrained alone with
-# `khsweep train --out` equal the store's copies bit for bit.
+# `khsweep train --out` equal the store's copies bit for bit; a store from before the model kinds
+# reads as RBM runs and is upgraded by the next sweep.
 # Usage: mixed_models.sh KHSWEEP STORE_CHECK
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -81,3 +82,44 @@ show mhc.log
 no_hdf5_diag bio.log mhc.log
 check "khsweep train equals the KH-bio run in mixed.h5" "$STORE_CHECK" same-run bio.h5 mixed.h5 "$id_bio"
 check "khsweep train equals the MHC run in mixed.h5" "$STORE_CHECK" same-run mhc.h5 mixed.h5 "$id_mhc"
+
+# A store written before the model kinds (no `model` column in /runs, no kind attributes in /config)
+# stays readable, and the next sweep into it upgrades /runs in place and appends the new kinds' runs.
+if /usr/bin/python3 -c "import h5py, numpy" 2> /dev/null; then
+  cat > old.yaml << EOF
+name: old
+fixed: {data: $MNIST, train_subset: 300, validation_subset: 100, epochs: 1}
+grid: {hidden: [8, 16]}
+EOF
+  "$KHSWEEP" run old.yaml --store old.h5 > old.log 2>&1 || { show old.log; fail "khsweep run old.yaml exited $?"; }
+  /usr/bin/python3 - old.h5 << 'EOF'
+import sys, h5py, numpy as np
+added = ["model", "activation_power", "loss_power", "readout_beta", "readout_learning_rate", "readout_epochs",
+         "mhc_learning_rate", "beta", "euler_steps", "dt", "noise"]
+added_attributes = ["model", "readout_activation_power", "readout_loss_power", "readout_beta",
+                    "readout_learning_rate", "readout_epochs", "mhc_learning_rate", "mhc_beta", "euler_steps",
+                    "euler_dt", "noise"]
+with h5py.File(sys.argv[1], "r+") as f:
+    runs = f["runs"][:]
+    kept = [n for n in runs.dtype.names if n not in added]
+    old = np.empty(runs.shape, dtype=[(n, runs.dtype[n]) for n in kept])
+    for n in kept:
+        old[n] = runs[n]
+    del f["runs"]
+    f.create_dataset("runs", data=old, maxshape=(None,), chunks=True)
+    for run in f["run"].values():
+        for a in added_attributes:
+            del run["config"].attrs[a]
+EOF
+  "$KHSWEEP" query old.h5 --columns model,hidden --format csv > old.csv 2>&1 || { show old.csv; fail "query of a pre-kinds store exited $?"; }
+  [[ $(grep -c '^rbm,' old.csv) == 2 ]] || { show old.csv; fail "a pre-kinds store's runs do not read as model rbm"; }
+  mpirun_sweep 3 mixed.yaml old.h5 upgrade.log
+  expect_rc 0 "$RC" "mixed sweep into a pre-kinds store" upgrade.log
+  check "the upgraded store is valid with 2 + 6 runs" "$STORE_CHECK" valid old.h5 --expect-runs 8
+  "$KHSWEEP" query old.h5 --where "model=rbm" --columns id --format csv > upgraded.csv 2>&1 ||
+    { show upgraded.csv; fail "query of the upgraded store exited $?"; }
+  [[ $(($(wc -l < upgraded.csv) - 1)) == 4 ]] || { show upgraded.csv; fail "the upgraded store does not hold 4 rbm runs"; }
+  ok "a pre-kinds store reads as RBM runs and takes a mixed sweep"
+else
+  log "skipping the pre-kinds store check: /usr/bin/python3 has no h5py"
+fi

@@ -90,6 +90,13 @@ struct IndexRow {
 // The columns of /runs in file order (the order h5py and pandas show).
 [[nodiscard]] const std::vector<h5::Field>& index_fields();
 
+// Every row of /runs. A store written before the model kinds lacks their columns (`model` and the
+// other kinds' parameters): its rows come back as the RBM runs they are ("rbm", NaN / 0 elsewhere).
+[[nodiscard]] std::vector<IndexRow> read_index_rows(const h5::File& file);
+
+// Whether /runs has every column of index_fields(); if not, the next sweep rewrites it (sweep_store.cpp).
+[[nodiscard]] bool index_is_current(const h5::File& file);
+
 // One column of the index: text for string fields, numbers (NaN where unmeasured) for the rest.
 struct IndexColumn {
   std::string name;
