@@ -55,14 +55,17 @@ std::string describe(const TrainRequest& r, const data::DataSplit& data) {
   return out.str();
 }
 
-void print_epoch(const train::EpochRecord& e, int epochs, bool classifies) {
+// `reconstructs`: the model has reconstruction metrics (the RBM); KH-bio and the MHC only classify.
+void print_epoch(const train::EpochRecord& e, int epochs, bool classifies, bool reconstructs = true) {
   std::ostringstream line;
   line << "epoch " << (e.epoch + 1) << "/" << epochs << "  eps " << fixed(e.kh_epsilon, 5) << "  train "
        << fixed(e.train_seconds, 2) << " s";
   if (e.evaluated) {
-    line << "  metrics " << fixed(e.metric_seconds, 2) << " s  mse " << pair(e.train.mse, e.validation.mse, 5)
-         << "  xent " << pair(e.train.cross_entropy, e.validation.cross_entropy, 4) << "  pll "
-         << pair(e.train.pseudo_log_likelihood, e.validation.pseudo_log_likelihood, 2);
+    line << "  metrics " << fixed(e.metric_seconds, 2) << " s";
+    if (reconstructs)
+      line << "  mse " << pair(e.train.mse, e.validation.mse, 5) << "  xent "
+           << pair(e.train.cross_entropy, e.validation.cross_entropy, 4) << "  pll "
+           << pair(e.train.pseudo_log_likelihood, e.validation.pseudo_log_likelihood, 2);
     if (classifies) line << "  acc% " << pair(e.train.accuracy, e.validation.accuracy, 2, 100.0);
     if (!std::isnan(e.validation.noisy_accuracy)) line << "  noisy acc% " << fixed(100.0 * e.validation.noisy_accuracy, 2);
   } else {
@@ -140,7 +143,7 @@ int train_command(const std::vector<std::string>& args) {
       const auto learner = train::make_learner(config, data.train, data.validation);
       while (!learner->done()) {
         const train::EpochRecord& e = learner->run_epoch();
-        if (!request.quiet) print_epoch(e, config.total_epochs(), true);
+        if (!request.quiet) print_epoch(e, config.total_epochs(), true, false);
       }
       result = learner->result();
     }
@@ -153,8 +156,11 @@ int train_command(const std::vector<std::string>& args) {
   if (diverged)
     std::cout << "diverged: " << result.reason << "\n";
   else
-    std::cout << "completed " << result.curves.size() << " epochs in " << fixed(result.total_seconds, 1)
-              << " s; receptive-field overlap " << fixed(result.receptive_field_overlap, 3) << "\n";
+    std::cout << "completed " << result.curves.size() << " epochs in " << fixed(result.total_seconds, 1) << " s"
+              << (config.model == train::Model::rbm
+                      ? "; receptive-field overlap " + fixed(result.receptive_field_overlap, 3)
+                      : std::string())
+              << "\n";
 
   if (!request.out_path.empty()) {
     store::Provenance provenance;
