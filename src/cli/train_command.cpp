@@ -44,7 +44,17 @@ std::string pair(double train_value, double validation_value, int decimals, doub
 std::string describe(const TrainRequest& r, const data::DataSplit& data) {
   const auto& c = r.config;
   std::ostringstream out;
-  out << train::to_string(c.task) << " RBM: M=" << c.hidden << " " << (c.persistent ? "PCD-" : "CD-") << c.gibbs_steps
+  if (c.model == train::Model::kh_bio)
+    out << "KH-bio: M=" << c.hidden << " eps0=" << c.kh_eps0 << " delta=" << c.kh_delta << " S=" << c.anneal_epochs()
+        << " l=" << c.kh_rank << " p=" << c.kh_power << " R=" << c.radius() << " B=" << c.batch_size
+        << " epochs=" << c.epochs << "\n  readout: n=" << c.readout_activation_power << " m=" << c.readout_loss_power
+        << " beta=" << c.readout_beta << " Adam " << c.readout_learning_rate << " epochs=" << c.readout_epochs
+        << " seed=" << c.seed << " " << train::to_string(c.precision);
+  else if (c.model == train::Model::mhc)
+    out << "MHC: eta=" << c.mhc_learning_rate << " beta=" << c.mhc_beta << " steps=" << c.euler_steps
+        << " dt=" << c.euler_dt << " noise=" << c.noise << " epochs=" << c.epochs << " seed=" << c.seed << " double";
+  else
+    out << train::to_string(c.task) << " RBM: M=" << c.hidden << " " << (c.persistent ? "PCD-" : "CD-") << c.gibbs_steps
       << " init=" << train::to_string(c.init) << " eta=" << c.learning_rate << " B=" << c.batch_size
       << " epochs=" << c.epochs << " seed=" << c.seed << " " << train::to_string(c.precision);
   if (c.kh != model::KhVariant::none)
