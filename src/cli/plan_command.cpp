@@ -213,7 +213,7 @@ int plan_command(const std::vector<std::string>& args) {
     if (!r.run->arm.empty()) cells.push_back(r.run->arm);
     for (const auto& name : varying) {
       const sweep::ParamSpec& p = *sweep::find_parameter(name);
-      const bool unused = p.kh_only && r.run->params.config.kh == model::KhVariant::none;
+      const bool unused = !sweep::reads(p, r.run->params.config);
       cells.push_back(unused ? "-" : p.get(r.run->params));
     }
     cells.push_back(minutes(r.seconds));

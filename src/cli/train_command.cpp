@@ -16,6 +16,7 @@
 #include "khsweep/data/dataset.hpp"
 #include "khsweep/store/run_file.hpp"
 #include "khsweep/sweep/load_data.hpp"
+#include "khsweep/train/learner.hpp"
 #include "khsweep/train/trainer.hpp"
 
 namespace khsweep::cli {
@@ -43,7 +44,17 @@ std::string pair(double train_value, double validation_value, int decimals, doub
 std::string describe(const TrainRequest& r, const data::DataSplit& data) {
   const auto& c = r.config;
   std::ostringstream out;
-  out << train::to_string(c.task) << " RBM: M=" << c.hidden << " " << (c.persistent ? "PCD-" : "CD-") << c.gibbs_steps
+  if (c.model == train::Model::kh_bio)
+    out << "KH-bio: M=" << c.hidden << " eps0=" << c.kh_eps0 << " delta=" << c.kh_delta << " S=" << c.anneal_epochs()
+        << " l=" << c.kh_rank << " p=" << c.kh_power << " R=" << c.radius() << " B=" << c.batch_size
+        << " epochs=" << c.epochs << "\n  readout: n=" << c.readout_activation_power << " m=" << c.readout_loss_power
+        << " beta=" << c.readout_beta << " Adam " << c.readout_learning_rate << " epochs=" << c.readout_epochs
+        << " seed=" << c.seed << " " << train::to_string(c.precision);
+  else if (c.model == train::Model::mhc)
+    out << "MHC: eta=" << c.mhc_learning_rate << " beta=" << c.mhc_beta << " steps=" << c.euler_steps
+        << " dt=" << c.euler_dt << " noise=" << c.noise << " epochs=" << c.epochs << " seed=" << c.seed << " double";
+  else
+    out << train::to_string(c.task) << " RBM: M=" << c.hidden << " " << (c.persistent ? "PCD-" : "CD-") << c.gibbs_steps
       << " init=" << train::to_string(c.init) << " eta=" << c.learning_rate << " B=" << c.batch_size
       << " epochs=" << c.epochs << " seed=" << c.seed << " " << train::to_string(c.precision);
   if (c.kh != model::KhVariant::none)
@@ -54,15 +65,19 @@ std::string describe(const TrainRequest& r, const data::DataSplit& data) {
   return out.str();
 }
 
-void print_epoch(const train::EpochRecord& e, int epochs, bool classifies) {
+// `reconstructs`: the model has reconstruction metrics (the RBM); KH-bio and the MHC only classify.
+void print_epoch(const train::EpochRecord& e, int epochs, bool classifies, bool reconstructs = true) {
   std::ostringstream line;
   line << "epoch " << (e.epoch + 1) << "/" << epochs << "  eps " << fixed(e.kh_epsilon, 5) << "  train "
        << fixed(e.train_seconds, 2) << " s";
   if (e.evaluated) {
-    line << "  metrics " << fixed(e.metric_seconds, 2) << " s  mse " << pair(e.train.mse, e.validation.mse, 5)
-         << "  xent " << pair(e.train.cross_entropy, e.validation.cross_entropy, 4) << "  pll "
-         << pair(e.train.pseudo_log_likelihood, e.validation.pseudo_log_likelihood, 2);
+    line << "  metrics " << fixed(e.metric_seconds, 2) << " s";
+    if (reconstructs)
+      line << "  mse " << pair(e.train.mse, e.validation.mse, 5) << "  xent "
+           << pair(e.train.cross_entropy, e.validation.cross_entropy, 4) << "  pll "
+           << pair(e.train.pseudo_log_likelihood, e.validation.pseudo_log_likelihood, 2);
     if (classifies) line << "  acc% " << pair(e.train.accuracy, e.validation.accuracy, 2, 100.0);
+    if (!std::isnan(e.validation.noisy_accuracy)) line << "  noisy acc% " << fixed(100.0 * e.validation.noisy_accuracy, 2);
   } else {
     line << "  (metrics not due)";
   }
@@ -126,13 +141,22 @@ int train_command(const std::vector<std::string>& args) {
   int current_epoch = 0;
   train::RunResult result;
   try {
-    result = train::train_run(
-        config, data.train, data.validation,
-        [&](const train::EpochRecord& e) {
-          current_epoch = e.epoch + 1;
-          if (!request.quiet) print_epoch(e, config.epochs, config.task == train::Task::classification);
-        },
-        [&](int batch, int batches) { bar.update(current_epoch + 1, config.epochs, batch, batches); });
+    if (config.model == train::Model::rbm) {
+      result = train::train_run(
+          config, data.train, data.validation,
+          [&](const train::EpochRecord& e) {
+            current_epoch = e.epoch + 1;
+            if (!request.quiet) print_epoch(e, config.epochs, config.task == train::Task::classification);
+          },
+          [&](int batch, int batches) { bar.update(current_epoch + 1, config.epochs, batch, batches); });
+    } else {  // the other kinds have no batch observer: one line per epoch, no bar
+      const auto learner = train::make_learner(config, data.train, data.validation);
+      while (!learner->done()) {
+        const train::EpochRecord& e = learner->run_epoch();
+        if (!request.quiet) print_epoch(e, config.total_epochs(), true, false);
+      }
+      result = learner->result();
+    }
   } catch (const Error& e) {
     report(e);
     return kExitUsage;
@@ -142,8 +166,11 @@ int train_command(const std::vector<std::string>& args) {
   if (diverged)
     std::cout << "diverged: " << result.reason << "\n";
   else
-    std::cout << "completed " << result.curves.size() << " epochs in " << fixed(result.total_seconds, 1)
-              << " s; receptive-field overlap " << fixed(result.receptive_field_overlap, 3) << "\n";
+    std::cout << "completed " << result.curves.size() << " epochs in " << fixed(result.total_seconds, 1) << " s"
+              << (config.model == train::Model::rbm
+                      ? "; receptive-field overlap " + fixed(result.receptive_field_overlap, 3)
+                      : std::string())
+              << "\n";
 
   if (!request.out_path.empty()) {
     store::Provenance provenance;
@@ -158,7 +185,7 @@ int train_command(const std::vector<std::string>& args) {
                           {"started_at", started_at},
                           {"finished_at", utc_now()}};
     try {
-      store::write_run_file(request.out_path, config, result, provenance, config.precision);
+      store::write_run_file(request.out_path, config, result, provenance, config.weights_precision());
     } catch (const Error& e) {
       report(e);
       return kExitInput;

@@ -4,8 +4,7 @@
 
 #include "khsweep/core/error.hpp"
 #include "khsweep/sweep/load_data.hpp"
-#include "khsweep/train/checkpoint.hpp"
-#include "khsweep/train/trainer.hpp"
+#include "khsweep/train/learner.hpp"
 
 namespace khsweep::dist {
 
@@ -77,39 +76,30 @@ void DataCache::share_on_node(const std::vector<sweep::DataSelection>& selection
 
 namespace {
 
-template <class Real>
 Report train_assigned(const Assignment& a, const data::DataSplit& data, const std::function<bool()>& stop_now,
                       Report report) {
-  train::Trainer<Real> trainer(a.params.config, data.train, data.validation);
+  const auto learner = train::make_learner(a.params.config, data.train, data.validation);
   std::string problem;
-  if (auto state = train::load_checkpoint<Real>(a.checkpoint, a.id, &problem)) {
-    try {
-      trainer.restore(std::move(*state));
-      report.resumed = true;
-    } catch (const Error& e) {
-      problem = "checkpoint " + a.checkpoint + ": " + e.what();  // e.g. written by a build with other shapes
-    }
-  }
+  report.resumed = learner->resume(a.checkpoint, a.id, &problem);
   if (!problem.empty()) {
     std::cerr << "khsweep: rank " << report.rank << ": " << problem << "; starting run " << a.id << " afresh\n";
   }
-  if (!trainer.done() && stop_now()) {  // stopped before the first epoch: any checkpoint is already saved
+  if (!learner->done() && stop_now()) {  // stopped before the first epoch: any checkpoint is already saved
     report.kind = Report::interrupted;
     return report;
   }
-  while (!trainer.done()) {
-    trainer.run_epoch();
-    const int epoch = trainer.state().epoch;
-    const bool stopping = !trainer.done() && stop_now();
-    if (trainer.done() || stopping || epoch % a.checkpoint_every == 0)
-      train::save_checkpoint(a.checkpoint, a.id, trainer.state());
+  while (!learner->done()) {
+    learner->run_epoch();
+    const int epoch = learner->epochs_done();
+    const bool stopping = !learner->done() && stop_now();
+    if (learner->done() || stopping || epoch % a.checkpoint_every == 0) learner->save_checkpoint(a.checkpoint, a.id);
     if (stopping) {
       report.kind = Report::interrupted;
       return report;
     }
   }
   report.kind = Report::finished;
-  report.result = trainer.result();
+  report.result = learner->result();
   return report;
 }
 
@@ -128,8 +118,7 @@ Report execute(const Assignment& a, DataCache& cache, const std::function<bool()
       throw Error("the data at '" + a.params.data.dataset + "' on host " + host +
                   " differ from what the coordinator loaded (checksum " + data.train.checksum.substr(0, 12) +
                   " vs " + a.train_checksum.substr(0, 12) + ")");
-    return a.params.config.precision == train::Precision::f32 ? train_assigned<float>(a, data, stop_now, report)
-                                                              : train_assigned<double>(a, data, stop_now, report);
+    return train_assigned(a, data, stop_now, report);
   } catch (const std::exception& e) {
     report.kind = Report::failed;
     report.failure = e.what();

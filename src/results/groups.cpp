@@ -13,7 +13,8 @@ const std::vector<std::string>& configuration_columns() {
   static const std::vector<std::string> columns = {
       "task",   "hidden", "k",  "persistent", "init", "learning_rate", "batch_size", "epochs",
       "label_sampling", "precision", "kh", "eps0", "delta", "S", "l", "p", "R", "metrics_every",
-      "train_metric_samples", "train_subset", "validation_subset", "subset", "subset_seed", "threshold",
+      "train_metric_samples", "model", "activation_power", "loss_power", "readout_beta", "readout_learning_rate",
+      "readout_epochs", "mhc_learning_rate", "beta", "euler_steps", "dt", "noise", "train_subset", "validation_subset", "subset", "subset_seed", "threshold",
       "train_checksum", "validation_checksum"};
   return columns;
 }

@@ -852,6 +852,14 @@ void Dataset::read_table(const std::vector<Field>& fields, std::size_t row_size,
   w.ok(H5Dread(id(), memory_t.id(), H5S_ALL, H5S_ALL, dxpl.id(), rows), what);
 }
 
+bool Dataset::has_column(const std::string& name) const {
+  ensure_silenced();
+  const Where w{file_path_, path_};
+  const detail::Handle file_t = w.own(H5Dget_type(id()), H5Tclose, "read column names");
+  if (H5Tget_class(file_t.id()) != H5T_COMPOUND) w.refuse("read column names: not a table");
+  return H5Tget_member_index(file_t.id(), name.c_str()) >= 0;
+}
+
 void Dataset::append_rows(const std::vector<Field>& fields, std::size_t row_size, const void* rows, std::size_t count) {
   ensure_silenced();
   const Where w{file_path_, path_};

@@ -1,5 +1,7 @@
 #include "khsweep/store/index.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace khsweep::store {
@@ -17,6 +19,10 @@ const std::vector<h5::Field>& index_fields() {
       KHSWEEP_TEXT(precision), KHSWEEP_TEXT(kh), KHSWEEP_FIELD(eps0, float64), KHSWEEP_FIELD(delta, float64),
       KHSWEEP_FIELD(S, int32), KHSWEEP_FIELD(l, int32), KHSWEEP_FIELD(p, float64), KHSWEEP_FIELD(R, float64),
       KHSWEEP_FIELD(metrics_every, int32), KHSWEEP_FIELD(train_metric_samples, uint64),
+      KHSWEEP_TEXT(model), KHSWEEP_FIELD(activation_power, float64), KHSWEEP_FIELD(loss_power, float64),
+      KHSWEEP_FIELD(readout_beta, float64), KHSWEEP_FIELD(readout_learning_rate, float64),
+      KHSWEEP_FIELD(readout_epochs, int32), KHSWEEP_FIELD(mhc_learning_rate, float64), KHSWEEP_FIELD(beta, float64),
+      KHSWEEP_FIELD(euler_steps, int32), KHSWEEP_FIELD(dt, float64), KHSWEEP_FIELD(noise, float64),
       KHSWEEP_TEXT(dataset), KHSWEEP_FIELD(train_subset, uint64), KHSWEEP_FIELD(validation_subset, uint64),
       KHSWEEP_TEXT(subset), KHSWEEP_FIELD(subset_seed, uint64), KHSWEEP_FIELD(threshold, int32),
       KHSWEEP_TEXT(train_checksum), KHSWEEP_TEXT(validation_checksum), KHSWEEP_FIELD(train_samples, uint64),
@@ -56,8 +62,35 @@ double number_at(const char* p, h5::Type type) {
 }
 }  // namespace
 
+namespace {
+// The columns added with the model kinds, in file order.
+bool added_with_model_kinds(const std::string& column) {
+  static const std::vector<std::string> added = {"model", "activation_power", "loss_power", "readout_beta",
+                                                 "readout_learning_rate", "readout_epochs", "mhc_learning_rate",
+                                                 "beta", "euler_steps", "dt", "noise"};
+  return std::find(added.begin(), added.end(), column) != added.end();
+}
+}  // namespace
+
+bool index_is_current(const h5::File& file) { return file.open_dataset("runs").has_column("model"); }
+
+std::vector<IndexRow> read_index_rows(const h5::File& file) {
+  if (index_is_current(file)) return file.read_table<IndexRow>("runs", index_fields());
+  std::vector<h5::Field> present;
+  for (const h5::Field& f : index_fields())
+    if (!added_with_model_kinds(f.name)) present.push_back(f);
+  std::vector<IndexRow> rows = file.read_table<IndexRow>("runs", present);
+  for (IndexRow& row : rows) {  // what make_row writes for an RBM run
+    h5::set_fixed_string(row.model, sizeof row.model, "rbm");
+    row.activation_power = row.loss_power = row.readout_beta = row.readout_learning_rate = NAN;
+    row.readout_epochs = row.euler_steps = 0;
+    row.mhc_learning_rate = row.beta = row.dt = row.noise = NAN;
+  }
+  return rows;
+}
+
 IndexTable read_index(const h5::File& file) {
-  const std::vector<IndexRow> rows = file.read_table<IndexRow>("runs", index_fields());
+  const std::vector<IndexRow> rows = read_index_rows(file);
   IndexTable table;
   table.rows = rows.size();
   for (const h5::Field& f : index_fields()) {

@@ -26,6 +26,8 @@ struct CurveRow {
   double val_cross_entropy;
   double val_pll;
   double val_accuracy;
+  double train_noisy_accuracy;
+  double val_noisy_accuracy;
 };
 
 // The file's column order is this list's order, not the struct's.
@@ -44,6 +46,8 @@ const std::vector<h5::Field>& curve_fields() {
       {"val_cross_entropy", offsetof(CurveRow, val_cross_entropy), h5::Type::float64},
       {"val_pll", offsetof(CurveRow, val_pll), h5::Type::float64},
       {"val_accuracy", offsetof(CurveRow, val_accuracy), h5::Type::float64},
+      {"train_noisy_accuracy", offsetof(CurveRow, train_noisy_accuracy), h5::Type::float64},
+      {"val_noisy_accuracy", offsetof(CurveRow, val_noisy_accuracy), h5::Type::float64},
   };
   return fields;
 }
@@ -61,7 +65,9 @@ CurveRow to_row(const train::EpochRecord& r) {
           r.validation.mse,
           r.validation.cross_entropy,
           r.validation.pseudo_log_likelihood,
-          r.validation.accuracy};
+          r.validation.accuracy,
+          r.train.noisy_accuracy,
+          r.validation.noisy_accuracy};
 }
 
 train::EpochRecord from_row(const CurveRow& row) {
@@ -71,8 +77,8 @@ train::EpochRecord from_row(const CurveRow& row) {
   r.train_seconds = row.train_seconds;
   r.metric_seconds = row.metric_seconds;
   r.evaluated = row.evaluated != 0;
-  r.train = {row.train_mse, row.train_cross_entropy, row.train_pll, row.train_accuracy};
-  r.validation = {row.val_mse, row.val_cross_entropy, row.val_pll, row.val_accuracy};
+  r.train = {row.train_mse, row.train_cross_entropy, row.train_pll, row.train_accuracy, row.train_noisy_accuracy};
+  r.validation = {row.val_mse, row.val_cross_entropy, row.val_pll, row.val_accuracy, row.val_noisy_accuracy};
   return r;
 }
 
@@ -113,6 +119,17 @@ void write_config(h5::Group& g, const train::RunConfig& c) {
   g.write_attribute("kh_radius", c.kh_radius);
   g.write_attribute("metrics_every", c.metrics_every);
   g.write_attribute("train_metric_samples", static_cast<std::uint64_t>(c.train_metric_samples));
+  g.write_attribute("model", train::to_string(c.model));
+  g.write_attribute("readout_activation_power", c.readout_activation_power);
+  g.write_attribute("readout_loss_power", c.readout_loss_power);
+  g.write_attribute("readout_beta", c.readout_beta);
+  g.write_attribute("readout_learning_rate", c.readout_learning_rate);
+  g.write_attribute("readout_epochs", c.readout_epochs);
+  g.write_attribute("mhc_learning_rate", c.mhc_learning_rate);
+  g.write_attribute("mhc_beta", c.mhc_beta);
+  g.write_attribute("euler_steps", c.euler_steps);
+  g.write_attribute("euler_dt", c.euler_dt);
+  g.write_attribute("noise", c.noise);
 }
 
 train::RunConfig read_config(const h5::Group& g) {
@@ -140,6 +157,18 @@ train::RunConfig read_config(const h5::Group& g) {
   g.read_attribute("kh_radius", c.kh_radius);
   g.read_attribute("metrics_every", c.metrics_every);
   c.train_metric_samples = static_cast<std::size_t>(g.attribute<std::uint64_t>("train_metric_samples"));
+  if (!g.has_attribute("model")) return c;  // written before there were other model kinds: an RBM
+  c.model = parse_enum(g, "model", std::array{train::Model::rbm, train::Model::kh_bio, train::Model::mhc});
+  g.read_attribute("readout_activation_power", c.readout_activation_power);
+  g.read_attribute("readout_loss_power", c.readout_loss_power);
+  g.read_attribute("readout_beta", c.readout_beta);
+  g.read_attribute("readout_learning_rate", c.readout_learning_rate);
+  g.read_attribute("readout_epochs", c.readout_epochs);
+  g.read_attribute("mhc_learning_rate", c.mhc_learning_rate);
+  g.read_attribute("mhc_beta", c.mhc_beta);
+  g.read_attribute("euler_steps", c.euler_steps);
+  g.read_attribute("euler_dt", c.euler_dt);
+  g.read_attribute("noise", c.noise);
   return c;
 }
 

@@ -18,6 +18,7 @@
 #include "khsweep/store/index.hpp"
 #include "khsweep/store/run_layout.hpp"
 #include "khsweep/store/transaction.hpp"
+#include "khsweep/sweep/run_params.hpp"
 #include "khsweep/train/summary.hpp"
 
 namespace khsweep::store {
@@ -31,6 +32,33 @@ namespace {
 template <std::size_t N>
 void put_text(char (&field)[N], const std::string& value) {
   h5::set_fixed_string(field, N, value.size() <= N ? value : value.substr(0, N - 3) + "...");
+}
+
+// A column of a parameter the run's model kind does not read shows NaN, 0 or "" rather than a default
+// that looks real (as the KH columns of a baseline do). RBM rows keep every column they had.
+void blank_unread_columns(IndexRow& row, const train::RunConfig& c) {
+  const auto unread = [&](const char* name) { return !sweep::reads(*sweep::find_parameter(name), c); };
+  const auto text = [](auto& field) { std::memset(field, 0, sizeof field); };
+  if (unread("task")) text(row.task);
+  if (unread("hidden")) row.hidden = 0;
+  if (unread("k")) row.k = 0;
+  if (unread("persistent")) row.persistent = 0;
+  if (unread("init")) text(row.init);
+  if (unread("learning_rate")) row.learning_rate = NAN;
+  if (unread("batch_size")) row.batch_size = 0;
+  if (unread("label_sampling")) text(row.label_sampling);
+  if (unread("kh")) text(row.kh);
+  if (unread("metrics_every")) row.metrics_every = 0;
+  if (unread("activation_power")) row.activation_power = NAN;
+  if (unread("loss_power")) row.loss_power = NAN;
+  if (unread("readout_beta")) row.readout_beta = NAN;
+  if (unread("readout_learning_rate")) row.readout_learning_rate = NAN;
+  if (unread("readout_epochs")) row.readout_epochs = 0;
+  if (unread("mhc_learning_rate")) row.mhc_learning_rate = NAN;
+  if (unread("beta")) row.beta = NAN;
+  if (unread("euler_steps")) row.euler_steps = 0;
+  if (unread("dt")) row.dt = NAN;
+  if (unread("noise")) row.noise = NAN;
 }
 
 IndexRow make_row(const CommittedRun& run, int job) {
@@ -54,9 +82,9 @@ IndexRow make_row(const CommittedRun& run, int job) {
   row.epochs = c.epochs;
   row.seed = c.seed;
   h5::set_fixed_string(row.label_sampling, sizeof row.label_sampling, train::to_string(c.label_sampling));
-  h5::set_fixed_string(row.precision, sizeof row.precision, train::to_string(c.precision));
+  h5::set_fixed_string(row.precision, sizeof row.precision, train::to_string(c.weights_precision()));
   h5::set_fixed_string(row.kh, sizeof row.kh, train::to_string(c.kh));
-  const bool kh = c.kh != model::KhVariant::none;
+  const bool kh = c.kh != model::KhVariant::none || c.model == train::Model::kh_bio;  // kh_bio's rule is KH's
   // KH parameters mean nothing for a baseline run: NaN / 0 rather than defaults that look real.
   row.eps0 = kh ? c.kh_eps0 : NAN;
   row.delta = kh ? c.kh_delta : NAN;
@@ -66,6 +94,18 @@ IndexRow make_row(const CommittedRun& run, int job) {
   row.R = kh ? c.radius() : NAN;
   row.metrics_every = c.metrics_every;
   row.train_metric_samples = c.train_metric_samples;
+  h5::set_fixed_string(row.model, sizeof row.model, train::to_string(c.model));
+  row.activation_power = c.readout_activation_power;
+  row.loss_power = c.readout_loss_power;
+  row.readout_beta = c.readout_beta;
+  row.readout_learning_rate = c.readout_learning_rate;
+  row.readout_epochs = c.readout_epochs;
+  row.mhc_learning_rate = c.mhc_learning_rate;
+  row.beta = c.mhc_beta;
+  row.euler_steps = c.euler_steps;
+  row.dt = c.euler_dt;
+  row.noise = c.noise;
+  blank_unread_columns(row, c);
   put_text(row.dataset, d.dataset);
   row.train_subset = d.train_subset;
   row.validation_subset = d.validation_subset;
@@ -212,6 +252,14 @@ SweepStore SweepStore::open_for_sweep(const fs::path& path, const JobInfo& job) 
     file.create_group("jobs");
   } else {
     check_schema(file, path);
+    if (!index_is_current(file)) {
+      // A store from before the model kinds: rewrite /runs with their columns, inside this
+      // transaction, so every later append and reader sees one table layout.
+      const std::vector<IndexRow> rows = read_index_rows(file);
+      file.remove("runs");
+      file.create_table("runs", index_fields(), sizeof(IndexRow), kIndexChunkRows);
+      file.append_rows("runs", index_fields(), sizeof(IndexRow), rows.data(), rows.size());
+    }
     for (const IndexRow& row : file.read_table<IndexRow>("runs", {index_fields()[0]}))
       impl->committed.insert(h5::get_fixed_string(row.id, sizeof row.id));
   }
@@ -258,7 +306,7 @@ void SweepStore::commit(const std::vector<CommittedRun>& runs) {
   for (const CommittedRun& run : runs) {
     if (!run.failure.empty()) continue;  // a failed run has only its index row
     h5::Group g = all_runs.create_group(run.id);
-    write_run(g, run.params.config, run.result, run.params.config.precision);
+    write_run(g, run.params.config, run.result, run.params.config.weights_precision());
   }
   file.append_rows("runs", index_fields(), sizeof(IndexRow), rows.data(), rows.size());
   t.commit();

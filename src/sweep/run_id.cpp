@@ -9,11 +9,13 @@ namespace {
 // Which parameters enter the id. Left out:
 //  - the data-selection rows (data path, subsets, subset seed, threshold): the data checksums
 //    capture their effect, so moving or renaming the data directory keeps every id;
-//  - the kh_only rows when kh is none: a baseline run never reads them;
+//  - the rows the run does not read (reads(): other model kinds' rows, KH rows when kh is none);
+//  - `model` when it is rbm, so every RBM id is the one it had before there were other kinds;
 //  - label_sampling when the task is reconstruction: only label units are drawn with it.
 bool affects_result(const ParamSpec& p, const train::RunConfig& c) {
   if (p.selects_data) return false;
-  if (p.kh_only && c.kh == model::KhVariant::none) return false;
+  if (!reads(p, c)) return false;
+  if (p.name == "model" && c.model == train::Model::rbm) return false;
   if (p.name == "label_sampling" && c.task != train::Task::classification) return false;
   return true;
 }

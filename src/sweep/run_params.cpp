@@ -275,6 +275,13 @@ ParamSpec with(ParamSpec s, std::vector<std::string> hints, std::string default_
   return s;
 }
 
+// Marks the rows read only by some model kinds (every other row is read by all of them).
+void read_only_by(std::vector<ParamSpec>& table, const std::vector<std::string>& names,
+                  const std::vector<train::Model>& models) {
+  for (auto& row : table)
+    if (std::find(names.begin(), names.end(), row.name) != names.end()) row.models = models;
+}
+
 std::vector<ParamSpec> build_table() {
   using train::RunConfig;
   using model::Init;
@@ -368,12 +375,57 @@ std::vector<ParamSpec> build_table() {
   t.push_back(with(real_param("R", &RunConfig::kh_radius, above(0), K, "radius of the weight sphere"),
                    {"kh_radius", "radius"}, "tied to init: 1 for std, 0.1 for lecun", true));
 
+  const std::string B = "Krotov-Hopfield biological learning (model kh_bio; also reads eps0, delta, S, l, p, R)";
+  const std::string H = "Modern Hopfield classifier (model mhc)";
+  t.push_back(with(choice_param<RunConfig, train::Model>(
+                       "model", cfg, &RunConfig::model,
+                       {{"rbm", train::Model::rbm}, {"kh_bio", train::Model::kh_bio}, {"mhc", train::Model::mhc}}, M,
+                       "learner: (KH-modulated) RBM, KH biological learning + readout, or Modern Hopfield classifier"),
+                   {"kind", "learner", "model_kind"}));
+  t.push_back(with(real_param("activation_power", &RunConfig::readout_activation_power, at_least(1), B,
+                              "n: the readout sees hidden activations max(<W, v>, 0)^n"),
+                   {"n", "relu_power"}));
+  t.push_back(with(real_param("loss_power", &RunConfig::readout_loss_power, at_least(1), B,
+                              "m: the readout minimises sum |tanh(beta S h) - t|^m"),
+                   {"m"}));
+  t.push_back(with(real_param("readout_beta", &RunConfig::readout_beta, above(0), B, "gain of the readout's tanh"),
+                   {"readout_gain"}));
+  t.push_back(with(real_param("readout_learning_rate", &RunConfig::readout_learning_rate, above(0), B,
+                              "Adam step size of the readout"),
+                   {"readout_lr"}));
+  t.push_back(with(whole_param("readout_epochs", cfg, &RunConfig::readout_epochs, at_least(1), B,
+                               "supervised epochs of the readout after the unsupervised ones"),
+                   {"supervised_epochs"}));
+  t.push_back(with(real_param("mhc_learning_rate", &RunConfig::mhc_learning_rate, above(0), H,
+                              "eta of the local rule (Eq. 3); epoch i uses eta / (i+1)"),
+                   {"mhc_eta", "mhc_lr"}));
+  t.push_back(with(real_param("beta", &RunConfig::mhc_beta, above(0), H,
+                              "initial inverse temperature; epoch i uses beta / 2^(i+1)"),
+                   {"mhc_beta", "inverse_temperature"}));
+  t.push_back(with(whole_param("euler_steps", cfg, &RunConfig::euler_steps, at_least(1), H,
+                               "Euler steps per presentation, in training and inference"),
+                   {"steps"}));
+  t.push_back(with(real_param("dt", &RunConfig::euler_dt, above(0), H, "Euler step, in units of the time constant"),
+                   {"euler_dt"}));
+  t.push_back(with(real_param("noise", &RunConfig::noise, at_least(0), H,
+                              "sd of the Gaussian input noise of the noisy validation accuracy (standardised units)"),
+                   {"noise_sd", "sigma"}));
+
   t.push_back(with(whole_param("metrics_every", cfg, &RunConfig::metrics_every, at_least(1), E,
                                "evaluate metrics every n epochs (and always on the last)"),
                    {"eval_every", "metrics_interval"}));
   t.push_back(with(whole_param("train_metric_samples", cfg, &RunConfig::train_metric_samples, at_least(0), E,
                                "training samples the training metrics use (0: all)"),
                    {"metric_samples"}));
+
+  using train::Model;
+  read_only_by(t, {"task", "k", "persistent", "init", "learning_rate", "label_sampling", "kh", "metrics_every"},
+               {Model::rbm});
+  read_only_by(t, {"hidden", "batch_size", "precision", "eps0", "delta", "S", "l", "p", "R"},
+               {Model::rbm, Model::kh_bio});
+  read_only_by(t, {"activation_power", "loss_power", "readout_beta", "readout_learning_rate", "readout_epochs"},
+               {Model::kh_bio});
+  read_only_by(t, {"mhc_learning_rate", "beta", "euler_steps", "dt", "noise"}, {Model::mhc});
   return t;
 }
 
@@ -395,6 +447,12 @@ std::string ParamSpec::accepted() const {
     what += std::string(min_exclusive ? " > " : " >= ") + format_real(min);
   if (has_max) what += " <= " + format_real(max);
   return what;
+}
+
+bool reads(const ParamSpec& spec, const train::RunConfig& config) {
+  if (!spec.models.empty() && std::find(spec.models.begin(), spec.models.end(), config.model) == spec.models.end())
+    return false;
+  return !(spec.kh_only && config.model == train::Model::rbm && config.kh == model::KhVariant::none);
 }
 
 const std::vector<ParamSpec>& run_parameters() {
@@ -446,12 +504,24 @@ std::vector<ParamProblem> cross_check(const RunParams& params, const std::vector
   if (params.data.dataset.empty())
     out.push_back({"data", "required: the dataset to train on, a known name (e.g. mnist) or an IDX directory"});
 
-  if (c.kh == model::KhVariant::none) {
-    // A baseline run must not carry KH settings: they would make it look like a KH run.
-    for (const auto& p : run_parameters())
-      if (p.kh_only && is_given(p.name))
-        out.push_back({p.name, "has no effect when kh is none; remove it, or set kh to top_down or bottom_up"});
-  } else if (!(c.kh_eps0 > 0)) {
+  // A run must not carry settings it never reads: a baseline with KH settings would look like a KH run.
+  for (const auto& p : run_parameters()) {
+    if (!is_given(p.name) || reads(p, c)) continue;
+    if (!p.models.empty() && std::find(p.models.begin(), p.models.end(), c.model) == p.models.end()) {
+      std::vector<std::string> readers;
+      for (train::Model m : p.models) readers.emplace_back(train::to_string(m));
+      out.push_back({p.name, std::string("has no effect when model is ") + train::to_string(c.model) +
+                                 "; remove it, or set model to " + join(readers, " or ")});
+    } else {
+      out.push_back({p.name, "has no effect when kh is none; remove it, or set kh to top_down or bottom_up"});
+    }
+  }
+  if (c.model == train::Model::kh_bio && !(c.kh_eps0 > 0)) {
+    if (is_given("eps0"))
+      out.push_back({"eps0", "must be > 0 when model is kh_bio (it is the learning rate of the hidden layer)"});
+    else
+      out.push_back({"model", "kh_bio needs eps0 > 0, the initial learning rate of its hidden layer (e.g. eps0 0.02)"});
+  } else if (c.model == train::Model::rbm && c.kh != model::KhVariant::none && !(c.kh_eps0 > 0)) {
     const std::string variant = train::to_string(c.kh);
     if (is_given("eps0"))
       out.push_back({"eps0", "must be > 0 when kh is " + variant + " (eps0 = 0 switches the KH step off)"});
@@ -463,7 +533,7 @@ std::vector<ParamProblem> cross_check(const RunParams& params, const std::vector
     const auto colon = message.find(": ");
     const std::string name = colon == std::string::npos ? "" : message.substr(0, colon);
     if (!name.empty() && find_parameter(name)) {
-      if (name == "eps0" && has_problem("kh")) continue;  // the eps0 check above said it already
+      if (name == "eps0" && (has_problem("kh") || has_problem("model"))) continue;  // said above already
       if (!has_problem(name)) out.push_back({name, message.substr(colon + 2)});
     } else {
       out.push_back({"", message});

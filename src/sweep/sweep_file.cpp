@@ -538,7 +538,7 @@ std::vector<std::string> varying_parameters(const Sweep& sweep) {
   for (const auto& p : run_parameters()) {
     std::set<std::string> values;
     for (const auto& run : sweep.runs)
-      if (!p.kh_only || run.params.config.kh != model::KhVariant::none) values.insert(p.get(run.params));
+      if (reads(p, run.params.config)) values.insert(p.get(run.params));
     if (values.size() > 1) out.push_back(p.name);
   }
   return out;

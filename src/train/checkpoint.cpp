@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kMagic[8] = {'K', 'H', 'S', 'C', 'K', 'P', 'T', '1'};
-constexpr std::uint32_t kFormatVersion = 1;
+constexpr std::uint32_t kFormatVersion = 2;  // 2: SetMetrics gained noisy_accuracy
 constexpr std::uint32_t kByteOrderProbe = 0x01020304;  // reads 0x04030201 on a machine of the other byte order
 constexpr std::size_t kDigestSize = 32;                 // SHA-256
 

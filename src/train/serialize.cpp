@@ -14,7 +14,7 @@ static_assert(sizeof(float) == 4 && sizeof(double) == 8 && std::numeric_limits<f
 // If this fires, RunConfig changed: add the member to run_config_members() below (its structured
 // binding stops compiling when the member count changes, but not when a type changes size), to the
 // round-trip test in tests/train/serialize_test.cpp, and then update the size here (64-bit Linux ABI).
-static_assert(sizeof(void*) != 8 || sizeof(RunConfig) == 120, "RunConfig changed: update its encoder");
+static_assert(sizeof(void*) != 8 || sizeof(RunConfig) == 208, "RunConfig changed: update its encoder");
 
 void ByteReader::require(std::uint64_t count, std::size_t item_size, const char* what) const {
   const std::size_t left = remaining();
@@ -80,6 +80,10 @@ constexpr model::LabelSampling last_enumerator<model::LabelSampling>() {
 template <>
 constexpr model::KhVariant last_enumerator<model::KhVariant>() {
   return model::KhVariant::bottom_up;
+}
+template <>
+constexpr Model last_enumerator<Model>() {
+  return Model::mhc;
 }
 template <>
 constexpr RunStatus last_enumerator<RunStatus>() {
@@ -181,9 +185,12 @@ template <class C, class F>
 void run_config_members(C& c, F&& f) {
   auto& [task, hidden, gibbs_steps, persistent, init, learning_rate, batch_size, epochs, seed, label_sampling,
          precision, kh, kh_eps0, kh_delta, kh_anneal_epochs, kh_rank, kh_power, kh_radius, metrics_every,
-         train_metric_samples] = c;
+         train_metric_samples, model, readout_activation_power, readout_loss_power, readout_beta,
+         readout_learning_rate, readout_epochs, mhc_learning_rate, mhc_beta, euler_steps, euler_dt, noise] = c;
   f(task, hidden, gibbs_steps, persistent, init, learning_rate, batch_size, epochs, seed, label_sampling, precision,
-    kh, kh_eps0, kh_delta, kh_anneal_epochs, kh_rank, kh_power, kh_radius, metrics_every, train_metric_samples);
+    kh, kh_eps0, kh_delta, kh_anneal_epochs, kh_rank, kh_power, kh_radius, metrics_every, train_metric_samples, model,
+    readout_activation_power, readout_loss_power, readout_beta, readout_learning_rate, readout_epochs, mhc_learning_rate, mhc_beta,
+    euler_steps, euler_dt, noise);
 }
 
 template <class C, class F>
@@ -194,8 +201,8 @@ void layout_members(C& c, F&& f) {
 
 template <class C, class F>
 void set_metrics_members(C& c, F&& f) {
-  auto& [mse, cross_entropy, pseudo_log_likelihood, accuracy] = c;
-  f(mse, cross_entropy, pseudo_log_likelihood, accuracy);
+  auto& [mse, cross_entropy, pseudo_log_likelihood, accuracy, noisy_accuracy] = c;
+  f(mse, cross_entropy, pseudo_log_likelihood, accuracy, noisy_accuracy);
 }
 
 template <class C, class F>

@@ -316,6 +316,17 @@ std::vector<std::string> config_differences(const khsweep::train::RunConfig& x, 
   CMP_REAL(kh_radius);
   CMP(metrics_every);
   CMP(train_metric_samples);
+  CMP(model);
+  CMP_REAL(readout_activation_power);
+  CMP_REAL(readout_loss_power);
+  CMP_REAL(readout_beta);
+  CMP_REAL(readout_learning_rate);
+  CMP(readout_epochs);
+  CMP_REAL(mhc_learning_rate);
+  CMP_REAL(mhc_beta);
+  CMP(euler_steps);
+  CMP_REAL(euler_dt);
+  CMP_REAL(noise);
 #undef CMP
 #undef CMP_REAL
   return out;
@@ -370,7 +381,7 @@ int check_valid(const fs::path& path, long expect_runs) {
       if (static_cast<std::int64_t>(run.curves.size()) != row.epochs_trained)
         fail(path.string() + ": " + where + ": curves has " + std::to_string(run.curves.size()) +
              " rows but /runs says " + std::to_string(row.epochs_trained) + " epochs trained");
-      if (status == store::kCompleted && row.epochs_trained != run.record.config.epochs)
+      if (status == store::kCompleted && row.epochs_trained != run.record.config.total_epochs())
         fail(path.string() + ": " + where + ": completed after " + std::to_string(row.epochs_trained) + " of " +
              std::to_string(run.record.config.epochs) + " epochs");
     }

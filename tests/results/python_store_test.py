@@ -21,7 +21,8 @@ RUNS_COLUMNS = [
     "id", "status", "sweep", "arm",
     "task", "hidden", "k", "persistent", "init", "learning_rate", "batch_size", "epochs",
     "seed", "label_sampling", "precision", "kh", "eps0", "delta", "S", "l", "p", "R",
-    "metrics_every", "train_metric_samples",
+    "metrics_every", "train_metric_samples", "model", "activation_power", "loss_power", "readout_beta",
+    "readout_learning_rate", "readout_epochs", "mhc_learning_rate", "beta", "euler_steps", "dt", "noise",
     "dataset", "train_subset", "validation_subset", "subset", "subset_seed", "threshold",
     "train_checksum", "validation_checksum", "train_samples", "validation_samples",
     "epochs_trained", "final_val_mse", "min_val_mse", "final_val_cross_entropy",
@@ -34,7 +35,7 @@ RUNS_COLUMNS = [
 CURVES_COLUMNS = [
     "epoch", "kh_epsilon", "train_seconds", "metric_seconds", "evaluated",
     "train_mse", "train_cross_entropy", "train_pll", "train_accuracy",
-    "val_mse", "val_cross_entropy", "val_pll", "val_accuracy",
+    "val_mse", "val_cross_entropy", "val_pll", "val_accuracy", "train_noisy_accuracy", "val_noisy_accuracy",
 ]
 RUNS, EPOCHS = 6, 4  # synthetic_store.hpp
 

@@ -242,7 +242,9 @@ BOOST_AUTO_TEST_CASE(layout_is_what_h5py_and_pandas_expect) {
   const std::vector<std::string> fields = {
       "task",    "hidden",   "gibbs_steps",      "persistent", "init",      "learning_rate", "batch_size",
       "epochs",  "seed",     "label_sampling",   "precision",  "kh",        "kh_eps0",       "kh_delta",
-      "kh_anneal_epochs",    "kh_rank",          "kh_power",   "kh_radius", "metrics_every", "train_metric_samples"};
+      "kh_anneal_epochs",    "kh_rank",          "kh_power",   "kh_radius", "metrics_every", "train_metric_samples",
+      "model",   "readout_activation_power", "readout_loss_power", "readout_beta", "readout_learning_rate",
+      "readout_epochs", "mhc_learning_rate", "mhc_beta", "euler_steps", "euler_dt", "noise"};
   BOOST_TEST(config.attribute_names() == fields, boost::test_tools::per_element());
   BOOST_TEST(config.attribute<std::string>("kh") == "bottom_up");
   BOOST_TEST(config.attribute<bool>("persistent"));

@@ -58,15 +58,26 @@ BOOST_AUTO_TEST_CASE(stable_recipe) {
   BOOST_TEST(khsweep::sweep::kNumericsVersion == 2);
 }
 
+// A run that reads `spec`: the KH run, or a run of the first model kind the row belongs to.
+RunParams reader_of(const khsweep::sweep::ParamSpec& spec) {
+  RunParams run = kh_run();
+  if (reads(spec, run.config)) return run;
+  run.config.kh = khsweep::model::KhVariant::none;
+  run.config.model = spec.models.front();
+  return run;
+}
+
 BOOST_AUTO_TEST_CASE(every_result_parameter_changes_the_id) {
-  const RunParams base = kh_run();
   for (const auto& spec : run_parameters()) {
     if (spec.selects_data) continue;
+    const RunParams base = reader_of(spec);
+    BOOST_TEST_REQUIRE(reads(spec, base.config), spec.name);
     RunParams changed = base;
     const std::string value = other_value(spec, base);
     BOOST_TEST_REQUIRE(spec.set(changed, value).empty(), spec.name << " = " << value);
     BOOST_TEST(id_of(changed) != id_of(base), spec.name << ": " << spec.get(base) << " -> " << value);
   }
+  const RunParams base = kh_run();
   BOOST_TEST(run_id(base, kValidation, kValidation) != id_of(base));
   BOOST_TEST(run_id(base, kTrain, kTrain) != id_of(base));
 }
@@ -92,6 +103,37 @@ BOOST_AUTO_TEST_CASE(defaults_are_resolved) {
   BOOST_TEST(id_of(zero) == id_of(explicit_r));
   explicit_r.config.kh_radius = 1.0;
   BOOST_TEST(id_of(zero) != id_of(explicit_r));
+}
+
+// The model kinds added after the RBM leave every RBM id as it was (stable_recipe pins two), and a
+// run of another kind ignores the RBM's rows and the other kind's.
+BOOST_AUTO_TEST_CASE(model_kinds_read_only_their_rows) {
+  RunParams rbm;
+  rbm.data.dataset = "data/mnist";
+  RunParams other_kinds_values = rbm;
+  other_kinds_values.config.mhc_beta = 9.0;
+  other_kinds_values.config.readout_epochs = 3;
+  BOOST_TEST(id_of(rbm) == id_of(other_kinds_values));
+
+  RunParams mhc = rbm;
+  mhc.config.model = khsweep::train::Model::mhc;
+  BOOST_TEST(id_of(mhc) != id_of(rbm));
+  RunParams mhc_with_rbm_values = mhc;
+  mhc_with_rbm_values.config.hidden = 500;
+  mhc_with_rbm_values.config.gibbs_steps = 10;
+  mhc_with_rbm_values.config.readout_epochs = 3;
+  BOOST_TEST(id_of(mhc) == id_of(mhc_with_rbm_values));
+  mhc_with_rbm_values.config.mhc_beta = 9.0;
+  BOOST_TEST(id_of(mhc) != id_of(mhc_with_rbm_values));
+
+  RunParams kh_bio = rbm;
+  kh_bio.config.model = khsweep::train::Model::kh_bio;
+  kh_bio.config.kh_eps0 = 0.02;
+  RunParams kh_bio_radius = kh_bio;
+  kh_bio_radius.config.kh_radius = 1.0;  // R = 0 means the published code's unit sphere for kh_bio
+  BOOST_TEST(id_of(kh_bio) == id_of(kh_bio_radius));
+  kh_bio_radius.config.init = khsweep::model::Init::std_normal;  // kh_bio always starts from N(0, 1)
+  BOOST_TEST(id_of(kh_bio) == id_of(kh_bio_radius));
 }
 
 BOOST_AUTO_TEST_CASE(unread_parameters_do_not_matter) {

@@ -77,3 +77,22 @@ BOOST_AUTO_TEST_CASE(cross_checks) {
   p.config.kh_eps0 = 0.01;
   BOOST_TEST(cross_check(p, {"data", "kh", "eps0"}).empty());
 }
+
+// Each model kind reads its own rows: another kind's setting is refused, naming the kinds that read it.
+BOOST_AUTO_TEST_CASE(model_kinds_refuse_rows_they_do_not_read) {
+  RunParams p;
+  p.data.dataset = "data/mnist";
+  BOOST_TEST(names(cross_check(p, {"data", "beta"}), "beta", "has no effect when model is rbm; remove it, or set model to mhc"));
+  p.config.model = khsweep::train::Model::mhc;
+  BOOST_TEST(cross_check(p, {"data", "model", "beta", "noise", "epochs"}).empty());
+  BOOST_TEST(names(cross_check(p, {"data", "model", "hidden"}), "hidden", "set model to rbm or kh_bio"));
+  BOOST_TEST(names(cross_check(p, {"data", "model", "eps0"}), "eps0", "has no effect when model is mhc"));
+
+  p.config.model = khsweep::train::Model::kh_bio;
+  BOOST_TEST(names(cross_check(p, {"data", "model"}), "model", "kh_bio needs eps0 > 0"));
+  p.config.kh_eps0 = 0.02;
+  BOOST_TEST(cross_check(p, {"data", "model", "eps0", "delta", "l", "hidden", "readout_epochs"}).empty());
+  BOOST_TEST(names(cross_check(p, {"data", "model", "eps0", "k"}), "k", "has no effect when model is kh_bio"));
+  p.config.kh_rank = 100;  // the hidden units are ranked: the anti-Hebbian unit must exist
+  BOOST_TEST(names(cross_check(p, {"data", "model", "eps0", "l"}), "l", "kh_bio ranks the hidden units"));
+}

@@ -204,13 +204,25 @@ BOOST_AUTO_TEST_CASE(run_config_round_trips_every_member) {
   original.kh_radius = 0.7;
   original.metrics_every = 5;
   original.train_metric_samples = 12345;
+  original.model = train::Model::kh_bio;
+  original.readout_activation_power = 3.25;
+  original.readout_loss_power = 4.0;
+  original.readout_beta = 0.02;
+  original.readout_learning_rate = 0.005;
+  original.readout_epochs = 7;
+  original.mhc_learning_rate = 0.0007;
+  original.mhc_beta = 8.0;
+  original.euler_steps = 33;
+  original.euler_dt = 0.05;
+  original.noise = 2.5;
 
   const auto decoded = train::from_bytes<train::RunConfig>(train::to_bytes(original));
   // Binds every member by name: adding a member to RunConfig stops this compiling until it is set
   // above and checked below (and the encoder has refused to compile for the same reason).
   const auto& [task, hidden, gibbs_steps, persistent, init, learning_rate, batch_size, epochs, seed, label_sampling,
                precision, kh, kh_eps0, kh_delta, kh_anneal_epochs, kh_rank, kh_power, kh_radius, metrics_every,
-               train_metric_samples] = decoded;
+               train_metric_samples, model, readout_activation_power, readout_loss_power, readout_beta,
+               readout_learning_rate, readout_epochs, mhc_learning_rate, mhc_beta, euler_steps, euler_dt, noise] = decoded;
 #define KHSWEEP_CHECK_MEMBER(m)                                                         \
   BOOST_TEST_CONTEXT("RunConfig::" #m) {                                                \
     BOOST_TEST(same_bits(m, original.m), "decoded value differs");                     \
@@ -236,9 +248,20 @@ BOOST_AUTO_TEST_CASE(run_config_round_trips_every_member) {
   KHSWEEP_CHECK_MEMBER(kh_radius)
   KHSWEEP_CHECK_MEMBER(metrics_every)
   KHSWEEP_CHECK_MEMBER(train_metric_samples)
+  KHSWEEP_CHECK_MEMBER(model)
+  KHSWEEP_CHECK_MEMBER(readout_activation_power)
+  KHSWEEP_CHECK_MEMBER(readout_loss_power)
+  KHSWEEP_CHECK_MEMBER(readout_beta)
+  KHSWEEP_CHECK_MEMBER(readout_learning_rate)
+  KHSWEEP_CHECK_MEMBER(readout_epochs)
+  KHSWEEP_CHECK_MEMBER(mhc_learning_rate)
+  KHSWEEP_CHECK_MEMBER(mhc_beta)
+  KHSWEEP_CHECK_MEMBER(euler_steps)
+  KHSWEEP_CHECK_MEMBER(euler_dt)
+  KHSWEEP_CHECK_MEMBER(noise)
 #undef KHSWEEP_CHECK_MEMBER
-  // Fixed widths: 5 enums and a bool of one byte each, 7 ints, 5 doubles, 2 u64s.
-  BOOST_TEST(train::to_bytes(original).size() == 5u + 1 + 7 * 4 + 5 * 8 + 2 * 8);
+  // Fixed widths: 6 enums and a bool of one byte each, 9 ints, 13 doubles, 2 u64s.
+  BOOST_TEST(train::to_bytes(original).size() == 6u + 1 + 9 * 4 + 13 * 8 + 2 * 8);
 }
 
 BOOST_AUTO_TEST_CASE(run_result_round_trips_bit_exactly) {
@@ -266,9 +289,9 @@ BOOST_AUTO_TEST_CASE(run_result_round_trips_bit_exactly) {
 }
 
 BOOST_AUTO_TEST_CASE(record_sizes_follow_the_documented_layout) {
-  // SetMetrics: 4 doubles. EpochRecord: i32 epoch, 3 doubles, a bool, 2 SetMetrics.
-  BOOST_TEST(train::to_bytes(train::SetMetrics{}).size() == 32u);
-  BOOST_TEST(train::to_bytes(train::EpochRecord{}).size() == 4u + 24 + 1 + 64);
+  // SetMetrics: 5 doubles. EpochRecord: i32 epoch, 3 doubles, a bool, 2 SetMetrics.
+  BOOST_TEST(train::to_bytes(train::SetMetrics{}).size() == 40u);
+  BOOST_TEST(train::to_bytes(train::EpochRecord{}).size() == 4u + 24 + 1 + 80);
   // Params: 3 i32 of layout, then W, a, b each as u64 rows, u64 cols and the values.
   const auto p = awkward_params<float>();
   BOOST_TEST(train::to_bytes(p).size() == 12u + (16 + 4 * 20) + (16 + 4 * 5) + (16 + 4 * 4));

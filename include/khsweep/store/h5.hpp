@@ -217,6 +217,8 @@ class Dataset : public Object {
   void read(float* out, std::size_t count) const;
   void read(int* out, std::size_t count) const;
   void read_table(const std::vector<Field>& fields, std::size_t row_size, void* rows, std::size_t count) const;
+  // Whether this table (a compound dataset) has a column called `name`.
+  [[nodiscard]] bool has_column(const std::string& name) const;
   // Appends `count` rows to an extendible table (see Location::create_table).
   void append_rows(const std::vector<Field>& fields, std::size_t row_size, const void* rows, std::size_t count);
 

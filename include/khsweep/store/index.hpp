@@ -39,6 +39,18 @@ struct IndexRow {
   double R;
   std::int32_t metrics_every;
   std::uint64_t train_metric_samples;
+  // the model kind and the other kinds' parameters (NaN / 0 / "" where the run's kind does not read them)
+  char model[8];
+  double activation_power;
+  double loss_power;
+  double readout_beta;
+  double readout_learning_rate;
+  std::int32_t readout_epochs;
+  double mhc_learning_rate;
+  double beta;
+  std::int32_t euler_steps;
+  double dt;
+  double noise;
   // data
   char dataset[256];
   std::uint64_t train_subset;
@@ -77,6 +89,13 @@ struct IndexRow {
 
 // The columns of /runs in file order (the order h5py and pandas show).
 [[nodiscard]] const std::vector<h5::Field>& index_fields();
+
+// Every row of /runs. A store written before the model kinds lacks their columns (`model` and the
+// other kinds' parameters): its rows come back as the RBM runs they are ("rbm", NaN / 0 elsewhere).
+[[nodiscard]] std::vector<IndexRow> read_index_rows(const h5::File& file);
+
+// Whether /runs has every column of index_fields(); if not, the next sweep rewrites it (sweep_store.cpp).
+[[nodiscard]] bool index_is_current(const h5::File& file);
 
 // One column of the index: text for string fields, numbers (NaN where unmeasured) for the rest.
 struct IndexColumn {

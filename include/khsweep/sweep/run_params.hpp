@@ -54,7 +54,8 @@ struct ParamSpec {
   bool min_exclusive = false;           // "> min" rather than ">= min"
   std::string default_note;             // shown instead of the default value when not empty
   std::vector<std::string> hints;       // other names users try (never accepted; only suggested)
-  bool kh_only = false;                 // has no effect when kh is none
+  bool kh_only = false;                 // a KH-rule setting: an RBM reads it only when kh is not none
+  std::vector<train::Model> models;     // the model kinds that read it; empty: every kind
   bool selects_data = false;            // picks the data (a DataSelection field), not the model
   // Parses text and stores it; returns "" on success, else the reason ("must be >= 1, got 0").
   // Nothing is stored when the text is rejected.
@@ -65,6 +66,10 @@ struct ParamSpec {
   // "whole number >= 1", "one of none, top_down, bottom_up", ...: what the value must be.
   [[nodiscard]] std::string accepted() const;
 };
+
+// Whether a run of this config reads the parameter: its model kind uses it, and for an RBM a KH
+// setting only with kh on. A parameter a run does not read is not in its id and may not be given.
+[[nodiscard]] bool reads(const ParamSpec& spec, const train::RunConfig& config);
 
 // The parameter table, in usage order.
 [[nodiscard]] const std::vector<ParamSpec>& run_parameters();

@@ -37,8 +37,8 @@ struct Sweep {
 // per line, each starting "FILE:LINE: " (or "FILE: " when no line applies).
 [[nodiscard]] Sweep load_sweep(const std::filesystem::path& path);
 
-// The table parameters whose value is not the same in every run, in table order. A kh_only
-// parameter counts only across the runs with kh on.
+// The table parameters whose value is not the same in every run, in table order. A parameter
+// counts only across the runs that read it (reads()).
 [[nodiscard]] std::vector<std::string> varying_parameters(const Sweep& sweep);
 
 }  // namespace khsweep::sweep

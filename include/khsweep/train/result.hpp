@@ -17,6 +17,7 @@ struct SetMetrics {
   double cross_entropy = kNotMeasured;  // nats per pixel, with p(v'=1|h)
   double pseudo_log_likelihood = kNotMeasured;  // nats per image (N * log sigmoid(F(flip) - F(v)))
   double accuracy = kNotMeasured;
+  double noisy_accuracy = kNotMeasured;  // accuracy with Gaussian input noise (the MHC's robustness test)
 };
 
 // One row of a run's learning curves.

@@ -1,0 +1,34 @@
+#pragma once
+// One run of any model kind, epoch by epoch, as the sweep's workers drive it. Each kind (the RBM's
+// Trainer, KH-bio, the MHC) implements this; make_learner is the only place that names them.
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "khsweep/data/dataset.hpp"
+#include "khsweep/train/config.hpp"
+#include "khsweep/train/result.hpp"
+
+namespace khsweep::train {
+
+class Learner {
+ public:
+  virtual ~Learner() = default;
+  // Trains one epoch, evaluates its metrics when due, and returns its record.
+  virtual const EpochRecord& run_epoch() = 0;
+  [[nodiscard]] virtual bool done() const = 0;     // all epochs trained, or diverged
+  [[nodiscard]] virtual int epochs_done() const = 0;
+  [[nodiscard]] virtual RunResult result() const = 0;
+  // Saves the state so that resume() and training on give the same bits as never stopping.
+  virtual void save_checkpoint(const std::filesystem::path& file, const std::string& run_id) const = 0;
+  // Continues from `file` when it holds a valid state of this run: true then. False when there is
+  // no file, or with *problem a one-line reason naming the file (the run then starts afresh).
+  virtual bool resume(const std::filesystem::path& file, const std::string& run_id, std::string* problem) = 0;
+};
+
+// The learner of config.model at config.precision. Throws khsweep::Error if the config is invalid
+// or does not fit the data. The datasets must outlive the learner.
+[[nodiscard]] std::unique_ptr<Learner> make_learner(const RunConfig& config, const data::Dataset& train,
+                                                   const data::Dataset& validation);
+
+}  // namespace khsweep::train

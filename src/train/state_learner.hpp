@@ -1,0 +1,88 @@
+#pragma once
+// What the learners other than the RBM's Trainer share: their whole state is a TrainerState (weights,
+// training stream, curves), so checkpoints use the Trainer's file format and its integrity checks.
+#include <chrono>
+#include <cmath>
+#include <utility>
+
+#include "khsweep/core/error.hpp"
+#include "khsweep/train/checkpoint.hpp"
+#include "khsweep/train/learner.hpp"
+#include "khsweep/train/trainer.hpp"
+
+namespace khsweep::train {
+
+template <class Real>
+class StateLearner : public Learner {
+ public:
+  explicit StateLearner(int total_epochs) : total_epochs_(total_epochs) {}
+
+  [[nodiscard]] bool done() const override { return state_.diverged || state_.epoch >= total_epochs_; }
+  [[nodiscard]] int epochs_done() const override { return state_.epoch; }
+
+  [[nodiscard]] RunResult result() const override {
+    RunResult r;
+    r.status = state_.diverged ? RunStatus::diverged : RunStatus::completed;
+    r.reason = state_.reason;
+    r.curves = state_.curves;
+    r.params.layout = state_.params.layout;
+    r.params.W = state_.params.W.template cast<double>();
+    r.params.a = state_.params.a.template cast<double>();
+    r.params.b = state_.params.b.template cast<double>();
+    for (const EpochRecord& e : state_.curves) r.total_seconds += e.train_seconds + e.metric_seconds;
+    return r;
+  }
+
+  void save_checkpoint(const std::filesystem::path& file, const std::string& run_id) const override {
+    train::save_checkpoint(file, run_id, state_);
+  }
+
+  bool resume(const std::filesystem::path& file, const std::string& run_id, std::string* problem) override {
+    auto saved = load_checkpoint<Real>(file, run_id, problem);
+    if (!saved) return false;
+    const auto& layout = saved->params.layout;
+    const auto& mine = state_.params.layout;
+    if (layout.pixels != mine.pixels || layout.classes != mine.classes || layout.hidden != mine.hidden ||
+        saved->epoch > total_epochs_) {
+      if (problem) *problem = "checkpoint " + file.string() + ": its shapes or epochs do not match this run";
+      return false;
+    }
+    state_ = std::move(*saved);
+    return true;
+  }
+
+ protected:
+  // Records an epoch's row and stops the run if its weights are no longer finite.
+  const EpochRecord& finish_epoch(EpochRecord record) {
+    state_.curves.push_back(record);
+    ++state_.epoch;
+    if (!state_.params.W.allFinite()) {
+      state_.diverged = true;
+      state_.reason = "weights became non-finite in epoch " + std::to_string(record.epoch);
+    }
+    return state_.curves.back();
+  }
+
+  static double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+
+  TrainerState<Real> state_;
+  int total_epochs_;
+};
+
+// The first `limit` samples of a set (all when limit is 0), for training-set metrics.
+inline std::size_t metric_samples(const data::Dataset& set, std::size_t limit) {
+  return limit == 0 ? set.count : std::min(limit, set.count);
+}
+
+// Refuses a config with problems, naming all of them in one line.
+inline void require_valid(const RunConfig& config) {
+  const auto problems = validate(config);
+  if (problems.empty()) return;
+  std::string all;
+  for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
+  throw Error("invalid run configuration: " + all);
+}
+
+}  // namespace khsweep::train
