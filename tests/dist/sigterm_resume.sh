@@ -10,9 +10,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 dist_init sigterm_resume "$@"
 
-# 18 runs of about 0.6 s: on one worker the sweep takes about 10 s, and each stop comes after 2 s.
+# 18 runs of about 1.2 s: on one rank the sweep takes about 20 s, and each stop comes after 2 s.
 # The runs must stay long enough for that when training gets faster: 2000 images x 8 epochs was
-# enough before the lane kernels (issue 10), and then the whole sweep could finish inside 2 s.
+# enough before the lane kernels (issue 10), and then the whole sweep could finish inside 2 s; with
+# both ranks training, round 2's remaining runs must also outlast its 2 s.
 cat > stop.yaml << EOF
 name: stop
 description: 18 short runs for the signal test
@@ -20,7 +21,7 @@ fixed:
   data: $MNIST
   train_subset: 6000
   validation_subset: 500
-  epochs: 10
+  epochs: 20
 grid:
   hidden: [24, 32]
   seed: [1, 2, 3]
@@ -78,7 +79,7 @@ stopped_round() {
 }
 
 # A signal that lands in a run's last epoch lets that run finish (correctly: nothing is left to
-# checkpoint), so with 10-epoch runs about 1 round in 10 has no run in flight to checkpoint. Retry
+# checkpoint), so with 20-epoch runs about 1 round in 20 has no run in flight to checkpoint. Retry
 # such a round on a fresh store, so the checkpoint path is always exercised.
 for attempt in 1 2 3; do
   # Runs take near-constant time on a quiet machine, so a fixed delay would hit the same epoch of
