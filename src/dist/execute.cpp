@@ -1,5 +1,6 @@
 #include "execute.hpp"
 
+#include <chrono>
 #include <iostream>
 
 #include "khsweep/core/error.hpp"
@@ -77,7 +78,7 @@ void DataCache::share_on_node(const std::vector<sweep::DataSelection>& selection
 namespace {
 
 Report train_assigned(const Assignment& a, const data::DataSplit& data, const std::function<bool()>& stop_now,
-                      Report report) {
+                      const std::function<void()>& meanwhile, Report report) {
   const auto learner = train::make_learner(a.params.config, data.train, data.validation);
   std::string problem;
   report.resumed = learner->resume(a.checkpoint, a.id, &problem);
@@ -88,8 +89,18 @@ Report train_assigned(const Assignment& a, const data::DataSplit& data, const st
     report.kind = Report::interrupted;
     return report;
   }
+  train::BatchObserver on_batch;
+  auto last_call = std::chrono::steady_clock::now();
+  if (meanwhile) {
+    on_batch = [&](int, int) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_call < std::chrono::milliseconds(20)) return;
+      meanwhile();
+      last_call = now;
+    };
+  }
   while (!learner->done()) {
-    learner->run_epoch();
+    learner->run_epoch(on_batch);
     const int epoch = learner->epochs_done();
     const bool stopping = !learner->done() && stop_now();
     if (learner->done() || stopping || epoch % a.checkpoint_every == 0) learner->save_checkpoint(a.checkpoint, a.id);
@@ -106,7 +117,7 @@ Report train_assigned(const Assignment& a, const data::DataSplit& data, const st
 }  // namespace
 
 Report execute(const Assignment& a, DataCache& cache, const std::function<bool()>& stop_now, const std::string& host,
-               int rank) {
+               int rank, const std::function<void()>& meanwhile) {
   Report report;
   report.id = a.id;
   report.host = host;
@@ -118,7 +129,7 @@ Report execute(const Assignment& a, DataCache& cache, const std::function<bool()
       throw Error("the data at '" + a.params.data.dataset + "' on host " + host +
                   " differ from what the coordinator loaded (checksum " + data.train.checksum.substr(0, 12) +
                   " vs " + a.train_checksum.substr(0, 12) + ")");
-    return train_assigned(a, data, stop_now, report);
+    return train_assigned(a, data, stop_now, meanwhile, report);
   } catch (const std::exception& e) {
     report.kind = Report::failed;
     report.failure = e.what();

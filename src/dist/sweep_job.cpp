@@ -178,8 +178,8 @@ class Coordinator {
 
   // Multi-rank: answer workers until every run is done (or a stop was asked and the runs in flight
   // have checkpointed), committing as results arrive. The coordinator trains runs too, and answers
-  // between its own epochs: so P ranks on P cores keep P cores training, and a worker waits at
-  // most one of the coordinator's epochs for its next run (a thousandth of a 500-epoch run).
+  // between its own minibatches (every 20 ms): so P ranks on P cores keep P cores training, and a
+  // worker waits a few tens of milliseconds for its next run.
   int hand_out() {
     for (;;) {
       notice_stop();
@@ -234,8 +234,9 @@ class Coordinator {
     progress_if_due();
   }
 
-  // The next run, trained on this rank with the executor a worker uses; between epochs the
-  // workers are served and a stop is noticed (the run then checkpoints like a worker's).
+  // The next run, trained on this rank with the executor a worker uses; between minibatches (every
+  // 20 ms) the workers are served, and between epochs a stop is noticed (the run then checkpoints
+  // like a worker's).
   void train_one_here() {
     const std::string host = hosts_.empty() ? "?" : hosts_[0];
     const std::size_t next = queue_.front();
@@ -246,7 +247,8 @@ class Coordinator {
       notice_stop();
       return stopping_;
     };
-    handle(execute(assignment_for(jobs_[next]), data_, between_epochs, host, kCoordinator));
+    const auto meanwhile = [this] { serve_waiting(); };
+    handle(execute(assignment_for(jobs_[next]), data_, between_epochs, host, kCoordinator, meanwhile));
     busy_.erase(kCoordinator);
     housekeeping();
   }

@@ -39,7 +39,8 @@ class KhBioLearner final : public StateLearner<Real> {
     order_.resize(train.count);
   }
 
-  const EpochRecord& run_epoch() override {
+  using Learner::run_epoch;
+  const EpochRecord& run_epoch(const BatchObserver& /*on_batch: not called yet*/) override {
     if (this->done()) throw Error("run_epoch: the run has already finished");
     EpochRecord record;
     record.epoch = state_.epoch;

@@ -43,7 +43,8 @@ class MhcLearner final : public StateLearner<double> {
     order_.resize(train.count);
   }
 
-  const EpochRecord& run_epoch() override {
+  using Learner::run_epoch;
+  const EpochRecord& run_epoch(const BatchObserver& /*on_batch: its epoch is one pass without minibatches*/) override {
     if (done()) throw Error("run_epoch: the run has already finished");
     EpochRecord record;
     record.epoch = state_.epoch;

@@ -8,14 +8,17 @@
 #include "khsweep/data/dataset.hpp"
 #include "khsweep/train/config.hpp"
 #include "khsweep/train/result.hpp"
+#include "khsweep/train/trainer.hpp"  // BatchObserver
 
 namespace khsweep::train {
 
 class Learner {
  public:
   virtual ~Learner() = default;
-  // Trains one epoch, evaluates its metrics when due, and returns its record.
-  virtual const EpochRecord& run_epoch() = 0;
+  // Trains one epoch, evaluates its metrics when due, and returns its record. A learner with
+  // minibatches calls on_batch (when set) after each: the sweep's rank 0 answers the other ranks there.
+  virtual const EpochRecord& run_epoch(const BatchObserver& on_batch) = 0;
+  const EpochRecord& run_epoch() { return run_epoch(BatchObserver{}); }
   [[nodiscard]] virtual bool done() const = 0;     // all epochs trained, or diverged
   [[nodiscard]] virtual int epochs_done() const = 0;
   [[nodiscard]] virtual RunResult result() const = 0;
