@@ -10,7 +10,7 @@ bash scripts/build.sh build
 
 # Open MPI refuses to run as root unless told; containers and CI are root.
 if [[ $(id -u) == 0 ]]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
-# One rank per core: every rank trains, rank 0 also coordinates between its epochs.
+# One rank per core: every rank trains, rank 0 also coordinates between its minibatches.
 ranks=$(nproc)
 
 mkdir -p results

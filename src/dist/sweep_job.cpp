@@ -139,7 +139,7 @@ class Coordinator {
     if (duplicates_ > 0) std::cout << " (" << duplicates_ << " duplicate grid points merged)";
     std::cout << ", " << already_done_ << " already in " << options_.store.string() << "; " << comm_.size()
               << (comm_.size() == 1 ? " rank training alone"
-                                    : " ranks training (rank 0 also coordinates, between its epochs)")
+                                    : " ranks training (rank 0 also coordinates)")
               << std::endl;
     started_ = Clock::now();
     last_progress_ = started_;
