@@ -20,18 +20,7 @@ class StateLearner : public Learner {
   [[nodiscard]] bool done() const override { return state_.diverged || state_.epoch >= total_epochs_; }
   [[nodiscard]] int epochs_done() const override { return state_.epoch; }
 
-  [[nodiscard]] RunResult result() const override {
-    RunResult r;
-    r.status = state_.diverged ? RunStatus::diverged : RunStatus::completed;
-    r.reason = state_.reason;
-    r.curves = state_.curves;
-    r.params.layout = state_.params.layout;
-    r.params.W = state_.params.W.template cast<double>();
-    r.params.a = state_.params.a.template cast<double>();
-    r.params.b = state_.params.b.template cast<double>();
-    for (const EpochRecord& e : state_.curves) r.total_seconds += e.train_seconds + e.metric_seconds;
-    return r;
-  }
+  [[nodiscard]] RunResult result() const override { return result_of(state_); }
 
   void save_checkpoint(const std::filesystem::path& file, const std::string& run_id) const override {
     train::save_checkpoint(file, run_id, state_);

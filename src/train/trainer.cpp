@@ -399,8 +399,7 @@ void Trainer<Real>::restore(TrainerState<Real> state) {
 }
 
 template <class Real>
-RunResult Trainer<Real>::result() const {
-  const auto& state = impl_->state;
+RunResult result_of(const TrainerState<Real>& state) {
   RunResult r;
   r.status = state.diverged ? RunStatus::diverged : RunStatus::completed;
   r.reason = state.reason;
@@ -409,8 +408,17 @@ RunResult Trainer<Real>::result() const {
   r.params.W = state.params.W.template cast<double>();
   r.params.a = state.params.a.template cast<double>();
   r.params.b = state.params.b.template cast<double>();
-  if (!state.diverged) r.receptive_field_overlap = receptive_field_overlap(state.params);
   for (const auto& e : state.curves) r.total_seconds += e.train_seconds + e.metric_seconds;
+  return r;
+}
+
+template RunResult result_of<float>(const TrainerState<float>&);
+template RunResult result_of<double>(const TrainerState<double>&);
+
+template <class Real>
+RunResult Trainer<Real>::result() const {
+  RunResult r = result_of(impl_->state);
+  if (!impl_->state.diverged) r.receptive_field_overlap = receptive_field_overlap(impl_->state.params);
   return r;
 }
 

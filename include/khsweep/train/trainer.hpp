@@ -23,6 +23,11 @@ struct TrainerState {
   std::string reason;
 };
 
+// A state as a run's result: status, reason, curves, the weights widened to double (exactly) and
+// the total wall time. (Measures of the weights, such as receptive-field overlap, are the caller's.)
+template <class Real>
+[[nodiscard]] RunResult result_of(const TrainerState<Real>& state);
+
 // Called during an epoch's training phase: (batch done, batches in the epoch).
 using BatchObserver = std::function<void(int, int)>;
 // Called after each epoch with its record.
