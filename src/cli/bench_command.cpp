@@ -4,7 +4,6 @@
 #include <sys/resource.h>
 #include <malloc.h>
 
-#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -13,6 +12,7 @@
 #include "khsweep/cli/commands.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/sweep/load_data.hpp"
+#include "khsweep/sweep/run_params.hpp"
 #include "khsweep/train/dense_reference.hpp"
 #include "khsweep/train/trainer.hpp"
 
@@ -49,13 +49,24 @@ double peak_memory_mib() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-// A whole number >= minimum, all of the text (std::stoi would take "0x" as 0).
-long whole_number(const std::string& text, long minimum) {
-  long value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < minimum)
-    throw std::invalid_argument("not a whole number >= " + std::to_string(minimum));
-  return value;
+// The comma-separated items of a flag's value, each parsed by the run-parameter table's row
+// `name` (so the bench accepts and refuses exactly what `khsweep train` does, with its messages);
+// `field` reads the parsed value back.
+template <class Field>
+auto table_values(const std::string& flag, const std::string& value, const char* name, Field field,
+                  std::vector<std::string>& problems) {
+  const sweep::ParamSpec& row = *sweep::find_parameter(name);
+  std::vector<decltype(field(sweep::RunParams{}))> values;
+  for (const auto& item : split(value)) {
+    sweep::RunParams params;
+    const std::string reason = row.set(params, item);
+    if (reason.empty())
+      values.push_back(field(params));
+    else
+      problems.push_back(flag + ": " + reason);
+  }
+  if (split(value).empty()) problems.push_back(flag + ": needs at least one value");
+  return values;
 }
 
 struct Options {
@@ -77,35 +88,22 @@ Options parse(const std::vector<std::string>& args) {
       break;
     }
     const std::string value = args[++i];
-    try {
-      if (flag == "--data") {
-        o.data.dataset = value;
-      } else if (flag == "--train-samples") {
-        o.data.train_subset = static_cast<std::size_t>(whole_number(value, 0));
-      } else if (flag == "--hidden" || flag == "--k") {
-        auto& list = flag == "--hidden" ? o.hidden : o.k;
-        list.clear();
-        for (const auto& item : split(value)) list.push_back(static_cast<int>(whole_number(item, 1)));
-        if (list.empty()) throw std::invalid_argument("empty list");
-      } else if (flag == "--task") {
-        o.tasks.clear();
-        for (const auto& item : split(value)) {
-          if (item != "reconstruction" && item != "classification") throw std::invalid_argument(item);
-          o.tasks.push_back(item == "reconstruction" ? train::Task::reconstruction : train::Task::classification);
-        }
-      } else if (flag == "--kh") {
-        o.kh.clear();
-        for (const auto& item : split(value)) {
-          if (item == "none") o.kh.push_back(model::KhVariant::none);
-          else if (item == "top_down") o.kh.push_back(model::KhVariant::top_down);
-          else if (item == "bottom_up") o.kh.push_back(model::KhVariant::bottom_up);
-          else throw std::invalid_argument(item);
-        }
-      } else {
-        problems.push_back("unknown option '" + flag + "'");
-      }
-    } catch (const std::exception&) {
-      problems.push_back(flag + ": cannot use '" + value + "'");
+    if (flag == "--data") {
+      o.data.dataset = value;
+    } else if (flag == "--train-samples") {
+      const auto n = table_values(flag, value, "train_subset", [](const auto& p) { return p.data.train_subset; }, problems);
+      if (n.size() > 1) problems.push_back(flag + ": takes one number, got '" + value + "'");
+      if (!n.empty()) o.data.train_subset = n.front();
+    } else if (flag == "--hidden") {
+      o.hidden = table_values(flag, value, "hidden", [](const auto& p) { return p.config.hidden; }, problems);
+    } else if (flag == "--k") {
+      o.k = table_values(flag, value, "k", [](const auto& p) { return p.config.gibbs_steps; }, problems);
+    } else if (flag == "--task") {
+      o.tasks = table_values(flag, value, "task", [](const auto& p) { return p.config.task; }, problems);
+    } else if (flag == "--kh") {
+      o.kh = table_values(flag, value, "kh", [](const auto& p) { return p.config.kh; }, problems);
+    } else {
+      problems.push_back("unknown option '" + flag + "'");
     }
   }
   if (!problems.empty()) {
