@@ -163,17 +163,13 @@ const std::vector<int>& kh_step(Rows<Real>& post, Rows<Real>& post_t, const Acti
   }
   Real largest = 0;
   for (int l = 0; l < kLanes<Real>; ++l) largest = std::max(largest, max_abs[l]);
-  const bool moves = largest > 0 && std::isfinite(largest);
-  if (!moves) {  // nothing moved: the touched units' changes are zero
-    if (work.applied_change.rows() < work.hebbian.rows() || work.applied_change.cols() != fan_in)
-      work.applied_change.resize(work.hebbian.rows(), fan_in);
+  if (work.applied_change.rows() < work.hebbian.rows() || work.applied_change.cols() != fan_in)
+    work.applied_change.resize(work.hebbian.rows(), fan_in);
+  if (!(largest > 0 && std::isfinite(largest))) {  // nothing moves: the touched units' changes are zero
     for (int slot = 0; slot < static_cast<int>(work.touched.size()); ++slot)
       std::fill(work.applied_change.row(slot), work.applied_change.row(slot) + lanes, Lane<Real>{});
-  }
-  if (moves) {
+  } else {
     const Real scale = static_cast<Real>(eps / static_cast<double>(largest));
-    if (work.applied_change.rows() < work.hebbian.rows() || work.applied_change.cols() != fan_in)
-      work.applied_change.resize(work.hebbian.rows(), fan_in);
     for (int slot = 0; slot < static_cast<int>(work.touched.size()); ++slot) {
       const int unit = work.touched[slot];
       Lane<Real>* w = post.row(unit);

@@ -55,7 +55,6 @@ struct Trainer<Real>::Impl {
   Rows gradient;                    // one row of the weight gradient
   std::vector<float> uniforms;      // one sample's draws
   std::vector<int> data_offset, data_samples, model_offset, model_samples, cursor;
-  std::vector<double> label_weights;  // softmax numerators of one sample's label units
   Rows label_lanes;                   // label logits, then their exponentials
   model::KhWorkspace<Real> kh_work;
   std::vector<int> slot_of_visible;   // visible unit -> its row in kh_work.applied_change, or -1
@@ -179,13 +178,13 @@ struct Trainer<Real>::Impl {
     Real* shifted = label_lanes.values(0);
     for (int y = 0; y < layout.classes; ++y) shifted[y] = logits[y] - logits[best];
     for (int l = 0; l < label_lanes.lanes(); ++l) label_lanes.row(0)[l] = model::exp_lanes<Real>(label_lanes.row(0)[l]);
-    label_weights.resize(layout.classes);
+    const Real* weight = shifted;  // now e^(logit - max): the softmax numerators
     double total = 0.0;
-    for (int y = 0; y < layout.classes; ++y) total += label_weights[y] = static_cast<double>(shifted[y]);
+    for (int y = 0; y < layout.classes; ++y) total += static_cast<double>(weight[y]);
     double u = static_cast<double>(uniform) * total;
     for (int y = 0; y < layout.classes; ++y) {
-      if (u < label_weights[y]) return y;
-      u -= label_weights[y];
+      if (u < static_cast<double>(weight[y])) return y;
+      u -= static_cast<double>(weight[y]);
     }
     return layout.classes - 1;  // only reached through rounding in the running subtraction
   }
