@@ -2,6 +2,7 @@
 // layer and one readout step, each against numbers worked out by hand.
 #include <boost/test/unit_test.hpp>
 
+#include "../support/kh_on_matrices.hpp"
 #include "khsweep/model/kh_bio.hpp"
 
 using namespace khsweep;
@@ -33,11 +34,7 @@ BOOST_AUTO_TEST_CASE(hidden_layer_step_is_the_published_rule) {
   settings.power = 2.0;
   settings.radius = 1.0;
   model::KhWorkspace<double> work;
-  auto post = model::Rows<double>::from(hidden);
-  auto post_t = model::Rows<double>::from(hidden_t);
-  model::kh_step(post, post_t, x, 0.1, settings, work);
-  post.copy_to(hidden);
-  post_t.copy_to(hidden_t);
+  testing::kh_step_on(hidden, hidden_t, x, 0.1, settings, work);
   model::Matrix<double> expected(3, 3);
   expected << 0.6, 0.6, 0.0, 0.2, 0.1, 0.3, 0.536, -0.1, -0.424;
   for (int r = 0; r < 3; ++r)

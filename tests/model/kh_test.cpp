@@ -2,10 +2,12 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 
+#include "../support/kh_on_matrices.hpp"
 #include "khsweep/model/kh.hpp"
 
 using namespace khsweep;
 using boost::test_tools::tolerance;
+using testing::kh_step_on;
 
 namespace {
 
@@ -22,18 +24,6 @@ model::ActiveSets two_patterns() {
   x.index = {0, 1, 1};
   x.offset = {0, 2, 3};
   return x;
-}
-
-// Runs the step on lane-padded copies of w and wt (post, post_t) and copies the results back, so
-// the cases below read as matrices.
-const std::vector<int>& kh_step_on(model::Matrix<double>& w, model::Matrix<double>& wt, const model::ActiveSets& x,
-                             double eps, const model::KhSettings& settings, model::KhWorkspace<double>& work) {
-  auto post = model::Rows<double>::from(w);
-  auto post_t = model::Rows<double>::from(wt);
-  const auto& touched = model::kh_step(post, post_t, x, eps, settings, work);
-  post.copy_to(w);
-  post_t.copy_to(wt);
-  return touched;
 }
 
 void check_rows(const model::Matrix<double>& got, const model::Matrix<double>& expected) {
