@@ -55,6 +55,13 @@ void report_error(const std::exception& e) {
   for (std::string line; std::getline(lines, line);) std::cerr << "khsweep run: " << line << "\n";
 }
 
+// The selection with its dataset as the directory this coordinator resolved and verified, not a
+// name each rank would resolve through its own environment (ranks still compare checksums).
+sweep::DataSelection resolved(sweep::DataSelection selection) {
+  selection.dataset = sweep::resolve_data(selection.dataset).directory.string();
+  return selection;
+}
+
 // A run of the sweep, with what the coordinator learnt about it before handing it out.
 struct Job {
   sweep::PlannedRun planned;
@@ -105,7 +112,11 @@ class Coordinator {
           continue;
         }
         jobs_.push_back(std::move(job));
-        checksums[sweep::selection_key(planned.params.data)] = {planned.params.data.dataset, d.train.checksum};
+        const std::string key = sweep::selection_key(planned.params.data);
+        if (!checksums.count(key)) {  // a selection not seen before: one more to share per node
+          data_selections_.push_back(resolved(planned.params.data));
+        }
+        checksums[key] = {planned.params.data.dataset, d.train.checksum};
       }
       for (const auto& [key, where] : checksums) job_info_.datasets.push_back(where);
       if (!fs::exists(options_.store)) store::check_writable(options_.store);
@@ -148,27 +159,19 @@ class Coordinator {
 
   // Every rank learns the sweep's data selections and each node puts them in shared memory once.
   void share_data() {
-    std::vector<sweep::DataSelection> selections;
-    std::set<std::string> seen;
-    for (const Job& job : jobs_) {
-      const sweep::DataSelection selection = assignment_for(job).params.data;
-      if (seen.insert(sweep::selection_key(selection)).second) selections.push_back(selection);
-    }
     train::ByteWriter out;
-    out.u64(selections.size());
-    for (const auto& selection : selections) encode(out, selection);
+    out.u64(data_selections_.size());
+    for (const auto& selection : data_selections_) encode(out, selection);
     const std::vector<std::uint8_t> payload = out.take();
     for (int rank = 1; rank < comm_.size(); ++rank) comm_.send(rank, kShare, payload);
-    data_.share_on_node(selections, node_);
+    data_.share_on_node(data_selections_, node_);
   }
 
   Assignment assignment_for(const Job& job) const {
     Assignment a;
     a.id = job.id;
     a.params = job.planned.params;
-    // The directory this coordinator resolved and verified, not a name each worker would resolve
-    // through its own environment; workers still compare the checksums they load.
-    a.params.data.dataset = sweep::resolve_data(job.planned.params.data.dataset).directory.string();
+    a.params.data = resolved(job.planned.params.data);
     a.train_checksum = job.train_checksum;
     a.validation_checksum = job.validation_checksum;
     a.checkpoint = store::checkpoint_file(options_.store, job.id).string();
@@ -414,6 +417,7 @@ class Coordinator {
   JobOptions options_;
   sweep::Sweep sweep_;
   DataCache data_;
+  std::vector<sweep::DataSelection> data_selections_;  // each distinct one once, directory resolved
   std::vector<Job> jobs_;
   std::set<std::string> ids_;
   std::size_t duplicates_ = 0;
