@@ -5,6 +5,8 @@
 # itself must still complete with every run.
 # Polling starts once the coordinator has opened the store: a reader holding the file at the very
 # moment a sweep starts makes the sweep fail (a khsweep bug, see README.md here).
+# The runs (6000 images x 12 epochs, about 6 s in all on 2 ranks) are sized for the lane-kernel
+# trainer with both ranks training: 2000 x 5 let the sweep end after a handful of polls.
 # Usage: status_poll.sh KHSWEEP STORE_CHECK
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -15,9 +17,9 @@ name: poll
 description: 20 short runs for the status polling test
 fixed:
   data: $MNIST
-  train_subset: 2000
+  train_subset: 6000
   validation_subset: 500
-  epochs: 5
+  epochs: 12
 grid:
   hidden: [16, 32]
   seed: [1, 2]
