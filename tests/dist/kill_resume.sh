@@ -15,10 +15,10 @@ SEED=${KILL_SEED:-$(( ($$ * 7919 + $(date +%s)) % 32768 ))}
 RANDOM=$SEED
 log "kill times drawn with seed $SEED (rerun with KILL_SEED=$SEED to repeat them)"
 
-# 40 runs of about 0.5 s each (20 s on one rank): long enough for the 10 kills to land
-# mid-sweep, mid-run and (every third round) mid-commit; a round adds about 2-4 runs. (Sized
-# for the lane-kernel trainer of issue 10 and three training ranks: 3000 images x 8 epochs, as
-# before, let whole sweeps finish between kills.)
+# 40 runs of about 1 s each (40 s on one rank): long enough for the 10 kills to land
+# mid-sweep, mid-run and (every third round) mid-commit; a round adds a few runs. (Sized for the
+# lane-kernel trainer of issue 10 and three training ranks: 3000 images x 8 epochs, as before,
+# let whole sweeps finish between kills, and 6000 x 12 left only 5 of 10 kills mid-sweep in CI.)
 cat > kill.yaml << EOF
 name: kill
 description: 40 short runs for the kill -9 test
@@ -26,7 +26,7 @@ fixed:
   data: $MNIST
   train_subset: 6000
   validation_subset: 500
-  epochs: 12
+  epochs: 24
 grid:
   hidden: [24, 32]
   seed: [1, 2, 3, 4]
