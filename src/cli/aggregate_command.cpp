@@ -12,6 +12,7 @@
 #include "khsweep/cli/commands.hpp"
 #include "khsweep/cli/options.hpp"
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text.hpp"
 #include "khsweep/results/aggregate.hpp"
 #include "khsweep/results/filter.hpp"
 
@@ -79,13 +80,6 @@ std::string csv_number(double v) {
   char text[32];
   std::snprintf(text, sizeof text, "%.17g", v);
   return text;
-}
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 void print_groups(const store::IndexTable& table, const results::Aggregate& a, const std::vector<std::string>& metrics,

@@ -21,6 +21,7 @@ void print_usage(std::ostream& out) {
          "  plot      learning curves from a store (mean +- SE over seeds), PNG or SVG via gnuplot\n"
          "  aggregate seed statistics per configuration (Table I notation), written back to /aggregates\n"
          "  best      the best KH eps0/delta/S per setting, beside its baseline; --fragment: sweep YAML\n"
+         "  compare   each KH configuration minus its baseline, paired by seed: mean(se), t-test, wins\n"
          "  version   print the code version\n";
 }
 
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
     if (command == "plot") return plot_command(args);
     if (command == "aggregate") return aggregate_command(args);
     if (command == "best") return best_command(args);
+    if (command == "compare") return compare_command(args);
     if (command == "version" || command == "--version") {
       std::cout << "khsweep " << khsweep::kVersion << " (" << khsweep::kGitDescribe << ")\n";
       return kExitOk;

@@ -11,6 +11,7 @@
 
 #include "khsweep/cli/commands.hpp"
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text.hpp"
 #include "khsweep/sweep/cost.hpp"
 #include "khsweep/sweep/load_data.hpp"
 #include "khsweep/sweep/run_id.hpp"
@@ -127,14 +128,6 @@ std::string duration(double seconds) {
   if (seconds < 3600) return fixed_decimals(seconds / 60, 1) + " min";
   if (seconds < 86400 * 2) return fixed_decimals(seconds / 3600, 1) + " h";
   return fixed_decimals(seconds / 86400, 1) + " days";
-}
-
-// A CSV field, quoted when it needs to be.
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text.hpp"
 #include "khsweep/results/filter.hpp"
 #include "khsweep/results/groups.hpp"
 #include "khsweep/store/sweep_store.hpp"
@@ -48,36 +49,6 @@ void append_lines(std::vector<std::string>& lines, const std::string& message) {
 
 bool is_number_text(const store::IndexColumn& column, std::size_t row) {
   return !column.is_text && std::isfinite(column.numbers[row]);
-}
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          const char* hex = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[(c >> 4) & 0xf];
-          out += hex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/command_output.hpp"
 #include "../support/env_var.hpp"
 #include "../support/real_data.hpp"
 #include "../support/scratch.hpp"
@@ -18,33 +19,14 @@ namespace fs = std::filesystem;
 using khsweep::cli::plan_command;
 using khsweep::testing::mnist_present;
 using khsweep::testing::contains;
+using khsweep::testing::capture_output;
+using khsweep::testing::CommandOutput;
 
 namespace {
 
 // Runs plan_command with std::cout and std::cerr captured.
-struct Captured {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-Captured run_plan(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  std::streambuf* old_out = std::cout.rdbuf(out.rdbuf());
-  std::streambuf* old_err = std::cerr.rdbuf(err.rdbuf());
-  Captured c;
-  try {
-    c.code = plan_command(args);
-  } catch (...) {
-    std::cout.rdbuf(old_out);
-    std::cerr.rdbuf(old_err);
-    throw;
-  }
-  std::cout.rdbuf(old_out);
-  std::cerr.rdbuf(old_err);
-  c.out = out.str();
-  c.err = err.str();
-  return c;
+CommandOutput run_plan(const std::vector<std::string>& args) {
+  return capture_output([&] { return plan_command(args); });
 }
 
 std::string read(const fs::path& p) {
@@ -57,15 +39,15 @@ std::string read(const fs::path& p) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(usage_and_validation_errors) {
-  const Captured help = run_plan({"--help"});
+  const CommandOutput help = run_plan({"--help"});
   BOOST_TEST(help.code == khsweep::kExitOk);
   BOOST_TEST(contains(help.out, "Usage: khsweep plan SWEEP.yaml"));
 
-  const Captured none = run_plan({});
+  const CommandOutput none = run_plan({});
   BOOST_TEST(none.code == khsweep::kExitUsage);
   BOOST_TEST(contains(none.err, "khsweep plan: command line: no sweep file given"));
 
-  const Captured bad_flag = run_plan({"x.yaml", "--format", "json", "--list", "some"});
+  const CommandOutput bad_flag = run_plan({"x.yaml", "--format", "json", "--list", "some"});
   BOOST_TEST(bad_flag.code == khsweep::kExitUsage);
   BOOST_TEST(contains(bad_flag.err, "khsweep plan: command line: --format: must be one of table, csv"));
   BOOST_TEST(contains(bad_flag.err, "khsweep plan: command line: --list"));
@@ -73,7 +55,7 @@ BOOST_AUTO_TEST_CASE(usage_and_validation_errors) {
   khsweep::testing::ScratchDir dir("khsweep-plan-");
   const fs::path sweep = dir / "s.yaml";
   std::ofstream(sweep) << "name: s\nfixed:\n  data: " << dir.path().string() << "\ngird:\n  hiden: [1]\n";
-  const Captured invalid = run_plan({sweep.string()});
+  const CommandOutput invalid = run_plan({sweep.string()});
   BOOST_TEST(invalid.code == khsweep::kExitUsage);
   // Every line is prefixed and placed.
   BOOST_TEST(contains(invalid.err, "khsweep plan: " + sweep.string() + ":4: key 'gird': unknown key; did you mean 'grid'?"),
@@ -81,7 +63,7 @@ BOOST_AUTO_TEST_CASE(usage_and_validation_errors) {
 
   // A valid sweep whose data directory holds no IDX files: an input error, one line.
   std::ofstream(sweep) << "name: s\nfixed:\n  data: " << dir.path().string() << "\n";
-  const Captured no_data = run_plan({sweep.string()});
+  const CommandOutput no_data = run_plan({sweep.string()});
   BOOST_TEST(no_data.code == khsweep::kExitInput);
   BOOST_TEST(contains(no_data.err, "khsweep plan: "), no_data.err);
 }
@@ -95,7 +77,7 @@ BOOST_AUTO_TEST_CASE(demo_sweep, *boost::unit_test::precondition(mnist_present))
   fs::create_directory_symlink(fs::absolute(std::getenv("KHSWEEP_MNIST_DIR")), dir / "mnist");
   khsweep::testing::ScopedEnv data_dir("KHSWEEP_DATA_DIR", dir.path().string());
 
-  const Captured table = run_plan({sweep.string()});
+  const CommandOutput table = run_plan({sweep.string()});
   BOOST_TEST(table.code == khsweep::kExitOk, table.err);
   BOOST_TEST_MESSAGE(table.out);
   BOOST_TEST(contains(table.out, "sweep demo"));
@@ -107,7 +89,7 @@ BOOST_AUTO_TEST_CASE(demo_sweep, *boost::unit_test::precondition(mnist_present))
   BOOST_TEST(contains(table.out, "core-hours"));
   BOOST_TEST(contains(table.out, "64 workers"));
 
-  const Captured csv = run_plan({sweep.string(), "--format=csv"});
+  const CommandOutput csv = run_plan({sweep.string(), "--format=csv"});
   BOOST_TEST(csv.code == khsweep::kExitOk);
   std::istringstream lines(csv.out);
   std::string header;
@@ -117,6 +99,6 @@ BOOST_AUTO_TEST_CASE(demo_sweep, *boost::unit_test::precondition(mnist_present))
   for (std::string line; std::getline(lines, line);) ++rows;
   BOOST_TEST(rows == 12);
 
-  const Captured two = run_plan({sweep.string(), "--list", "2"});
+  const CommandOutput two = run_plan({sweep.string(), "--list", "2"});
   BOOST_TEST(contains(two.out, "... 10 more"));
 }

@@ -7,6 +7,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "../support/command_output.hpp"
 #include "../support/scratch.hpp"
 #include "../support/unit_store.hpp"
 #include "khsweep/cli/commands.hpp"
@@ -116,22 +117,6 @@ HandStats by_hand(const std::vector<double>& v) {
 }
 
 bool close(double a, double b) { return std::fabs(a - b) <= 1e-12 * std::max(1.0, std::fabs(b)); }
-
-// Runs a command, capturing stdout and stderr.
-struct Output {
-  int code;
-  std::string out, err;
-};
-template <class F>
-Output capture(F&& command) {
-  std::ostringstream out, err;
-  auto* old_out = std::cout.rdbuf(out.rdbuf());
-  auto* old_err = std::cerr.rdbuf(err.rdbuf());
-  const int code = command();
-  std::cout.rdbuf(old_out);
-  std::cerr.rdbuf(old_err);
-  return {code, out.str(), err.str()};
-}
 
 }  // namespace
 
@@ -304,7 +289,7 @@ BOOST_AUTO_TEST_CASE(write_back_is_idempotent_and_reads_back) {
                                     layout.fields[2].length) == a.groups[i].key);
   }
   // Through the command as well: twice, same bytes.
-  const auto out = capture([&] { return cli::aggregate_command({path.string()}); });
+  const auto out = capture_output([&] { return cli::aggregate_command({path.string()}); });
   BOOST_TEST(out.code == 0, out.err);
   BOOST_TEST(snapshot().groups == first.groups);
 }
@@ -330,7 +315,7 @@ BOOST_AUTO_TEST_CASE(pivot_lays_out_table_one) {
   BOOST_TEST(p.cells[2][1] == group_index(group_with(t, a, 20, "top_down", 0.01, 0.4)));
   BOOST_TEST(p.crowded_cells == 1);
 
-  const auto out = capture([&] {
+  const auto out = capture_output([&] {
     return cli::aggregate_command({path.string(), "--pivot", "kh:M", "--metric", "max_val_accuracy", "--no-write"});
   });
   BOOST_TEST(out.code == 0, out.err);
@@ -366,7 +351,7 @@ BOOST_AUTO_TEST_CASE(best_picks_the_best_kh_hyperparameters_beside_the_baseline)
   const auto overlap = results::best_choices(t, a, {"hidden", "kh"}, "receptive_field_overlap");
   BOOST_TEST(overlap[0].best == group_index(group_with(t, a, 10, "top_down", 0.01, 0.2)));
 
-  auto out = capture([&] { return cli::best_command({path.string(), "--metric", "max_val_accuracy", "--by", "M,kh"}); });
+  auto out = capture_output([&] { return cli::best_command({path.string(), "--metric", "max_val_accuracy", "--by", "M,kh"}); });
   BOOST_TEST(out.code == 0, out.err);
   std::istringstream lines(out.out);
   std::string line;
@@ -376,7 +361,7 @@ BOOST_AUTO_TEST_CASE(best_picks_the_best_kh_hyperparameters_beside_the_baseline)
   std::vector<std::string> cells{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
   const std::vector<std::string> expected = {"10", "top_down", "0.01", "0.4", "3", "87.2(6)", "3", "4", "82.2(6)", "3"};
   BOOST_TEST(cells == expected, out.out);
-  out = capture([&] {
+  out = capture_output([&] {
     return cli::best_command({path.string(), "--metric", "max_val_accuracy", "--by", "hidden,kh", "--fragment"});
   });
   BOOST_TEST(out.code == 0, out.err);
@@ -388,27 +373,27 @@ BOOST_AUTO_TEST_CASE(command_errors_are_one_line_with_the_right_exit_code) {
   ScratchDir dir("khsweep-aggregate-test-");
   const auto path = dir / "s.h5";
   make_store(path);
-  auto out = capture([&] { return cli::aggregate_command({(dir / "missing.h5").string()}); });
+  auto out = capture_output([&] { return cli::aggregate_command({(dir / "missing.h5").string()}); });
   BOOST_TEST(out.code == kExitInput);
   BOOST_TEST(out.err.rfind("khsweep aggregate: ", 0) == 0u, out.err);
-  out = capture([&] { return cli::aggregate_command({path.string(), "--metrics", "max_val_acuracy"}); });
+  out = capture_output([&] { return cli::aggregate_command({path.string(), "--metrics", "max_val_acuracy"}); });
   BOOST_TEST(out.code == kExitUsage);
   KHSWEEP_CHECK_MESSAGE_HAS(out.err, "did you mean 'max_val_accuracy'?");
-  out = capture([&] { return cli::aggregate_command({path.string(), "--pivot", "kh:hiden", "--metric", "max_val_accuracy"}); });
+  out = capture_output([&] { return cli::aggregate_command({path.string(), "--pivot", "kh:hiden", "--metric", "max_val_accuracy"}); });
   BOOST_TEST(out.code == kExitUsage);
   KHSWEEP_CHECK_MESSAGE_HAS(out.err, "did you mean 'hidden'?");
-  out = capture([&] { return cli::aggregate_command({path.string(), "--where", "hidden=999"}); });
+  out = capture_output([&] { return cli::aggregate_command({path.string(), "--where", "hidden=999"}); });
   BOOST_TEST(out.code == kExitOk, out.err);
   KHSWEEP_CHECK_MESSAGE_HAS(out.out, "no runs match");
-  out = capture([&] { return cli::best_command({path.string()}); });
+  out = capture_output([&] { return cli::best_command({path.string()}); });
   BOOST_TEST(out.code == kExitUsage);
   BOOST_TEST(out.err.rfind("khsweep best: ", 0) == 0u, out.err);
-  out = capture([&] { return cli::best_command({path.string(), "--metric", "min_val_mse", "--by", "hiden"}); });
+  out = capture_output([&] { return cli::best_command({path.string(), "--metric", "min_val_mse", "--by", "hiden"}); });
   BOOST_TEST(out.code == kExitUsage);
   KHSWEEP_CHECK_MESSAGE_HAS(out.err, "did you mean 'hidden'?");
-  out = capture([&] { return cli::best_command({(dir / "missing.h5").string(), "--metric", "min_val_mse"}); });
+  out = capture_output([&] { return cli::best_command({(dir / "missing.h5").string(), "--metric", "min_val_mse"}); });
   BOOST_TEST(out.code == kExitInput);
-  out = capture([&] { return cli::aggregate_command({path.string(), "--where", "kh=top_down", "--format", "csv"}); });
+  out = capture_output([&] { return cli::aggregate_command({path.string(), "--where", "kh=top_down", "--format", "csv"}); });
   BOOST_TEST(out.code == kExitOk, out.err);
   KHSWEEP_CHECK_MESSAGE_HAS(out.out, "group,");
 }

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "../support/command_output.hpp"
 #include "../support/scratch.hpp"
 #include "six_run_store.hpp"
 #include "khsweep/cli/commands.hpp"
@@ -52,40 +53,8 @@ std::vector<std::string> lines_of(const std::string& text, const std::string& en
   return lines;
 }
 
-// A minimal RFC 4180 reader: quoted fields with doubled quotes; no line ends inside fields.
-std::vector<std::string> csv_fields(const std::string& line) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-      fields.back() += '"';
-      ++i;
-    } else if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ',' && !quoted) {
-      fields.emplace_back();
-    } else {
-      fields.back() += c;
-    }
-  }
-  return fields;
-}
-
-// The command's exit code, stdout and stderr.
-struct Outcome {
-  int code;
-  std::string out;
-  std::string err;
-};
-Outcome run_query_command(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  auto* old_out = std::cout.rdbuf(out.rdbuf());
-  auto* old_err = std::cerr.rdbuf(err.rdbuf());
-  const int code = cli::query_command(args);
-  std::cout.rdbuf(old_out);
-  std::cerr.rdbuf(old_err);
-  return {code, out.str(), err.str()};
+CommandOutput run_query_command(const std::vector<std::string>& args) {
+  return capture_output([&] { return cli::query_command(args); });
 }
 
 }  // namespace

@@ -31,6 +31,9 @@ int aggregate_command(const std::vector<std::string>& args);
 // `khsweep best STORE.h5 --metric M [--by ...]`: the best KH eps0/delta/S per setting, with its baseline.
 int best_command(const std::vector<std::string>& args);
 
+// `khsweep compare STORE.h5 --metric M`: each KH configuration against its baseline, paired by seed.
+int compare_command(const std::vector<std::string>& args);
+
 // `khsweep bench`: seconds per epoch of each configuration, and ratios to same-run yardsticks.
 int bench_command(const std::vector<std::string>& args);
 
