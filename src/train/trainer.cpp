@@ -232,7 +232,7 @@ struct Trainer<Real>::Impl {
       for (int k = v.offset[s]; k < v.offset[s + 1]; ++k) samples[cursor[v.index[k]]++] = s;
   }
 
-  // CD-k / PCD-k (SPEC section 2) on the loaded batch, whose hidden inputs b + v W are in h_data.
+  // CD-k / PCD-k (docs/algorithms.md section 4) on the loaded batch, whose hidden inputs b + v W are in h_data.
   void cd_step() {
     const int samples = v_data.samples();
     const int M = layout.hidden;

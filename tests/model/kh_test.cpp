@@ -1,4 +1,4 @@
-// The Krotov-Hopfield step (SPEC section 3) on hand-worked examples, its schedule, and its fixed point.
+// The Krotov-Hopfield step (docs/algorithms.md section 5) on hand-worked examples, its schedule, and its fixed point.
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 

@@ -11,7 +11,7 @@
 
 namespace khsweep::data {
 
-// Pixels >= this value become 1, the rest 0 (SPEC section 1).
+// Pixels >= this value become 1, the rest 0 (docs/algorithms.md section 1).
 inline constexpr int kDefaultThreshold = 127;
 
 // A binarised, labelled image set held as bytes (0 or 1), never as floats: MNIST's 60 000

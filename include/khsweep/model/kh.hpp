@@ -7,7 +7,7 @@
 
 namespace khsweep::model {
 
-// Which layer the Krotov-Hopfield step treats as postsynaptic (SPEC section 3).
+// Which layer the Krotov-Hopfield step treats as postsynaptic (docs/algorithms.md section 5.1).
 enum class KhVariant {
   none,
   top_down,   // x = h ~ p(h|v); postsynaptic units are the visible units, weight vectors rows of W

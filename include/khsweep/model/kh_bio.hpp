@@ -2,10 +2,10 @@
 // Krotov & Hopfield (PNAS 2019), "Unsupervised learning by competing hidden units": a hidden layer
 // trained by the ranking rule alone, then a supervised readout on the frozen layer.
 //
-// The unsupervised step is model::kh_step in its bottom-up orientation (SPEC section 3, x = the data,
+// The unsupervised step is model::kh_step in its bottom-up orientation (docs/algorithms.md section 5, x = the data,
 // the hidden units compete); it is exactly the published code's update (g = 1 for the strongest unit,
 // -Delta for the unit ranked l+1, ds = R^p g x - (g I) w, step eps * ds / max|ds|). Inputs are the
-// binarised images (SPEC section 1), so the sparse 0/1 form kh_step takes loses nothing.
+// binarised images (docs/algorithms.md section 1), so the sparse 0/1 form kh_step takes loses nothing.
 #include <cstdint>
 #include <vector>
 

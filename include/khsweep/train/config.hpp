@@ -16,7 +16,7 @@ enum class Precision { f32, f64 };
 enum class Model { rbm, kh_bio, mhc };
 
 // Everything that determines one training run apart from its data. The defaults are the paper's
-// (SPEC section 6): eta 0.1, B = 100, CD-1, l = 1, p = 2.
+// (docs/algorithms.md section 9): eta 0.1, B = 100, CD-1, l = 1, p = 2.
 struct RunConfig {
   Task task = Task::reconstruction;
   int hidden = 100;                 // M

@@ -15,7 +15,7 @@ template <class Real>
                                   Rng& rng);
 
 // Mean over hidden units of the largest cosine similarity between the unit's image weights and
-// any other unit's (SPEC section 5). NaN for fewer than two hidden units.
+// any other unit's (docs/algorithms.md section 6). NaN for fewer than two hidden units.
 template <class Real>
 [[nodiscard]] double receptive_field_overlap(const model::Params<Real>& params);
 

@@ -10,7 +10,7 @@ namespace khsweep::train {
 
 inline constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();
 
-// Metrics of one data set at one epoch (SPEC section 5). Reconstruction values are per image
+// Metrics of one data set at one epoch (docs/algorithms.md section 6). Reconstruction values are per image
 // pixel (Eq. 11, and Eq. 12 divided by N); accuracy is a fraction in [0, 1], NaN for a plain RBM.
 struct SetMetrics {
   double mse = kNotMeasured;            // (1/N) sum_i (v_i - v'_i)^2, averaged over samples
