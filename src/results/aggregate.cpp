@@ -124,8 +124,9 @@ void check_store_schema(const h5::File& file, const fs::path& path) {
 
 const std::vector<std::string>& summary_metrics() {
   static const std::vector<std::string> metrics = {
-      "max_val_accuracy", "final_val_mse",         "min_val_mse",           "final_val_cross_entropy",
-      "min_val_cross_entropy", "final_val_pll",    "receptive_field_overlap", "train_seconds_per_epoch"};
+      "max_val_accuracy",        "final_val_accuracy",  "final_train_accuracy", "final_accuracy_gap",
+      "final_val_mse",           "min_val_mse",         "final_val_cross_entropy", "min_val_cross_entropy",
+      "final_val_pll",           "receptive_field_overlap", "train_seconds_per_epoch"};
   return metrics;
 }
 
@@ -150,6 +151,7 @@ MetricDisplay metric_display(const std::string& metric) {
 }
 
 bool lower_is_better(const std::string& metric) {
+  if (metric == kAccuracyGap) return true;  // less overfitting
   return metric.find("accuracy") == std::string::npos && metric.find("pll") == std::string::npos;
 }
 
@@ -157,6 +159,17 @@ std::string format_stats(const std::string& metric, const Stats& stats) {
   const MetricDisplay d = metric_display(metric);
   if (stats.n == 0) return "-";
   return paper_notation(stats.mean * d.scale, stats.se * d.scale, d.decimals);
+}
+
+double summary_value(const store::IndexTable& table, const std::string& metric, std::size_t row) {
+  const auto column = [&](const std::string& name) -> const store::IndexColumn& {
+    const store::IndexColumn* c = table.find(name);
+    if (c == nullptr) throw Error("the index has no '" + name + "' column");
+    return *c;
+  };
+  if (metric == kAccuracyGap)
+    return column("final_train_accuracy").numbers.at(row) - column("final_val_accuracy").numbers.at(row);
+  return column(metric).numbers.at(row);
 }
 
 const GroupAggregate* Aggregate::find(const std::string& key) const {
@@ -191,10 +204,8 @@ Aggregate aggregate_runs(const store::IndexTable& table, const std::vector<std::
     for (std::size_t r : out.rows) out.ids.push_back(id->text.at(r));
     all_ids.insert(all_ids.end(), out.ids.begin(), out.ids.end());
     for (const std::string& metric : summary_metrics()) {
-      const store::IndexColumn* c = table.find(metric);
-      if (c == nullptr) throw Error("the index has no '" + metric + "' column");
       std::vector<double> values;
-      for (std::size_t r : out.rows) values.push_back(c->numbers.at(r));
+      for (std::size_t r : out.rows) values.push_back(summary_value(table, metric, r));
       out.summary.push_back(describe(values));
     }
     if (store != nullptr) out.curves = curve_statistics(*store, out.ids);

@@ -70,7 +70,6 @@ std::vector<Comparison> compare_to_baselines(const store::IndexTable& table, con
   const store::IndexColumn& kh = column_of(table, "kh");
   const store::IndexColumn& status = column_of(table, "status");
   const store::IndexColumn& seeds = column_of(table, "seed");
-  const store::IndexColumn& values = column_of(table, metric);
 
   // Every baseline run of the store, by configuration and seed.
   std::map<std::string, std::map<std::uint64_t, std::size_t>> baselines;
@@ -119,7 +118,8 @@ std::vector<Comparison> compare_to_baselines(const store::IndexTable& table, con
         c.left_out.push_back({seed, Unpaired::diverged});
         continue;
       }
-      SeedPair p{seed, k->second, b->second, values.numbers.at(k->second), values.numbers.at(b->second), diverged};
+      SeedPair p{seed, k->second, b->second, summary_value(table, metric, k->second),
+                 summary_value(table, metric, b->second), diverged};
       if (std::isnan(p.kh) || std::isnan(p.baseline)) {
         c.left_out.push_back({seed, Unpaired::not_measured});
         continue;

@@ -9,6 +9,7 @@
 #include "../support/scratch.hpp"
 #include "../support/unit_store.hpp"
 #include "khsweep/cli/commands.hpp"
+#include "khsweep/results/aggregate.hpp"
 #include "khsweep/results/compare.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/index.hpp"
@@ -18,7 +19,8 @@ using namespace khsweep::testing;
 
 namespace {
 
-// A run whose max_val_accuracy is `accuracy` and min_val_mse is `1 - accuracy` (one evaluated epoch).
+// A run whose max_val_accuracy is `accuracy` and min_val_mse is `1 - accuracy` (one evaluated epoch);
+// its training accuracy is 0.05 above that without KH, 0.01 above with KH.
 store::CommittedRun run(int number, int hidden, model::KhVariant kh, double eps0, std::uint64_t seed, double accuracy) {
   store::CommittedRun r =
       unit_run(unit_run_id(static_cast<unsigned>(number)), kh == model::KhVariant::none ? "baseline" : "kh", hidden, seed);
@@ -31,6 +33,7 @@ store::CommittedRun run(int number, int hidden, model::KhVariant kh, double eps0
   rec.evaluated = true;
   rec.validation.accuracy = accuracy;
   rec.validation.mse = 1.0 - accuracy;
+  rec.train.accuracy = accuracy + (kh == model::KhVariant::none ? 0.05 : 0.01);
   r.result.curves.push_back(rec);
   return r;
 }
@@ -151,6 +154,16 @@ BOOST_FIXTURE_TEST_CASE(lower_is_better_metrics_count_wins_the_other_way, Fixtur
   BOOST_TEST(close(td.difference.mean, -0.02));  // mse = 1 - accuracy
   BOOST_TEST(td.kh_wins == 3);
   BOOST_TEST(std::fabs(td.p_value - (1 - std::sqrt(6.0 / 7.0))) < 1e-9);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_accuracy_gap_is_train_minus_validation_and_smaller_is_better, Fixture) {
+  const auto all = results::compare_to_baselines(table, all_rows(table), results::kAccuracyGap, {});
+  const auto& td = comparison(table, all, 10, "top_down");
+  BOOST_TEST(td.pairs.size() == 3u);
+  BOOST_TEST(std::fabs(td.kh.mean - 0.01) < 1e-12);
+  BOOST_TEST(std::fabs(td.baseline.mean - 0.05) < 1e-12);
+  BOOST_TEST(std::fabs(td.difference.mean + 0.04) < 1e-12);
+  BOOST_TEST(td.kh_wins == 3);
 }
 
 BOOST_FIXTURE_TEST_CASE(one_pair_has_no_standard_error_or_p_value, Fixture) {

@@ -16,8 +16,14 @@
 
 namespace khsweep::results {
 
-// The /runs summary columns aggregated per group, in table order.
+// The summary metrics aggregated per group, in table order: /runs columns, and one derived from
+// them, kAccuracyGap.
 [[nodiscard]] const std::vector<std::string>& summary_metrics();
+// Overfitting, per run: final training accuracy minus final validation accuracy (the training
+// accuracy on the train_metric_samples images it was measured on).
+inline constexpr const char* kAccuracyGap = "final_accuracy_gap";
+// A run's value of a summary metric (NaN where not measured).
+[[nodiscard]] double summary_value(const store::IndexTable& table, const std::string& metric, std::size_t row);
 // The /run/<id>/curves columns aggregated per group and epoch, in table order.
 [[nodiscard]] const std::vector<std::string>& aggregated_curve_metrics();
 
