@@ -22,9 +22,11 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: khsweep aggregate STORE.h5 [--where CONDITIONS] [--metrics M1,M2,...] [--format table|csv] [--no-write]\n"
+    "                                   [--include-diverged]\n"
     "       khsweep aggregate STORE.h5 --pivot ROWS:COLUMNS --metric M [--where CONDITIONS] [--no-write]\n"
-    "  Groups the completed and diverged runs (never failed ones) by every configuration column except\n"
-    "  the seed and reports, per group, n and mean(se) over seeds in the paper's notation (\"96.5(1)\").\n"
+    "  Groups the completed runs by every configuration column except the seed and reports, per group,\n"
+    "  n and mean(se) over seeds in the paper's notation (\"96.5(1)\"). Failed runs have no results;\n"
+    "  diverged runs are left out and counted per group (column 'diverged') unless --include-diverged.\n"
     "  The statistics, with per-epoch mean and se of the learning curves, are written back into the\n"
     "  store as /aggregates (replacing the previous ones; docs/store.md) unless --no-write is given.\n"
     "  --where    the runs to summarise, as for khsweep query (\"init=lecun,M=100,kh=top-down\")\n"
@@ -34,6 +36,8 @@ constexpr const char* kUsage =
     "             at the last epoch) final_val_mse min_val_mse final_val_cross_entropy min_val_cross_entropy\n"
     "             final_val_pll receptive_field_overlap train_seconds_per_epoch\n"
     "  --format   table (default) or csv (raw mean, sd, se; accuracy as a fraction)\n"
+    "  --include-diverged  summarise diverged runs too (their values up to the divergence), counted in\n"
+    "             column 'diverged'\n"
     "  --pivot    Table I layout: one row per combination of the ROWS columns, one column per combination\n"
     "             of the COLUMNS columns, e.g. --pivot kh,k:hidden,init; each cell mean(se) of --metric,\n"
     "             '-' where no runs; a cell holding several groups shows the best of them\n";
@@ -83,22 +87,34 @@ std::string csv_number(double v) {
   return text;
 }
 
+// What happened to the diverged runs, under a table: left out (counted) or included.
+void print_diverged(const results::Aggregate& a) {
+  if (const std::string note = results::diverged_note(a); !note.empty()) std::cout << note << "\n";
+  if (!a.include_diverged) return;
+  int included = 0;
+  for (const auto& g : a.groups) included += g.diverged;
+  if (included > 0)
+    std::cout << included << " diverged run" << (included == 1 ? " is" : "s are")
+              << " included in the statistics (column 'diverged')\n";
+}
+
 void print_groups(const store::IndexTable& table, const results::Aggregate& a, const std::vector<std::string>& metrics,
                   bool csv) {
   std::vector<std::size_t> index;
   for (const auto& m : metrics)
     index.push_back(summary_index(m));
+  const bool any_diverged = std::any_of(a.groups.begin(), a.groups.end(), [](const auto& g) { return g.diverged > 0; });
   if (csv) {
     std::string header = "group";
     for (const auto& c : a.label_columns) header += "," + csv_field(c);
-    header += ",n";
+    header += ",n,diverged";
     for (const auto& m : metrics) header += "," + m + "_n," + m + "_mean," + m + "_sd," + m + "_se";
     std::cout << header << "\n";
     for (std::size_t g = 0; g < a.groups.size(); ++g) {
       const auto& group = a.groups[g];
       std::string line = std::to_string(g);
       for (const auto& c : a.label_columns) line += "," + csv_field(results::cell_text(table, c, group.rows.front()));
-      line += "," + std::to_string(group.rows.size());
+      line += "," + std::to_string(group.rows.size()) + "," + std::to_string(group.diverged);
       for (std::size_t m : index) {
         const results::Stats& s = group.summary[m];
         line += "," + std::to_string(s.n) + "," + csv_number(s.mean) + "," + csv_number(s.sd) + "," + csv_number(s.se);
@@ -111,6 +127,7 @@ void print_groups(const store::IndexTable& table, const results::Aggregate& a, c
   std::vector<std::string> header = {"#"};
   for (const auto& c : a.label_columns) header.push_back(c);
   header.push_back("n");
+  if (any_diverged) header.emplace_back("diverged");
   for (const auto& m : metrics) header.push_back(header_of(m));
   rows.push_back(header);
   for (std::size_t g = 0; g < a.groups.size(); ++g) {
@@ -118,12 +135,14 @@ void print_groups(const store::IndexTable& table, const results::Aggregate& a, c
     std::vector<std::string> row = {std::to_string(g)};
     for (const auto& c : a.label_columns) row.push_back(results::cell_text(table, c, group.rows.front()));
     row.push_back(std::to_string(group.rows.size()));
+    if (any_diverged) row.push_back(std::to_string(group.diverged));
     for (std::size_t i = 0; i < metrics.size(); ++i) row.push_back(results::format_stats(metrics[i], group.summary[index[i]]));
     rows.push_back(row);
   }
   print_table(rows, a.label_columns.size() + 1);
   std::cout << a.groups.size() << " group" << (a.groups.size() == 1 ? "" : "s") << " of " << a.summarised_runs
             << " runs; mean(se) over seeds, se in units of the last digit\n";
+  print_diverged(a);
 }
 
 void print_pivot(const store::IndexTable& table, const results::Aggregate& a, const results::Pivot& p,
@@ -166,6 +185,7 @@ void print_pivot(const store::IndexTable& table, const results::Aggregate& a, co
     std::cout << p.crowded_cells << " cell" << (p.crowded_cells == 1 ? " holds" : "s hold")
               << " several groups (differing in " << others << "): each shows the best of them\n";
   }
+  print_diverged(a);
 }
 
 }  // namespace
@@ -174,7 +194,7 @@ int aggregate_command(const std::vector<std::string>& args) {
   ArgReader in(args, "aggregate");
   std::string store_path, where, pivot_text, metric, format = "table";
   std::optional<std::vector<std::string>> metrics;
-  bool write = true;
+  bool write = true, include_diverged = false;
   while (in.next()) {
     if (in.help()) {
       std::cout << kUsage;
@@ -186,6 +206,10 @@ int aggregate_command(const std::vector<std::string>& args) {
     }
     if (in.arg() == "--no-write") {
       write = false;
+      continue;
+    }
+    if (in.arg() == "--include-diverged") {
+      include_diverged = true;
       continue;
     }
     const std::string& option = in.option();
@@ -249,7 +273,7 @@ int aggregate_command(const std::vector<std::string>& args) {
           else
             c = canonical;
         }
-      if (usage.empty()) aggregate = results::aggregate_runs(table, *rows, &file);
+      if (usage.empty()) aggregate = results::aggregate_runs(table, *rows, &file, include_diverged);
     });
     if (!usage.empty()) {
       print_problems("aggregate", usage);  // parse_where lists one problem per line
@@ -261,7 +285,11 @@ int aggregate_command(const std::vector<std::string>& args) {
   }
   if (aggregate.summarised_runs == 0) {
     std::cout << kPrefix << "no runs match" << (where.empty() ? "" : " --where " + where)
-              << " (only completed and diverged runs are summarised)\n";
+              << " (only completed runs are summarised";
+    if (aggregate.diverged_left_out > 0)
+      std::cout << "; " << aggregate.diverged_left_out << " diverged run" << (aggregate.diverged_left_out == 1 ? "" : "s")
+                << " left out: --include-diverged counts them";
+    std::cout << ")\n";
     return kExitOk;
   }
   if (write) {

@@ -18,9 +18,12 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: khsweep best STORE.h5 --metric M [--by C1,C2,...] [--where CONDITIONS] [--fragment]\n"
+    "                   [--include-diverged]\n"
     "  For each setting (a combination of the --by columns) the KH group (eps0, delta, S) with the best\n"
     "  mean over seeds of M (lowest for mse, cross entropy, overlap and seconds; highest for accuracy and\n"
-    "  pll), with n and se, beside the baseline (kh=none) of the same setting. Failed runs are ignored.\n"
+    "  pll), with n and se, beside the baseline (kh=none) of the same setting. Failed runs are ignored;\n"
+    "  diverged runs are left out and counted (a configuration whose runs all diverged is never chosen)\n"
+    "  unless --include-diverged.\n"
     "  --metric    max_val_accuracy final_val_accuracy final_train_accuracy final_accuracy_gap final_val_mse\n"
     "              min_val_mse final_val_cross_entropy min_val_cross_entropy final_val_pll\n"
     "              receptive_field_overlap train_seconds_per_epoch\n"
@@ -66,7 +69,7 @@ int best_command(const std::vector<std::string>& args) {
   ArgReader in(args, "best");
   std::string store_path, where, metric;
   std::optional<std::vector<std::string>> by;
-  bool fragment = false;
+  bool fragment = false, include_diverged = false;
   while (in.next()) {
     if (in.help()) {
       std::cout << kUsage;
@@ -78,6 +81,10 @@ int best_command(const std::vector<std::string>& args) {
     }
     if (in.arg() == "--fragment") {
       fragment = true;
+      continue;
+    }
+    if (in.arg() == "--include-diverged") {
+      include_diverged = true;
       continue;
     }
     const std::string& option = in.option();
@@ -124,7 +131,7 @@ int best_command(const std::vector<std::string>& args) {
           c = canonical;
         }
       }
-      if (usage.empty()) aggregate = results::aggregate_runs(table, *rows, nullptr);
+      if (usage.empty()) aggregate = results::aggregate_runs(table, *rows, nullptr, include_diverged);
     });
     if (!usage.empty()) {
       print_problems("best", usage);
@@ -136,7 +143,11 @@ int best_command(const std::vector<std::string>& args) {
   }
   if (aggregate.summarised_runs == 0) {
     std::cout << kPrefix << "no runs match" << (where.empty() ? "" : " --where " + where)
-              << " (only completed and diverged runs count)\n";
+              << " (only completed runs count"
+              << (aggregate.diverged_left_out > 0
+                      ? "; " + std::to_string(aggregate.diverged_left_out) + " diverged left out: --include-diverged counts them"
+                      : std::string())
+              << ")\n";
     return kExitOk;
   }
   const std::vector<results::BestChoice> choices = results::best_choices(table, aggregate, by_columns, metric);
@@ -159,9 +170,11 @@ int best_command(const std::vector<std::string>& args) {
   }
   const auto group_at = [&](int g) -> const results::GroupAggregate& { return aggregate.groups[static_cast<std::size_t>(g)]; };
 
+  const std::string diverged = results::diverged_note(aggregate);
   if (fragment) {
     std::cout << "# khsweep best --metric " << metric << (where.empty() ? "" : " --where " + where) << " (" << store_path
               << ")\n# Paste under arms:. A column an arm sets must not also be in fixed or grid.\n";
+    if (!diverged.empty()) std::cout << "# " << diverged << "\n";
     int number = 0;
     for (const auto& c : choices) {
       if (c.best < 0) continue;
@@ -217,6 +230,7 @@ int best_command(const std::vector<std::string>& args) {
   print_table(rows, shown.size() + 4);
   std::cout << "best of the KH groups per setting by " << (results::lower_is_better(metric) ? "lowest" : "highest")
             << " mean over seeds; mean(se), se in units of the last digit; 'of': KH groups compared\n";
+  if (!diverged.empty()) std::cout << diverged << "\n";
   return kExitOk;
 }
 

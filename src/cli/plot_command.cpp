@@ -13,9 +13,10 @@ namespace {
 
 void plot_usage(std::ostream& out) {
   out << "usage: khsweep plot STORE.h5 [--metric M] [--where CONDITIONS] [--out FILE.png|FILE.svg]\n"
-         "                             [--title TEXT] [--log-y]\n"
+         "                             [--title TEXT] [--log-y] [--include-diverged]\n"
          "Learning curves: one line per configuration (runs that differ only by seed), the mean over\n"
-         "seeds per epoch with a shaded band of +-1 standard error. Completed and diverged runs only.\n"
+         "seeds per epoch with a shaded band of +-1 standard error. Completed runs only: diverged runs\n"
+         "are left out and counted unless --include-diverged; failed runs have no curves.\n"
          "  --metric M     a curve column (default val_mse): ";
   std::string known;
   for (const std::string& m : results::plot_metrics()) known += (known.empty() ? "" : ", ") + m;
@@ -24,6 +25,7 @@ void plot_usage(std::ostream& out) {
          "  --out FILE     .png or .svg (default: <metric>.png)\n"
          "  --title TEXT   plot title (default: the store's file name)\n"
          "  --log-y        logarithmic y axis\n"
+         "  --include-diverged  plot diverged runs too, up to their divergence\n"
          "Needs gnuplot (Debian package gnuplot-nox).\n";
 }
 
@@ -54,6 +56,8 @@ int plot_command(const std::vector<std::string>& args) {
         value(request.title);
       } else if (a == "--log-y") {
         request.log_y = true;
+      } else if (a == "--include-diverged") {
+        request.include_diverged = true;
       } else if (a.size() > 1 && a[0] == '-') {
         throw Error("unknown option '" + a + "'");
       } else if (!have_store) {
@@ -86,6 +90,9 @@ int plot_command(const std::vector<std::string>& args) {
     std::cout << "wrote " << outcome.out.string() << ": " << request.metric << ", " << outcome.lines << " line"
               << (outcome.lines == 1 ? "" : "s") << " from " << outcome.runs << " run"
               << (outcome.runs == 1 ? "" : "s") << "\n";
+    if (outcome.diverged_left_out > 0)
+      std::cout << outcome.diverged_left_out << " diverged run" << (outcome.diverged_left_out == 1 ? "" : "s")
+                << " left out: --include-diverged plots them\n";
     return kExitOk;
   } catch (const Error& e) {
     print_problem("plot", e.what());

@@ -178,27 +178,54 @@ const GroupAggregate* Aggregate::find(const std::string& key) const {
   return nullptr;
 }
 
-std::vector<std::size_t> finished_rows(const store::IndexTable& table, const std::vector<std::size_t>& rows) {
+std::vector<std::size_t> summarised_rows(const store::IndexTable& table, const std::vector<std::size_t>& rows,
+                                         bool include_diverged) {
   const store::IndexColumn* status = table.find("status");
   if (status == nullptr) throw Error("the index has no 'status' column");
   std::vector<std::size_t> out;
   for (std::size_t r : rows)
-    if (status->text.at(r) == store::kCompleted || status->text.at(r) == store::kDiverged) out.push_back(r);
+    if (status->text.at(r) == store::kCompleted || (include_diverged && status->text.at(r) == store::kDiverged))
+      out.push_back(r);
   return out;
 }
 
-Aggregate aggregate_runs(const store::IndexTable& table, const std::vector<std::size_t>& rows, const h5::File* store) {
+std::string diverged_note(const Aggregate& a) {
+  if (a.diverged_left_out == 0) return "";
+  std::string note = std::to_string(a.diverged_left_out) + " diverged run" + (a.diverged_left_out == 1 ? "" : "s") +
+                     " left out of the statistics";
+  if (a.configurations_all_diverged > 0)
+    note += " (" + std::to_string(a.configurations_all_diverged) + " configuration" +
+            (a.configurations_all_diverged == 1 ? " has" : "s have") + " no other run and " +
+            (a.configurations_all_diverged == 1 ? "is" : "are") + " not shown)";
+  return note + "; --include-diverged counts them";
+}
+
+Aggregate aggregate_runs(const store::IndexTable& table, const std::vector<std::size_t>& rows, const h5::File* store,
+                         bool include_diverged) {
   Aggregate a;
   a.store_runs = table.rows;
-  const std::vector<std::size_t> kept = finished_rows(table, rows);
+  a.include_diverged = include_diverged;
+  const std::vector<std::size_t> kept = summarised_rows(table, rows, include_diverged);
+  const std::vector<std::size_t> finished = summarised_rows(table, rows, true);
+  const store::IndexColumn& status = *table.find("status");
   a.summarised_runs = kept.size();
   a.label_columns = varying_columns(table, kept);
   const store::IndexColumn* id = table.find("id");
   if (id == nullptr) throw Error("the index has no 'id' column");
   std::vector<std::string> all_ids;
-  for (Group& g : group_runs(table, kept, a.label_columns)) {
+  // Grouped with the diverged runs, so that each group knows how many of its runs diverged.
+  for (Group& g : group_runs(table, finished, a.label_columns)) {
     GroupAggregate out;
-    out.rows = std::move(g.rows);
+    for (std::size_t r : g.rows) {
+      const bool diverged = status.text.at(r) == store::kDiverged;
+      out.diverged += diverged ? 1 : 0;
+      if (!diverged || include_diverged) out.rows.push_back(r);
+    }
+    if (!include_diverged) a.diverged_left_out += out.diverged;
+    if (out.rows.empty()) {
+      ++a.configurations_all_diverged;
+      continue;
+    }
     for (const std::string& column : a.label_columns)
       out.key += (out.key.empty() ? "" : " ") + column + "=" + cell_text(table, column, out.rows.front());
     for (std::size_t r : out.rows) out.ids.push_back(id->text.at(r));
@@ -259,6 +286,8 @@ void write_aggregates(h5::Location& root, const Aggregate& aggregate, const std:
   g.write_attribute("summarised_runs", static_cast<std::uint64_t>(aggregate.summarised_runs));
   g.write_attribute("ids_sha256", aggregate.ids_hash);
   g.write_attribute("where", where);
+  g.write_attribute("include_diverged", static_cast<std::uint64_t>(aggregate.include_diverged ? 1 : 0));
+  g.write_attribute("diverged_left_out", static_cast<std::uint64_t>(aggregate.diverged_left_out));
   g.write_attribute("label_columns", join(aggregate.label_columns, ","));
   g.write_attribute("summary_metrics", join(summary_metrics(), ","));
   g.write_attribute("curve_metrics", join(aggregated_curve_metrics(), ","));

@@ -241,7 +241,7 @@ PlotFormat plot_format(const fs::path& out) {
                                    "': the file name must end in .png or .svg");
 }
 
-std::vector<CurveSeries> learning_curves(const PlotRequest& request) {
+std::vector<CurveSeries> learning_curves(const PlotRequest& request, int* diverged_left_out) {
   const MetricInfo& metric = metric_info(request.metric);
   const fs::path& path = request.store;
   // Validates the schema and rolls back a dead writer's interrupted commit, like `khsweep status`.
@@ -254,11 +254,21 @@ std::vector<CurveSeries> learning_curves(const PlotRequest& request) {
   const store::IndexColumn* ids = table.find("id");
   if (status == nullptr || ids == nullptr) throw error_at(path.string(), "/runs has no status or id column");
   std::vector<std::size_t> rows;
-  for (std::size_t r : matching_rows(table, conditions))
-    if (status->text[r] == store::kCompleted || status->text[r] == store::kDiverged) rows.push_back(r);
+  int left_out = 0;
+  for (std::size_t r : matching_rows(table, conditions)) {
+    const bool diverged = status->text[r] == store::kDiverged;
+    if (status->text[r] == store::kCompleted || (diverged && request.include_diverged))
+      rows.push_back(r);
+    else if (diverged)
+      ++left_out;
+  }
+  if (diverged_left_out != nullptr) *diverged_left_out = left_out;
   if (rows.empty())
-    throw error_at(path.string(), "no completed or diverged runs" +
-                                      (request.where.empty() ? std::string() : " match '" + request.where + "'"));
+    throw error_at(path.string(), "no completed runs" +
+                                      (request.where.empty() ? std::string() : " match '" + request.where + "'") +
+                                      (left_out > 0 ? " (" + std::to_string(left_out) +
+                                                          " diverged left out: --include-diverged plots them)"
+                                                    : std::string()));
 
   const std::vector<std::string> label_columns = plot_label_columns(table, rows);
   const std::vector<Group> groups = group_runs(table, rows, label_columns);
@@ -375,7 +385,7 @@ PlotOutcome plot_learning_curves(const PlotRequest& request) {
     throw Error("gnuplot not found: khsweep plot draws with gnuplot; install gnuplot-nox (e.g. apt-get install "
                 "gnuplot-nox, or scripts/setup.sh), or set KHSWEEP_GNUPLOT to its path");
 
-  const std::vector<CurveSeries> series = learning_curves(request);
+  const std::vector<CurveSeries> series = learning_curves(request, &outcome.diverged_left_out);
   bool any = false;
   for (const CurveSeries& s : series) {
     outcome.runs += s.runs;

@@ -237,7 +237,7 @@ BOOST_AUTO_TEST_CASE(write_back_is_idempotent_and_reads_back) {
     const h5::Group g = file.open_group("aggregates");
     for (const auto& name : g.attribute_names()) {
       std::string value;
-      if (name == "store_runs" || name == "summarised_runs")
+      if (name == "store_runs" || name == "summarised_runs" || name == "include_diverged" || name == "diverged_left_out")
         value = std::to_string(g.attribute<std::uint64_t>(name));
       else
         value = g.attribute<std::string>(name);
@@ -396,4 +396,73 @@ BOOST_AUTO_TEST_CASE(command_errors_are_one_line_with_the_right_exit_code) {
   out = capture_output([&] { return cli::aggregate_command({path.string(), "--where", "kh=top_down", "--format", "csv"}); });
   BOOST_TEST(out.code == kExitOk, out.err);
   KHSWEEP_CHECK_MESSAGE_HAS(out.out, "group,");
+}
+
+namespace {
+
+// hidden 10: baseline seeds 1-3, and KH eps0 0.01 seeds 1-3 whose seed 3 diverged.
+// hidden 10, KH eps0 0.04: seeds 1-3 all diverged with the best accuracy of all (0.99).
+void make_diverging_store(const std::filesystem::path& path) {
+  using model::KhVariant;
+  std::vector<store::CommittedRun> runs;
+  int number = 1;
+  const auto diverged = [](store::CommittedRun r) {
+    r.result.status = train::RunStatus::diverged;
+    r.result.reason = "non-finite weights";
+    return r;
+  };
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    runs.push_back(run(number++, 10, KhVariant::none, 0, 0, seed, 0.80));
+    store::CommittedRun kh = run(number++, 10, KhVariant::top_down, 0.01, 0.4, seed, 0.85);
+    runs.push_back(seed == 3 ? diverged(kh) : kh);
+    runs.push_back(diverged(run(number++, 10, KhVariant::top_down, 0.04, 0.4, seed, 0.99, 1)));
+  }
+  write_store(path, test_job_info(), runs);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(diverged_runs_are_left_out_counted_and_never_chosen_unless_included) {
+  ScratchDir dir("khsweep-aggregate-test-");
+  const auto path = dir / "s.h5";
+  make_diverging_store(path);
+  const store::IndexTable t = index_of(path);
+
+  const results::Aggregate a = results::aggregate_runs(t, all_rows(t), nullptr);
+  BOOST_TEST(a.groups.size() == 2u);  // the all-diverged configuration is not a group
+  BOOST_TEST(a.summarised_runs == 5u);
+  BOOST_TEST(a.diverged_left_out == 4);
+  BOOST_TEST(a.configurations_all_diverged == 1);
+  const auto& kh = group_with(t, a, 10, "top_down", 0.01, 0.4);
+  BOOST_TEST(kh.rows.size() == 2u);
+  BOOST_TEST(kh.diverged == 1);
+  BOOST_TEST(close(kh.summary[0].mean, 0.85 + 0.015 + 0.002));  // seeds 1 and 2 only
+
+  const results::Aggregate with = results::aggregate_runs(t, all_rows(t), nullptr, true);
+  BOOST_TEST(with.groups.size() == 3u);
+  BOOST_TEST(with.diverged_left_out == 0);
+  BOOST_TEST(group_with(t, with, 10, "top_down", 0.01, 0.4).rows.size() == 3u);
+
+  // best: the all-diverged eps0 0.04 has the best accuracy, but is not a result.
+  auto out = capture_output([&] { return cli::best_command({path.string(), "--metric", "max_val_accuracy"}); });
+  BOOST_TEST(out.code == 0, out.err);
+  BOOST_TEST(contains(out.out, "0.01"), out.out);
+  BOOST_TEST(!contains(out.out, "0.04"), out.out);
+  BOOST_TEST(contains(out.out, "4 diverged runs left out of the statistics (1 configuration has no other run and is "
+                               "not shown); --include-diverged counts them"),
+             out.out);
+  out = capture_output(
+      [&] { return cli::best_command({path.string(), "--metric", "max_val_accuracy", "--include-diverged"}); });
+  BOOST_TEST(contains(out.out, "0.04"), out.out);
+
+  out = capture_output([&] { return cli::aggregate_command({path.string(), "--no-write"}); });
+  BOOST_TEST(out.code == 0, out.err);
+  BOOST_TEST(contains(out.out, "diverged"), out.out);
+  BOOST_TEST(contains(out.out, "2 groups of 5 runs"), out.out);
+  BOOST_TEST(contains(out.out, "4 diverged runs left out"), out.out);
+  out = capture_output([&] { return cli::aggregate_command({path.string(), "--no-write", "--include-diverged"}); });
+  BOOST_TEST(contains(out.out, "3 groups of 9 runs"), out.out);
+  BOOST_TEST(contains(out.out, "4 diverged runs are included in the statistics"), out.out);
+  out = capture_output([&] { return cli::aggregate_command({path.string(), "--no-write", "--format", "csv"}); });
+  BOOST_TEST(contains(out.out, ",n,diverged,"), out.out);
 }

@@ -73,7 +73,7 @@ BOOST_AUTO_TEST_CASE(bad_metrics_formats_and_selections_are_clear_errors) {
   KHSWEEP_CHECK_MESSAGE_HAS(error_of([] { (void)results::plot_format("x.pdf"); }), ".png or .svg");
   auto r = request_for(dir / "s.h5");
   r.where = "hidden=1000";
-  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)results::learning_curves(r); }), "no completed or diverged runs");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)results::learning_curves(r); }), "no completed runs");
   KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)results::learning_curves(request_for(dir / "none.h5")); }),
                             "no such store");
 }

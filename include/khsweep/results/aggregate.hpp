@@ -54,6 +54,8 @@ struct GroupAggregate {
   std::vector<std::string> ids;          // their run ids
   std::vector<Stats> summary;            // summary_metrics() order
   std::vector<CurvePoint> curves;        // ascending epochs; empty when curves were not read
+  int diverged = 0;                      // diverged runs of the configuration: left out of `rows`, or
+                                         // in it when diverged runs were included
 };
 
 struct Aggregate {
@@ -62,17 +64,26 @@ struct Aggregate {
   std::size_t store_runs = 0;               // rows of /runs when it was read
   std::size_t summarised_runs = 0;
   std::string ids_hash;                     // sha256 of the summarised ids, sorted, one per line
+  bool include_diverged = false;            // diverged runs are in the statistics (else left out)
+  int diverged_left_out = 0;                // diverged runs not summarised, in all groups
+  int configurations_all_diverged = 0;      // configurations with no other run: not in `groups`
   [[nodiscard]] const GroupAggregate* find(const std::string& key) const;
 };
 
-// The completed and diverged rows among `rows`: failed runs have no results.
-[[nodiscard]] std::vector<std::size_t> finished_rows(const store::IndexTable& table,
-                                                     const std::vector<std::size_t>& rows);
+// The completed rows among `rows`, and the diverged ones too when `include_diverged`: failed runs
+// have no results, and a diverged run's numbers (its last values before NaN) are no result either
+// unless the user asks for them.
+[[nodiscard]] std::vector<std::size_t> summarised_rows(const store::IndexTable& table,
+                                                       const std::vector<std::size_t>& rows, bool include_diverged);
 
-// Groups `rows` (finished rows only are kept) and computes the summary statistics; with `store`,
-// also the per-epoch curve statistics from /run/<id>/curves.
+// Groups `rows` and computes the summary statistics over their completed runs (and diverged ones
+// when `include_diverged`; otherwise those are counted per group and in total, never summarised);
+// with `store`, also the per-epoch curve statistics from /run/<id>/curves.
 [[nodiscard]] Aggregate aggregate_runs(const store::IndexTable& table, const std::vector<std::size_t>& rows,
-                                       const h5::File* store);
+                                       const h5::File* store, bool include_diverged = false);
+
+// "2 diverged runs left out (...); --include-diverged counts them", or "" when none were.
+[[nodiscard]] std::string diverged_note(const Aggregate& aggregate);
 
 // Replaces /aggregates of `root` with `aggregate`: deterministic, so writing the same aggregate
 // twice leaves identical objects. `where` (the filter used, "" for all runs) is recorded.

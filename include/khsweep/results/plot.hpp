@@ -48,13 +48,15 @@ struct PlotRequest {
   std::filesystem::path out;         // empty: "<metric>.png"
   std::string title;                 // empty: "<metric> - <store file name>"
   bool log_y = false;
+  bool include_diverged = false;     // plot diverged runs too (their curves up to the divergence)
   double patience_seconds = 10.0;    // how long to wait for a live sweep's commit (as read_overview)
 };
 
 // Reads the store read-only (safe beside a running sweep) and computes one series per
-// configuration among the request's selected runs with status completed or diverged.
+// configuration among the request's selected completed runs (and diverged ones when
+// request.include_diverged; otherwise their number goes to `diverged_left_out`).
 // Throws khsweep::Error for an unusable store, metric or --where, or when nothing is selected.
-[[nodiscard]] std::vector<CurveSeries> learning_curves(const PlotRequest& request);
+[[nodiscard]] std::vector<CurveSeries> learning_curves(const PlotRequest& request, int* diverged_left_out = nullptr);
 
 // The gnuplot script that draws `series` from the data files data_dir/series-<i>.dat (columns:
 // epoch mean se n) into `out`. Titles and labels are escaped for gnuplot's string syntax.
@@ -68,6 +70,7 @@ struct PlotOutcome {
   std::filesystem::path out;
   std::size_t lines = 0;
   std::size_t runs = 0;
+  int diverged_left_out = 0;  // selected diverged runs not plotted
 };
 
 // learning_curves, then gnuplot into request.out (or <metric>.png). Throws khsweep::Error when
