@@ -330,7 +330,7 @@ std::vector<ParamSpec> build_table() {
                    {"pcd"}));
   t.push_back(with(choice_param<RunConfig, Init>("init", cfg, &RunConfig::init,
                                                  {{"lecun", Init::lecun}, {"std", Init::std_normal}}, M,
-                                                 "initial weights: N(0, 1/N) (lecun) or N(0, 1) (std)"),
+                                                 "initial weights: N(0, 1/visible units) (lecun; the cRBM counts its label units) or N(0, 1) (std)"),
                    {"initialization", "initialisation", "weight_init"}));
   t.push_back(with(real_param("learning_rate", &RunConfig::learning_rate, above(0), M, "learning rate (eta)"),
                    {"eta", "lr"}));
