@@ -127,7 +127,10 @@ int train_command(const std::vector<std::string>& args) {
   // Everything that can fail on input is checked before the first epoch.
   data::DataSplit data;
   try {
-    if (!request.out_path.empty()) store::check_writable(request.out_path);
+    if (!request.out_path.empty()) {
+      store::check_replaceable(request.out_path, request.force);
+      store::check_writable(request.out_path);
+    }
     data = sweep::load_data(request.data);
   } catch (const Error& e) {
     report(e);
@@ -185,6 +188,8 @@ int train_command(const std::vector<std::string>& args) {
                           {"started_at", started_at},
                           {"finished_at", utc_now()}};
     try {
+      // Again: the path may have changed while training (a sweep started a store there, say).
+      store::check_replaceable(request.out_path, request.force);
       store::write_run_file(request.out_path, config, result, provenance, config.weights_precision());
     } catch (const Error& e) {
       report(e);

@@ -51,6 +51,8 @@ const std::vector<CommandOption>& command_options() {
   static const std::vector<CommandOption> options = {
       {"config", "FILE", false, "read parameters from a YAML file (one 'name: value' per line); flags override it"},
       {"out", "FILE", true, "write the run's HDF5 file here (also a config key)"},
+      {"force", "", false,
+       "let --out replace an existing file that is not a run file (never a sweep store or a non-regular file)"},
       {"quiet", "", false, "print nothing but errors"},
       {"no-progress", "", false, "no per-epoch progress lines"},
       {"help", "", false, "print this help (also -h)"},
@@ -303,6 +305,7 @@ TrainRequest parse_train_request(const std::vector<std::string>& args) {
     const std::string where = flag_where(f.name);
     if (f.name == "config") continue;
     if (f.name == "quiet") st.request.quiet = true;
+    else if (f.name == "force") st.request.force = true;
     else if (f.name == "no-progress") st.request.progress = false;
     else if (f.name == "out") {
       if (f.value->empty()) st.problems.add(Stage::command_line, where, "needs a non-empty path", f.index);

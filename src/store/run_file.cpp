@@ -1,6 +1,7 @@
 #include "khsweep/store/run_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -12,6 +13,8 @@
 #include "khsweep/core/error.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/run_layout.hpp"
+#include "khsweep/store/sweep_store.hpp"
+#include "khsweep/store/transaction.hpp"
 #include "khsweep/version.hpp"
 
 namespace khsweep::store {
@@ -102,6 +105,38 @@ void check_writable(const fs::path& path) {
     throw error_at(where, "cannot write: cannot remove probe file '" + probe.string() +
                               "': " + std::generic_category().message(unlink_errno));
   }
+}
+
+void check_replaceable(const fs::path& path, bool force) {
+  const std::string where = path.string();
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    throw error_at(where, "cannot write: cannot inspect it: " + std::generic_category().message(errno));
+  }
+  const auto refuse = [&](const std::string& what) {
+    throw error_at(where, "cannot write: it is " + what + "; khsweep train never replaces one (choose another --out)");
+  };
+  if (S_ISLNK(st.st_mode)) refuse("a symbolic link");
+  if (S_ISDIR(st.st_mode)) refuse("a directory");
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) refuse("a device node");
+  if (S_ISFIFO(st.st_mode)) refuse("a FIFO");
+  if (!S_ISREG(st.st_mode)) refuse("not a regular file");
+  // A store being written may not open (HDF5 locks it); its journal or coordinator lock tells.
+  if (has_journal(path) || !lock_holder(path).empty()) refuse("a khsweep sweep store in use");
+  std::string schema;
+  try {
+    const h5::File file = h5::File::open_read(path);
+    if (file.has_attribute("schema")) schema = file.attribute<std::string>("schema");
+  } catch (const Error&) {
+    schema = "";  // not HDF5, or unreadable: not a run file
+  }
+  if (schema == kRunSchema) return;
+  if (schema == kStoreSchema) refuse("a khsweep sweep store");
+  if (!force)
+    throw error_at(where, "cannot write: the file exists and is not a khsweep run file" +
+                              (schema.empty() ? std::string() : " (schema '" + schema + "')") +
+                              "; pass --force to replace it");
 }
 
 void write_run_file(const fs::path& path, const train::RunConfig& config, const train::RunResult& result,

@@ -1,5 +1,6 @@
 #include "khsweep/store/run_file.hpp"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <boost/test/unit_test.hpp>
@@ -18,6 +19,7 @@
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/random.hpp"
 #include "khsweep/store/h5.hpp"
+#include "khsweep/store/sweep_store.hpp"
 #include "khsweep/version.hpp"
 
 namespace fs = std::filesystem;
@@ -416,4 +418,49 @@ BOOST_AUTO_TEST_CASE(h5dump_reads_the_file) {
   const int attr_status = std::system(dump_schema.c_str());
   BOOST_TEST(WEXITSTATUS(attr_status) == 0);
   BOOST_TEST(contains(read_text(schema), "\"khsweep-run/1\""), read_text(schema));
+}
+
+BOOST_AUTO_TEST_CASE(out_replaces_only_run_files_unless_forced_and_never_stores_or_special_files) {
+  ScratchDir s("khsweep-run-file-test-");
+  const fs::path run = s / "run.h5";
+  store::check_replaceable(run, false);  // nothing there yet
+  store::write_run_file(run, sample_config(), sample_result(false), sample_provenance(), train::Precision::f64);
+  store::check_replaceable(run, false);  // a run file: rewriting it is the normal case
+
+  const fs::path notes = s / "notes.txt";
+  std::ofstream(notes) << "a researcher's notes";
+  const std::string plain = error_of([&] { store::check_replaceable(notes, false); });
+  BOOST_TEST(plain == notes.string() + ": cannot write: the file exists and is not a khsweep run file; pass --force "
+                                       "to replace it");
+  store::check_replaceable(notes, true);
+
+  const fs::path other = s / "other.h5";  // some other HDF5 file
+  {
+    h5::File f = h5::File::create(other);
+    f.write_attribute("schema", std::string("someone-else/3"));
+  }
+  BOOST_TEST(contains(error_of([&] { store::check_replaceable(other, false); }), "(schema 'someone-else/3')"));
+  store::check_replaceable(other, true);
+
+  const fs::path sweep_store = s / "sweep.h5";
+  {
+    h5::File f = h5::File::create(sweep_store);
+    f.write_attribute("schema", std::string(store::kStoreSchema));
+  }
+  for (bool force : {false, true})
+    BOOST_TEST(error_of([&] { store::check_replaceable(sweep_store, force); }) ==
+               sweep_store.string() + ": cannot write: it is a khsweep sweep store; khsweep train never replaces one "
+                                      "(choose another --out)");
+
+  const fs::path fifo = s / "fifo.h5";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const fs::path link = s / "link.h5";
+  fs::create_symlink(run, link);
+  for (bool force : {false, true}) {
+    BOOST_TEST(contains(error_of([&] { store::check_replaceable(fifo, force); }), "it is a FIFO; khsweep train never"));
+    BOOST_TEST(contains(error_of([&] { store::check_replaceable(link, force); }), "it is a symbolic link"));
+    BOOST_TEST(contains(error_of([&] { store::check_replaceable(s.path(), force); }), "it is a directory"));
+  }
+  BOOST_TEST(fs::is_fifo(fifo));
+  BOOST_TEST(fs::is_symlink(link));
 }

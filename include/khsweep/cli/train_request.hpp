@@ -14,6 +14,7 @@ struct TrainRequest : sweep::RunParams {
   std::string config_text;   // the YAML text as given, for provenance ("" without --config)
   std::string config_path;
   bool quiet = false;
+  bool force = false;        // --force: --out may replace a file that is not a run file
   bool progress = true;
   bool help = false;         // --help: nothing else was parsed or checked; print train_usage()
 };

@@ -52,6 +52,11 @@ struct Provenance {
 // Call it before training, so a bad --out fails in a second, not after hours.
 void check_writable(const std::filesystem::path& path);
 
+// Throws khsweep::Error naming `path` and the reason unless writing a run file there may replace
+// what is there: nothing, or a khsweep run file. Never a sweep store, a symbolic link or anything
+// that is not a regular file (a device node, a FIFO); any other file only when `force`.
+void check_replaceable(const std::filesystem::path& path, bool force);
+
 // Writes one run's file atomically (see the layout above). W, a and b are stored as float32 when
 // weights_precision is f32 (exact for weights trained in float), else as float64.
 void write_run_file(const std::filesystem::path& path, const train::RunConfig& config,
