@@ -244,6 +244,11 @@ SweepStore SweepStore::open_for_sweep(const fs::path& path, const JobInfo& job) 
   Transaction t = begin_patiently(path, kReaderPatienceSeconds);  // also rolls back a dead writer's commit
   h5::File& file = t.file();
   if (!file.has_attribute("schema")) {
+    // Only a new, empty file becomes a store: another program's HDF5 file is not ours to fill.
+    if (!file.child_names().empty() || !file.attribute_names().empty())
+      throw error_at(path.string(), std::string("not a khsweep store: an HDF5 file with other content (no 'schema' "
+                                                "attribute, expected '") +
+                                        kStoreSchema + "'); choose another --store");
     file.write_attribute("schema", kStoreSchema);
     file.write_attribute("created_at", utc_now());
     file.write_attribute("created_by", code_version());

@@ -113,3 +113,22 @@ BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_store_is_refused) {
                             "not a khsweep store");
   KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)store::read_overview(path); }), "not a khsweep store");
 }
+
+BOOST_AUTO_TEST_CASE(another_programs_hdf5_file_is_not_adopted_as_a_store) {
+  ScratchDir dir("khsweep-sweep-store-test-");
+  const auto path = dir / "theirs.h5";
+  {
+    h5::File f = h5::File::create(path);
+    h5::Group g = f.create_group("experiment");
+    g.write_attribute("note", std::string("someone's data"));
+  }
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)store::SweepStore::open_for_sweep(path, job_info()); }),
+                            "not a khsweep store: an HDF5 file with other content");
+  const h5::File f = h5::File::open_read(path);  // untouched
+  BOOST_TEST(!f.has_attribute("schema"));
+  BOOST_TEST(f.child_names() == std::vector<std::string>{"experiment"});
+  for (const auto& name : dir.listing()) BOOST_TEST(name.find("journal") == std::string::npos, name);
+
+  // A brand-new path still becomes a store.
+  (void)store::SweepStore::open_for_sweep(dir / "new.h5", job_info());
+}
