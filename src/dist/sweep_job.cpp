@@ -214,7 +214,7 @@ class Coordinator {
       throw Error("unexpected message tag " + std::to_string(message.tag) + " from rank " + std::to_string(rank));
     }
     notice_stop();  // a signal that arrived while handling the report must not start another run
-    if (!stopping_ && !queue_.empty()) {
+    if (!stopping_ && !queue_.empty() && retired_.count(rank) == 0) {
       const std::size_t next = queue_.front();
       queue_.pop_front();
       busy_[rank] = next;
@@ -277,6 +277,16 @@ class Coordinator {
     if (it == jobs_.end()) throw Error("report for unknown run " + report.id + " from rank " + std::to_string(report.rank));
     const Job& job = *it;
     if (report.kind == Report::interrupted) {
+      if (!stopping_) {
+        // The job was not asked to stop: a signal reached that rank alone (a node-level signal, an
+        // OOM killer's warning). Its run goes back to the queue, to resume from its checkpoint on
+        // another rank; the rank gets no more runs, since it would stop each one at once.
+        queue_.push_front(static_cast<std::size_t>(it - jobs_.begin()));
+        retired_.insert(report.rank);
+        std::cout << "rank " << report.rank << " stopped on a signal of its own: run " << report.id
+                  << " goes back to the queue; rank " << report.rank << " gets no more runs" << std::endl;
+        return;
+      }
       interrupted_.push_back(report.id);
       return;
     }
@@ -381,6 +391,13 @@ class Coordinator {
     std::string outcome_text = outcome == kExitInterrupted
                                    ? std::string("interrupted by ") + signal_name(stop_signal())
                                    : "completed";
+    // Never "completed" while runs of the sweep are missing, whatever the reason.
+    if (outcome == kExitOk && done < jobs_.size()) {
+      outcome = kExitInterrupted;
+      outcome_text = "incomplete: " + std::to_string(jobs_.size() - done) + " of " + std::to_string(jobs_.size()) +
+                     " runs missing";
+      std::cerr << "khsweep run: " << outcome_text << "; run the same command to train them\n";
+    }
     try {
       store_->finish_job(outcome_text);
     } catch (const Error& e) {
@@ -433,6 +450,7 @@ class Coordinator {
   std::size_t already_done_ = 0, committed_ = 0, failed_ = 0, diverged_ = 0;
   int workers_ = 0;  // ranks other than the coordinator
   std::set<int> parked_;  // workers told to wait: they exit only after the final commit
+  std::set<int> retired_;  // workers that stopped on a signal of their own: no more runs for them
   bool stopping_ = false;
   bool abandon_workers_ = false;
   double remaining_estimate_ = 0, finished_estimate_ = 0, finished_actual_ = 0;
