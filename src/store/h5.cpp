@@ -293,6 +293,26 @@ void check_columns(const Where& w, hid_t file_t, const std::vector<Field>& field
 }
 
 // Whether another process holds a lock on `path` that excludes readers (HDF5 writers take one).
+// HDF5's reason for a failed open, in words that say what is wrong with the file.
+std::string open_failure(const std::string& reason) {
+  if (reason.find("file signature not found") != std::string::npos)
+    return "not an HDF5 file (no HDF5 signature in it)";
+  if (reason.find("truncated file") != std::string::npos) {
+    const auto number_after = [&](const std::string& key) -> std::string {
+      const auto at = reason.find(key);
+      if (at == std::string::npos) return "";
+      const auto start = at + key.size();
+      return reason.substr(start, reason.find_first_not_of("0123456789", start) - start);
+    };
+    const std::string have = number_after("eof = "), need = number_after("stored_eof = ");
+    if (!have.empty() && !need.empty())
+      return "truncated: the file has " + have + " bytes of the " + need +
+             " it needs (an interrupted copy or a full disk?)";
+    return "truncated (" + reason + ")";
+  }
+  return reason;
+}
+
 bool locked_against_readers(const std::string& path) noexcept {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
@@ -941,12 +961,16 @@ File File::open_with(const std::filesystem::path& path, hid fapl, Mode mode) {
   const hid_t raw = H5Fopen(file.c_str(), read_only ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl);
   if (raw < 0) {
     const std::string reason = innermost_error();
-    // HDF5's own words ("unable to lock file, errno = 11 ...") do not say what to do.
-    if (locked_against_readers(file))
+    // HDF5's own words ("unable to lock file, errno = 11 ...") do not say what to do. Only a lock
+    // failure is about locking: a damaged file must not be reported as a busy one.
+    std::string lower = reason;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const bool lock_failure = lower.find("unable to lock file") != std::string::npos || reason.empty();
+    if (lock_failure && locked_against_readers(file))
       w.refuse(what + ": the file is locked: it is open for writing (by another process, or by a store "
                       "transaction in progress); retry once the writer has closed it" +
                (reason.empty() ? "" : " (HDF5: " + reason + ")"));
-    w.refuse(what + (reason.empty() ? "" : ": " + reason));
+    w.refuse(what + (reason.empty() ? "" : ": " + open_failure(reason)));
   }
   return File(detail::Handle(raw, H5Fclose), file);
 }

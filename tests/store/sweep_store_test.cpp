@@ -1,6 +1,8 @@
 // The sweep store: commits, the index, the coordinator lock, and what readers see.
 #include <boost/test/unit_test.hpp>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "../support/scratch.hpp"
 #include "../support/unit_store.hpp"
@@ -112,6 +114,31 @@ BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_store_is_refused) {
   KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)store::SweepStore::open_for_sweep(path, job_info()); }),
                             "not a khsweep store");
   KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)store::read_overview(path); }), "not a khsweep store");
+}
+
+BOOST_AUTO_TEST_CASE(a_damaged_store_is_reported_as_damaged_not_as_busy) {
+  ScratchDir dir("khsweep-sweep-store-test-");
+  const auto garbage = dir / "garbage.h5";
+  std::ofstream(garbage) << "not hdf5 at all";
+  const std::string not_hdf5 = error_of([&] { (void)store::SweepStore::open_for_sweep(garbage, job_info()); });
+  KHSWEEP_CHECK_MESSAGE_HAS(not_hdf5, "not an HDF5 file");
+  BOOST_TEST(not_hdf5.find("locked") == std::string::npos, not_hdf5);
+
+  // A real store cut short, as an interrupted copy or a full disk leaves it.
+  const auto whole = dir / "whole.h5";
+  write_store(whole, job_info(), {finished_run("00000000000000c1", 1)});
+  const auto cut = dir / "cut.h5";
+  {
+    std::ifstream in(whole, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  }
+  for (const std::string& message :
+       {error_of([&] { (void)store::SweepStore::open_for_sweep(cut, job_info()); }),
+        error_of([&] { (void)store::read_overview(cut); })}) {
+    KHSWEEP_CHECK_MESSAGE_HAS(message, "truncated: the file has ");
+    BOOST_TEST(message.find("locked") == std::string::npos, message);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(another_programs_hdf5_file_is_not_adopted_as_a_store) {
