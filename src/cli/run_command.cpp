@@ -11,10 +11,12 @@ namespace khsweep::cli {
 namespace {
 
 const char* kRunUsage =
-    "usage: khsweep run SWEEP.yaml [--store STORE.h5] [--quiet] [--progress-every SECONDS]\n"
+    "usage: khsweep run SWEEP.yaml [--store STORE.h5] [--quiet] [--progress-every SECONDS] [--retry-failed]\n"
     "  mpirun -np P khsweep run ...: rank 0 coordinates, the other P-1 ranks train.\n"
     "  --store           the HDF5 store (default results/<sweep name>.h5); created if absent\n"
     "  --quiet           print only errors and the final line\n"
+    "  --retry-failed    train the store's failed runs of this sweep again; each new result replaces\n"
+    "                    its failed row, and /jobs/<n>/retried keeps the old reasons\n"
     "  --progress-every  seconds between progress lines (default 10)\n"
     "Running the same command again resumes: committed runs are skipped, runs in progress\n"
     "continue from their checkpoints. SIGUSR1 to mpirun (or SIGTERM/SIGINT/SIGUSR1 to the khsweep\n"
@@ -36,6 +38,8 @@ bool parse(const std::vector<std::string>& args, dist::JobOptions& options, std:
       options.store = value("--store");
     } else if (a == "--quiet") {
       options.quiet = true;
+    } else if (a == "--retry-failed") {
+      options.retry_failed = true;
     } else if (a == "--progress-every") {
       const std::string text = value("--progress-every");
       try {

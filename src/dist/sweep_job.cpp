@@ -138,8 +138,13 @@ class Coordinator {
       report_error(e);
       return kExitInput;
     }
-    for (std::size_t i = 0; i < jobs_.size(); ++i)
-      if (!store_->committed_ids().count(jobs_[i].id)) queue_.push_back(i);
+    std::set<std::string> retried;
+    for (std::size_t i = 0; i < jobs_.size(); ++i) {
+      const bool failed = store_->failed_runs().count(jobs_[i].id) > 0;
+      if (options_.retry_failed && failed) retried.insert(jobs_[i].id);
+      if (!store_->committed_ids().count(jobs_[i].id) || (options_.retry_failed && failed)) queue_.push_back(i);
+    }
+    store_->allow_retry(retried);
     // Costliest first, so the longest runs do not start last and leave the other ranks idle.
     std::stable_sort(queue_.begin(), queue_.end(),
                      [&](std::size_t x, std::size_t y) { return jobs_[x].estimated_seconds > jobs_[y].estimated_seconds; });
@@ -152,6 +157,10 @@ class Coordinator {
               << (comm_.size() == 1 ? " rank training alone"
                                     : " ranks training (rank 0 also coordinates)")
               << std::endl;
+    if (!retried.empty())
+      std::cout << retried.size() << " failed run" << (retried.size() == 1 ? "" : "s")
+                << " of this sweep trained again (--retry-failed); their old reasons stay in /jobs/"
+                << "<this job>/retried" << std::endl;
     started_ = Clock::now();
     last_progress_ = started_;
     return kExitOk;

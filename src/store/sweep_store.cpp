@@ -229,6 +229,8 @@ struct SweepStore::Impl {
   fs::path path;
   CoordinatorLock lock;
   std::set<std::string> committed;
+  std::map<std::string, std::string> failed;  // id -> reason, of committed failed runs
+  std::set<std::string> retrying;             // failed ids that commit() may replace
   int job = 0;
 
   explicit Impl(const fs::path& p) : path(p), lock(p) {}
@@ -265,8 +267,12 @@ SweepStore SweepStore::open_for_sweep(const fs::path& path, const JobInfo& job) 
       file.create_table("runs", index_fields(), sizeof(IndexRow), kIndexChunkRows);
       file.append_rows("runs", index_fields(), sizeof(IndexRow), rows.data(), rows.size());
     }
-    for (const IndexRow& row : file.read_table<IndexRow>("runs", {index_fields()[0]}))
-      impl->committed.insert(h5::get_fixed_string(row.id, sizeof row.id));
+    for (const IndexRow& row : read_index_rows(file)) {
+      const std::string id = h5::get_fixed_string(row.id, sizeof row.id);
+      impl->committed.insert(id);
+      if (h5::get_fixed_string(row.status, sizeof row.status) == kFailed)
+        impl->failed[id] = h5::get_fixed_string(row.reason, sizeof row.reason);
+    }
   }
   h5::Group jobs = file.open_group("jobs");
   while (jobs.exists(std::to_string(impl->job + 1))) ++impl->job;
@@ -292,14 +298,27 @@ SweepStore SweepStore::open_for_sweep(const fs::path& path, const JobInfo& job) 
 
 const std::set<std::string>& SweepStore::committed_ids() const { return impl_->committed; }
 
+const std::map<std::string, std::string>& SweepStore::failed_runs() const { return impl_->failed; }
+
+void SweepStore::allow_retry(const std::set<std::string>& failed_ids) {
+  for (const std::string& id : failed_ids) {
+    if (!impl_->failed.count(id)) throw Error("run " + id + " is not a failed run of " + impl_->path.string());
+    impl_->retrying.insert(id);
+  }
+}
+
 const fs::path& SweepStore::path() const { return impl_->path; }
 
 void SweepStore::commit(const std::vector<CommittedRun>& runs) {
   if (runs.empty()) return;
   std::vector<IndexRow> rows;
+  std::set<std::string> replaced;  // failed runs this commit retries
   for (const CommittedRun& run : runs) {
-    if (impl_->committed.count(run.id))
+    if (impl_->retrying.count(run.id)) {
+      replaced.insert(run.id);
+    } else if (impl_->committed.count(run.id)) {
       throw error_at(impl_->path.string(), "run " + run.id + " is already committed; refusing a duplicate");
+    }
     const std::string problem = run.failure.empty() ? shape_problem(run.result.params) : std::string();
     if (!problem.empty()) throw error_at(impl_->path.string(), "run " + run.id + ": " + problem);
     rows.push_back(make_row(run, impl_->job));
@@ -313,9 +332,29 @@ void SweepStore::commit(const std::vector<CommittedRun>& runs) {
     h5::Group g = all_runs.create_group(run.id);
     write_run(g, run.params.config, run.result, run.params.config.weights_precision());
   }
+  if (!replaced.empty()) {
+    // A retried run's new row replaces its failed one; /jobs/<n>/retried keeps the old reason.
+    std::vector<IndexRow> kept;
+    for (const IndexRow& row : read_index_rows(file))
+      if (!replaced.count(h5::get_fixed_string(row.id, sizeof row.id))) kept.push_back(row);
+    file.remove("runs");
+    file.create_table("runs", index_fields(), sizeof(IndexRow), kIndexChunkRows);
+    file.append_rows("runs", index_fields(), sizeof(IndexRow), kept.data(), kept.size());
+    h5::Group job = file.open_group("jobs/" + std::to_string(impl_->job));
+    std::string retried = job.has_attribute("retried") ? job.attribute<std::string>("retried") : std::string();
+    for (const std::string& id : replaced) retried += id + ": " + impl_->failed.at(id) + "\n";
+    job.write_attribute("retried", retried);
+  }
   file.append_rows("runs", index_fields(), sizeof(IndexRow), rows.data(), rows.size());
   t.commit();
-  for (const CommittedRun& run : runs) impl_->committed.insert(run.id);
+  for (const CommittedRun& run : runs) {
+    impl_->committed.insert(run.id);
+    if (replaced.count(run.id)) {
+      impl_->retrying.erase(run.id);
+      impl_->failed.erase(run.id);
+    }
+    if (!run.failure.empty()) impl_->failed[run.id] = run.failure;
+  }
 }
 
 void SweepStore::finish_job(const std::string& outcome) {

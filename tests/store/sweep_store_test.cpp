@@ -106,6 +106,37 @@ BOOST_AUTO_TEST_CASE(a_failed_run_has_an_index_row_with_its_reason_and_no_group)
   BOOST_TEST(!h5::File::open_read(path).exists("run/00000000000000d1"));
 }
 
+BOOST_AUTO_TEST_CASE(a_failed_run_retried_replaces_its_row_and_the_job_keeps_the_old_reason) {
+  ScratchDir dir("khsweep-sweep-store-test-");
+  const auto path = dir / "s.h5";
+  const std::string id = "00000000000000d2";
+  {
+    auto s = store::SweepStore::open_for_sweep(path, job_info());
+    store::CommittedRun failed = finished_run(id, 1);
+    failed.failure = "No space left on device";
+    failed.result = {};
+    s.commit({failed, finished_run("00000000000000d3", 2)});
+    s.finish_job("completed");
+  }
+  auto s = store::SweepStore::open_for_sweep(path, job_info());
+  BOOST_TEST(s.failed_runs().size() == 1u);
+  BOOST_TEST(s.failed_runs().at(id) == "No space left on device");
+  // Without allow_retry the failed run is a duplicate like any other; only failed runs may be retried.
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { s.commit({finished_run(id, 1)}); }), "refusing a duplicate");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { s.allow_retry({"00000000000000d3"}); }), "is not a failed run");
+  s.allow_retry({id});
+  s.commit({finished_run(id, 1)});
+  s.finish_job("completed");
+
+  const auto overview = store::read_overview(path);
+  BOOST_TEST(overview.runs.size() == 2u);  // replaced, not appended
+  for (const auto& run : overview.runs) BOOST_TEST(run.status == store::kCompleted, run.id);
+  const h5::File f = h5::File::open_read(path);
+  BOOST_TEST(f.exists("run/" + id));
+  BOOST_TEST(f.open_group("jobs/2").attribute<std::string>("retried") == id + ": No space left on device\n");
+  BOOST_TEST(!f.open_group("jobs/1").has_attribute("retried"));
+}
+
 BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_store_is_refused) {
   ScratchDir dir("khsweep-sweep-store-test-");
   const auto path = dir / "run.h5";

@@ -14,6 +14,7 @@ struct JobOptions {
   std::filesystem::path sweep;
   std::filesystem::path store;
   bool quiet = false;                // only errors and the final line
+  bool retry_failed = false;         // train the store's failed runs of this sweep again, in place
   double progress_every_seconds = 10;
 };
 

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -72,8 +73,14 @@ class SweepStore {
   SweepStore& operator=(SweepStore&&) noexcept;
 
   [[nodiscard]] const std::set<std::string>& committed_ids() const;
+  // The committed runs whose status is "failed", with their reasons.
+  [[nodiscard]] const std::map<std::string, std::string>& failed_runs() const;
+  // Lets commit() replace these failed runs (`khsweep run --retry-failed`); the job record keeps
+  // each replaced attempt's reason (/jobs/<n>/retried).
+  void allow_retry(const std::set<std::string>& failed_ids);
   // Appends runs to /runs and /run/<id> in one transaction: all of them are committed when it
-  // returns, none if it throws. Ids already committed are refused.
+  // returns, none if it throws. Ids already committed are refused, except failed ones allowed to
+  // be retried, whose /runs row the new one replaces.
   void commit(const std::vector<CommittedRun>& runs);
   // Records the job's end (time and outcome, e.g. "completed", "interrupted by SIGTERM").
   void finish_job(const std::string& outcome);
