@@ -341,6 +341,7 @@ void write_aggregates(h5::Location& root, const Aggregate& aggregate, const std:
 void read_store_patiently(const fs::path& path, double patience_seconds,
                           const std::function<void(const h5::File&)>& read) {
   if (!fs::exists(path)) throw error_at(path.string(), "no such store");
+  store::check_no_damaged_journal(path);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
   for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
     bool opened = false;

@@ -55,6 +55,7 @@ bool is_number_text(const store::IndexColumn& column, std::size_t row) {
 
 h5::File open_store_for_reading(const fs::path& path, double patience_seconds) {
   if (!fs::exists(path)) throw error_at(path.string(), "no such store");
+  store::check_no_damaged_journal(path);
   // A commit in progress holds HDF5's write lock; wait for it rather than fail.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
   for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {

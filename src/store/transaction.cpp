@@ -251,6 +251,35 @@ void remove_store(const fs::path& path) {
   if (const int e = sync_directory(directory_of(path))) fail(directory_of(path), "cannot sync the directory", e);
 }
 
+std::string damaged_advice(const fs::path& path) {
+  const fs::path bad = damaged_journal_path(path);
+  return "The store may hold part of that commit. Restore it from a copy; or, to keep it as it is, delete " +
+         bad.string() + " and look at it with `khsweep status` before going on.";
+}
+
+// Keeps a journal that cannot be trusted as "<path>.journal.bad" and refuses the store.
+[[noreturn]] void keep_damaged_journal(const fs::path& path, const std::string& what) {
+  const fs::path journal = journal_path(path), bad = damaged_journal_path(path);
+  if (::rename(journal.c_str(), bad.c_str()) != 0) fail(journal, "cannot keep the damaged journal as " + bad.string(), errno);
+  (void)sync_directory(directory_of(path));
+  throw error_at(path.string(), "an interrupted commit cannot be rolled back: its journal is damaged (" + what +
+                                    "); it is kept as " + bad.string() + ". " + damaged_advice(path));
+}
+
+// Whether a record of this journal (magic and nonce) starts anywhere in [from, end).
+bool record_follows(int journal_fd, std::uint64_t from, std::uint64_t nonce) {
+  struct stat st {};
+  if (::fstat(journal_fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) <= from) return false;
+  std::vector<unsigned char> rest(static_cast<std::size_t>(static_cast<std::uint64_t>(st.st_size) - from));
+  const ssize_t got = read_fully(journal_fd, rest.data(), rest.size(), from);
+  if (got <= 0) return false;
+  rest.resize(static_cast<std::size_t>(got));
+  for (std::size_t at = 0; at + 16 <= rest.size(); ++at)
+    if (std::memcmp(rest.data() + at, kRecordMagic.data(), kRecordMagic.size()) == 0 && get_u64(rest.data() + at + 8) == nonce)
+      return true;
+  return false;
+}
+
 // Undoes the transaction recorded in the journal of `path`, whose file is `store_fd`, locked.
 // Idempotent: a rollback interrupted by a crash is simply done again.
 void roll_back(int store_fd, const fs::path& path) {
@@ -266,13 +295,10 @@ void roll_back(int store_fd, const fs::path& path) {
   const std::optional<Header> header =
       static_cast<std::size_t>(got) == raw.size() ? decode_header(raw.data()) : std::nullopt;
   if (!header) {
-    // A torn header: the file was never opened for writing (the header is synced first). What can
-    // be left is the empty file begin() created before writing the header.
-    remove_journal(path);
-    struct stat st {};
-    if (::fstat(store_fd, &st) != 0) fail(path, "rollback: cannot stat the file", errno);
-    if (st.st_size == 0) remove_store(path);
-    return;
+    // begin() writes the header under a temporary name and renames it into place, so a journal
+    // under its real name always had a valid header: this one was damaged afterwards.
+    keep_damaged_journal(path, got < static_cast<ssize_t>(raw.size()) ? "its header is cut short"
+                                                                      : "its header fails its checksum");
   }
   if (!header->store_existed) {
     // Truncate before unlinking the journal: if we die in between, an empty file counts as absent.
@@ -282,6 +308,13 @@ void roll_back(int store_fd, const fs::path& path) {
     remove_store(path);
     return;
   }
+  // First read every record and check the journal as a whole: nothing of the file is touched if
+  // it is damaged. Only the last record can be torn by a crash (records are appended and synced in
+  // order), so an invalid record with valid ones after it is damage, and rolling back is unsafe.
+  struct Span {
+    std::uint64_t at, offset, length;
+  };
+  std::vector<Span> records;
   std::uint64_t at = kHeaderSize;
   std::vector<unsigned char> data;
   while (true) {
@@ -294,20 +327,35 @@ void roll_back(int store_fd, const fs::path& path) {
     const bool plausible = std::memcmp(rec.data(), kRecordMagic.data(), kRecordMagic.size()) == 0 &&
                            get_u64(rec.data() + 8) == header->nonce && length <= kMaxRecordData &&
                            length <= header->original_length && offset <= header->original_length - length;
-    if (!plausible) break;
+    if (!plausible) {
+      if (record_follows(journal.get(), at + 1, header->nonce)) keep_damaged_journal(path, "an invalid record before valid ones");
+      break;
+    }
     data.resize(static_cast<std::size_t>(length));
     const ssize_t d = read_fully(journal.get(), data.data(), data.size(), at + kRecordHeaderSize);
     if (d < 0) fail(journal_file, "rollback: cannot read the journal", static_cast<int>(-d));
     if (static_cast<std::size_t>(d) < data.size()) break;
     // A torn record fails its checksum; its write to the file never happened (the journal is synced first).
-    if (crc32_of(data.data(), data.size(), crc32_of(rec.data() + 8, kRecordHeaderSize - 8)) != get_u32(rec.data() + 4))
+    if (crc32_of(data.data(), data.size(), crc32_of(rec.data() + 8, kRecordHeaderSize - 8)) != get_u32(rec.data() + 4)) {
+      if (record_follows(journal.get(), at + 1, header->nonce))
+        keep_damaged_journal(path, "a record fails its checksum before valid ones");
       break;
-    if (const int e = write_fully(store_fd, data.data(), data.size(), offset))
-      fail(path, "rollback: cannot restore the file's old bytes", e);
+    }
+    records.push_back({at, offset, length});
     at += kRecordHeaderSize + length;
   }
+  // Truncate first: on a copy-on-write file system restoring the old bytes needs the space that
+  // the transaction's growth holds.
   if (::ftruncate(store_fd, static_cast<off_t>(header->original_length)) != 0)
     fail(path, "rollback: cannot truncate the file", errno);
+  for (const Span& r : records) {
+    data.resize(static_cast<std::size_t>(r.length));
+    const ssize_t d = read_fully(journal.get(), data.data(), data.size(), r.at + kRecordHeaderSize);
+    if (d < 0 || static_cast<std::size_t>(d) < data.size())
+      fail(journal_file, "rollback: cannot read the journal", d < 0 ? static_cast<int>(-d) : EIO);
+    if (const int e = write_fully(store_fd, data.data(), data.size(), r.offset))
+      fail(path, "rollback: cannot restore the file's old bytes", e);
+  }
   if (const int e = sync_file(store_fd)) fail(path, "rollback: cannot sync the file", e);
   remove_journal(path);
 }
@@ -924,6 +972,7 @@ Transaction Transaction::begin(const fs::path& path) {
     throw error_at(where, "begin transaction: directory " + dir.string() + " does not exist");
   if (fs::is_directory(path, ec)) throw error_at(where, "begin transaction: it is a directory");
 
+  check_no_damaged_journal(path);
   auto journal = std::make_shared<Journal>();
   journal->store_path = path;
   journal->journal_file = journal_path(path);
@@ -942,23 +991,30 @@ Transaction Transaction::begin(const fs::path& path) {
   journal->header.original_length = static_cast<std::uint64_t>(st.st_size);
   journal->header.nonce = random_nonce();
 
-  journal->journal = Fd(::open(journal->journal_file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+  // The header is written and synced under a temporary name and renamed into place, so a journal
+  // under its real name always has a whole, valid header: an invalid one is damage (roll_back).
+  fs::path header_file = journal->journal_file;
+  header_file += ".tmp";
+  journal->journal = Fd(::open(header_file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
   if (!journal->journal.valid()) {
     const int e = errno;
     if (!journal->header.store_existed) (void)::unlink(path.c_str());  // the empty file we created
     throw error_at(where, "begin transaction: cannot create the journal " + journal->journal_file.string() + ": " +
                               errno_text(e) + " (is the directory writable?)");
   }
+  const auto header = encode_header(journal->header);
+  int header_error = write_fully(journal->journal.get(), header.data(), header.size(), 0);
+  if (header_error == 0) header_error = sync_file(journal->journal.get());
+  if (header_error == 0 && ::rename(header_file.c_str(), journal->journal_file.c_str()) != 0) header_error = errno;
+  if (header_error != 0) {
+    (void)::unlink(header_file.c_str());
+    if (!journal->header.store_existed) (void)::unlink(path.c_str());
+    fail(journal->journal_file, "begin transaction: cannot write the journal", header_error);
+  }
   auto state = std::make_unique<State>();
   state->journal = journal;
   state->key = register_journal(journal);
   Transaction t(std::move(state));  // from here on, a failure rolls back in t's destructor
-
-  const auto header = encode_header(journal->header);
-  if (const int e = write_fully(journal->journal.get(), header.data(), header.size(), 0))
-    fail(journal->journal_file, "begin transaction: cannot write the journal", e);
-  if (const int e = sync_file(journal->journal.get()))
-    fail(journal->journal_file, "begin transaction: cannot sync the journal", e);
   if (const int e = sync_directory(dir)) fail(dir, "begin transaction: cannot sync the directory", e);
 
   const hid_t driver = journal_driver();
@@ -1035,6 +1091,7 @@ bool remove_abandoned_empty_file(const fs::path& path) {
 }  // namespace
 
 bool recover(const fs::path& path) {
+  check_no_damaged_journal(path);
   if (!has_journal(path)) return remove_abandoned_empty_file(path);
   const Fd store = lock_store(path, false);
   if (!store.valid()) {
@@ -1056,6 +1113,19 @@ fs::path journal_path(const fs::path& path) {
   fs::path p = path;
   p += ".journal";
   return p;
+}
+
+fs::path damaged_journal_path(const fs::path& path) {
+  fs::path p = path;
+  p += ".journal.bad";
+  return p;
+}
+
+void check_no_damaged_journal(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(damaged_journal_path(path), ec)) return;
+  throw error_at(path.string(), "refusing the store: the journal of an interrupted commit was damaged and is kept as " +
+                                    damaged_journal_path(path).string() + ". " + damaged_advice(path));
 }
 
 }  // namespace khsweep::store

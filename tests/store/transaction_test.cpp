@@ -332,40 +332,57 @@ BOOST_AUTO_TEST_CASE(recover_ignores_a_torn_last_record) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(recover_with_a_torn_header_just_deletes_the_journal) {
+BOOST_AUTO_TEST_CASE(a_damaged_journal_is_kept_and_the_store_refused_not_half_rolled_back) {
   ScratchDir s("khsweep-transaction-test-");
   const fs::path path = s / "store.h5";
   const fs::path journal = store::journal_path(path);
+  const fs::path bad = store::damaged_journal_path(path);
   BOOST_TEST(!store::recover(path));
   commit_rows(path, 2);
+
+  // begin() renames a synced header into place, so an invalid header under the journal's name is
+  // damage: short, or failing its checksum. Nothing is rolled back, the journal is kept.
+  std::string full_header = "KHSJOUR1" + std::string(32, '\0');
+  full_header[16] = 1;  // original length 1, checksum 0: wrong
+  for (const std::string& header : {std::string("KHSJOU"), full_header}) {
+    crash_mid_transaction(path);
+    const std::string half_written = file_bytes(path);
+    put_bytes(journal, header);
+    const std::string message = error_of([&] { (void)store::recover(path); });
+    KHSWEEP_CHECK_MESSAGE_HAS(message, "an interrupted commit cannot be rolled back: its journal is damaged");
+    KHSWEEP_CHECK_MESSAGE_HAS(message, "kept as " + bad.string());
+    KHSWEEP_CHECK_MESSAGE_HAS(message, "Restore it from a copy");
+    BOOST_TEST(!store::has_journal(path));
+    BOOST_TEST(file_bytes(bad) == header);
+    BOOST_TEST(file_bytes(path) == half_written);  // untouched: the evidence stays as it was
+    // Every later open is refused until the user decides.
+    KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)store::Transaction::begin(path); }), "refusing the store");
+    KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)store::recover(path); }), "refusing the store");
+    fs::remove(bad);
+    fs::remove(path);
+    commit_rows(path, 2);
+  }
+
+  // An invalid record with valid ones after it: a crash tears only the last record.
   const std::string before = file_bytes(path);
+  crash_mid_transaction(path);
+  std::string bytes = file_bytes(journal);
+  const std::vector<Record> records = journal_records(bytes);
+  BOOST_TEST_REQUIRE(records.size() >= 2u);
+  bytes[records.front().position + 32] ^= 0x55;  // the first record's data fails its checksum
+  put_bytes(journal, bytes);
+  const std::string half_written = file_bytes(path);
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)store::Transaction::begin(path); }),
+                            "a record fails its checksum before valid ones");
+  BOOST_TEST(file_bytes(bad) == bytes);
+  BOOST_TEST(file_bytes(path) == half_written);
+  BOOST_TEST(before != half_written);
 
-  // The header is synced before the file is opened for writing, so a torn header means the file
-  // was never touched.
-  put_bytes(journal, "KHSJOU");
-  BOOST_TEST(store::has_journal(path));
-  BOOST_TEST(store::recover(path));
-  BOOST_TEST(!store::has_journal(path));
-  BOOST_TEST(file_bytes(path) == before);
-
-  // A full-length header that fails its checksum is torn too.
-  std::string header = "KHSJOUR1" + std::string(32, '\0');
-  header[16] = 1;  // original length 1, checksum 0: wrong
-  put_bytes(journal, header);
-  BOOST_TEST(store::recover(path));
-  BOOST_TEST(file_bytes(path) == before);
-  check_rows(path, 2);
-
-  // The empty file a begin() created before dying with a torn header goes too...
+  // The empty file a begin() left when it died before the journal existed is still removed.
   const fs::path fresh = s / "fresh.h5";
   put_bytes(fresh, "");
-  put_bytes(store::journal_path(fresh), "KHS");
   BOOST_TEST(store::recover(fresh));
-  BOOST_TEST(s.listing() == std::vector<std::string>{"store.h5"}, boost::test_tools::per_element());
-  // ...and the one it left when it died before creating the journal at all.
-  put_bytes(fresh, "");
-  BOOST_TEST(store::recover(fresh));
-  BOOST_TEST(s.listing() == std::vector<std::string>{"store.h5"}, boost::test_tools::per_element());
+  BOOST_TEST(!fs::exists(fresh));
   // A file that is not empty is never removed without a journal.
   put_bytes(fresh, "x");
   BOOST_TEST(!store::recover(fresh));

@@ -67,4 +67,11 @@ bool recover(const std::filesystem::path& path);
 // "<path>.journal".
 [[nodiscard]] std::filesystem::path journal_path(const std::filesystem::path& path);
 
+// "<path>.journal.bad": where a journal that cannot be trusted is kept (an invalid header, or an
+// invalid record followed by valid ones). While it exists, the store is refused: it may hold part
+// of the interrupted commit, and only its owner can decide what to do.
+[[nodiscard]] std::filesystem::path damaged_journal_path(const std::filesystem::path& path);
+// Throws khsweep::Error, saying what happened and what to do, if `path` has a damaged journal.
+void check_no_damaged_journal(const std::filesystem::path& path);
+
 }  // namespace khsweep::store
