@@ -1,6 +1,7 @@
 // khsweep: hyperparameter sweeps of RBMs and Krotov-Hopfield-modulated RBMs.
 #include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,10 @@ int main(int argc, char** argv) {
     std::cerr << (command.empty() ? "khsweep: no command given\n" : "khsweep: unknown command '" + command + "'\n");
     print_usage(std::cerr);
     return kExitUsage;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "khsweep: out of memory: the request needs more memory than this process can get "
+                 "(fewer hidden units, a smaller batch_size or fewer ranks per node use less)\n";
+    return kExitInput;
   } catch (const std::exception& e) {
     std::cerr << "khsweep: internal error: " << e.what() << "\n";
     return kExitInternal;

@@ -30,6 +30,8 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
 
 // Shortest text that reads back as the same double.
 std::string format_real(double v) {
+  // Whole numbers in full ("100000", not the shortest form's "1e+05").
+  if (v == std::trunc(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
   char buf[64];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
@@ -143,6 +145,14 @@ Bounds at_least(double v) { return {v, std::nullopt, false}; }
 Bounds above(double v) { return {v, std::nullopt, true}; }
 Bounds between(double lo, double hi) { return {lo, hi, false}; }
 Bounds any_value() { return {}; }
+
+// Upper bounds for the sizes: far beyond any study of the papers, and low enough that a typo
+// ("hidden: 1000000000") is refused with its range instead of failing to allocate mid-job.
+constexpr double kMaxHidden = 100000;     // W alone: 794 x 100 000 floats = 318 MB
+constexpr double kMaxBatch = 100000;
+constexpr double kMaxGibbsSteps = 10000;
+constexpr double kMaxEpochs = 1000000;
+constexpr double kMaxEulerSteps = 100000;
 
 // "must be >= 1, got 0"-style check; "" when v is inside.
 std::string range_problem(const ParamSpec& spec, double v, const std::string& shown) {
@@ -321,9 +331,9 @@ std::vector<ParamSpec> build_table() {
                        {{"reconstruction", train::Task::reconstruction}, {"classification", train::Task::classification}},
                        M, "plain RBM, or classification RBM with one-hot label units"),
                    {"mode"}));
-  t.push_back(with(whole_param("hidden", cfg, &RunConfig::hidden, at_least(1), M, "number of hidden units (M)"),
+  t.push_back(with(whole_param("hidden", cfg, &RunConfig::hidden, between(1, kMaxHidden), M, "number of hidden units (M)"),
                    {"M", "n_hidden", "num_hidden", "hidden_units"}));
-  t.push_back(with(whole_param("k", cfg, &RunConfig::gibbs_steps, at_least(1), M, "Gibbs steps of CD-k / PCD-k"),
+  t.push_back(with(whole_param("k", cfg, &RunConfig::gibbs_steps, between(1, kMaxGibbsSteps), M, "Gibbs steps of CD-k / PCD-k"),
                    {"gibbs_steps", "cd_k", "cd"}));
   t.push_back(with(bool_param("persistent", &RunConfig::persistent, M,
                               "PCD: keep the negative chain across minibatches"),
@@ -334,9 +344,9 @@ std::vector<ParamSpec> build_table() {
                    {"initialization", "initialisation", "weight_init"}));
   t.push_back(with(real_param("learning_rate", &RunConfig::learning_rate, above(0), M, "learning rate (eta)"),
                    {"eta", "lr"}));
-  t.push_back(with(whole_param("batch_size", cfg, &RunConfig::batch_size, at_least(1), M, "minibatch size (B)"),
+  t.push_back(with(whole_param("batch_size", cfg, &RunConfig::batch_size, between(1, kMaxBatch), M, "minibatch size (B)"),
                    {"B", "batch"}));
-  t.push_back(with(whole_param("epochs", cfg, &RunConfig::epochs, at_least(1), M, "passes over the training set"),
+  t.push_back(with(whole_param("epochs", cfg, &RunConfig::epochs, between(1, kMaxEpochs), M, "passes over the training set"),
                    {"n_epochs", "num_epochs"}));
   t.push_back(with(whole_param("seed", cfg, &RunConfig::seed, any_value(), M,
                                "seed of every random stream of the run"),
@@ -393,7 +403,7 @@ std::vector<ParamSpec> build_table() {
   t.push_back(with(real_param("readout_learning_rate", &RunConfig::readout_learning_rate, above(0), B,
                               "Adam step size of the readout"),
                    {"readout_lr"}));
-  t.push_back(with(whole_param("readout_epochs", cfg, &RunConfig::readout_epochs, at_least(1), B,
+  t.push_back(with(whole_param("readout_epochs", cfg, &RunConfig::readout_epochs, between(1, kMaxEpochs), B,
                                "supervised epochs of the readout after the unsupervised ones"),
                    {"supervised_epochs"}));
   t.push_back(with(real_param("mhc_learning_rate", &RunConfig::mhc_learning_rate, above(0), H,
@@ -402,7 +412,7 @@ std::vector<ParamSpec> build_table() {
   t.push_back(with(real_param("beta", &RunConfig::mhc_beta, above(0), H,
                               "initial inverse temperature; epoch i uses beta / 2^(i+1)"),
                    {"mhc_beta", "inverse_temperature"}));
-  t.push_back(with(whole_param("euler_steps", cfg, &RunConfig::euler_steps, at_least(1), H,
+  t.push_back(with(whole_param("euler_steps", cfg, &RunConfig::euler_steps, between(1, kMaxEulerSteps), H,
                                "Euler steps per presentation, in training and inference"),
                    {"steps"}));
   t.push_back(with(real_param("dt", &RunConfig::euler_dt, above(0), H, "Euler step, in units of the time constant"),

@@ -173,9 +173,11 @@ BOOST_AUTO_TEST_CASE(wrong_types) {
 BOOST_AUTO_TEST_CASE(out_of_range_and_enums) {
   TempDir dir;
   expect_line(yaml_error(dir, "threshold: 300\n"), {"run.yaml:2:", "key 'threshold'", "must be in 0..255, got 300"});
-  expect_line(yaml_error(dir, "hidden: 0\n"), {"run.yaml:2:", "key 'hidden'", "must be >= 1, got 0"});
+  expect_line(yaml_error(dir, "hidden: 0\n"), {"run.yaml:2:", "key 'hidden'", "must be in 1..100000, got 0"});
+  // A size that cannot fit in memory is refused with its range, not met with std::bad_alloc mid-run.
+  expect_line(yaml_error(dir, "hidden: 1000000000\n"), {"run.yaml:2:", "key 'hidden'", "must be in 1..100000, got 1000000000"});
   expect_line(yaml_error(dir, "learning_rate: 0\n"), {"run.yaml:2:", "key 'learning_rate'", "must be > 0, got 0"});
-  expect_line(yaml_error(dir, "epochs: 3000000000\n"), {"run.yaml:2:", "key 'epochs'", "2147483647"});
+  expect_line(yaml_error(dir, "epochs: 3000000000\n"), {"run.yaml:2:", "key 'epochs'", "must be in 1..1000000, got 3000000000"});
   expect_line(yaml_error(dir, "kh: topdown\n"),
               {"run.yaml:2:", "key 'kh'", "must be one of none, top_down, bottom_up, got 'topdown'",
                "did you mean 'top_down'?"});
@@ -261,7 +263,7 @@ BOOST_AUTO_TEST_CASE(every_problem_in_one_throw) {
   expect_line(m, {"sweep.yaml:3:", "key 'kh'", "sideways"});
   expect_line(m, {"sweep.yaml:4:", "key 'threshold'", "0..255"});
   expect_line(m, {"sweep.yaml:5:", "key 'hiden'", "given twice"});
-  expect_line(m, {"command line: --batch_size", "must be >= 1, got 0"});
+  expect_line(m, {"command line: --batch_size", "must be in 1..100000, got 0"});
   expect_line(m, {"command line: --epoch", "did you mean --epochs?"});
   expect_line(m, {"sweep.yaml", "key 'data'", "required"});
   // Every line starts with its place.

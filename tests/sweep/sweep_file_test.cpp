@@ -173,7 +173,7 @@ BOOST_AUTO_TEST_CASE(parameter_problems) {
   // Values go through the table's setters: the same messages as `khsweep train`, at the value's line.
   expect_line(error_of(dir.sweep("grid:\n  hidden:\n    - 100\n    - ten\n")),
               {"sweep.yaml:7:", "grid: key 'hidden'", "expected a whole number, got 'ten'"});
-  expect_line(error_of(dir.sweep("grid:\n  hidden: [100, 0]\n")), {"sweep.yaml:5:", "must be >= 1, got 0"});
+  expect_line(error_of(dir.sweep("grid:\n  hidden: [100, 0]\n")), {"sweep.yaml:5:", "must be in 1..100000, got 0"});
   expect_line(error_of(dir.sweep("  threshold: 300\n")), {"sweep.yaml:4:", "fixed: key 'threshold'", "0..255"});
   expect_line(error_of(dir.sweep("grid:\n  init: [lecun, xavier]\n")), {"sweep.yaml:5:", "one of lecun, std", "'xavier'"});
   expect_line(error_of(dir.sweep("grid:\n  kh: [none, topdown]\n")),
