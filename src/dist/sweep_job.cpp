@@ -128,9 +128,15 @@ class Coordinator {
       job_info_.mpi_version = mpi::Environment::library_version();
       store_ = std::make_unique<store::SweepStore>(store::SweepStore::open_for_sweep(options_.store, job_info_));
       fs::create_directories(store::checkpoint_directory(options_.store));
-      // Half-written checkpoints of killed saves ("<id>.ckpt.tmp.<pid>"): no rank writes yet, so they are orphans.
-      for (const auto& entry : fs::directory_iterator(store::checkpoint_directory(options_.store)))
-        if (entry.path().filename().string().find(".tmp.") != std::string::npos) fs::remove(entry.path());
+      // Orphans, as no rank writes yet: half-written checkpoints of killed saves ("<id>.ckpt.tmp.<pid>"),
+      // and checkpoints of runs the store already holds (a kill between a commit and its cleanup).
+      for (const auto& entry : fs::directory_iterator(store::checkpoint_directory(options_.store))) {
+        const std::string name = entry.path().filename().string();
+        const bool committed = entry.path().extension() == ".ckpt" &&
+                               store_->committed_ids().count(entry.path().stem().string()) > 0 &&
+                               !(options_.retry_failed && store_->failed_runs().count(entry.path().stem().string()) > 0);
+        if (name.find(".tmp.") != std::string::npos || committed) fs::remove(entry.path());
+      }
     } catch (const Error& e) {
       report_error(e);
       return kExitInput;

@@ -346,7 +346,7 @@ void read_store_patiently(const fs::path& path, double patience_seconds,
   for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
     bool opened = false;
     try {
-      if (store::has_journal(path) && store::lock_holder(path).empty()) store::recover(path);  // a dead writer's
+      store::check_no_pending_commit(path);
       const h5::File file = h5::File::open_read(path);
       opened = true;
       check_store_schema(file, path);

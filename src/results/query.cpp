@@ -60,7 +60,7 @@ h5::File open_store_for_reading(const fs::path& path, double patience_seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
   for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
     try {
-      if (store::has_journal(path) && store::lock_holder(path).empty()) store::recover(path);  // a dead writer's
+      store::check_no_pending_commit(path);
       h5::File file = h5::File::open_read(path);
       check_schema(file, path);
       return file;

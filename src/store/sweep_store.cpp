@@ -375,6 +375,13 @@ fs::path checkpoint_file(const fs::path& store, const std::string& run_id) {
   return checkpoint_directory(store) / (run_id + ".ckpt");
 }
 
+void check_no_pending_commit(const fs::path& path) {
+  if (!has_journal(path) || !lock_holder(path).empty()) return;
+  throw error_at(path.string(), "an interrupted commit is pending (its writer died mid-commit and left " +
+                                    journal_path(path).string() + "): run `khsweep recover " + path.string() +
+                                    "` to roll it back, or `khsweep run` on its sweep, which rolls it back and resumes");
+}
+
 StoreOverview read_overview(const fs::path& path, double patience_seconds) {
   if (!fs::exists(path)) throw error_at(path.string(), "no such store");
   check_no_damaged_journal(path);
@@ -382,7 +389,7 @@ StoreOverview read_overview(const fs::path& path, double patience_seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
   for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
     try {
-      if (has_journal(path) && lock_holder(path).empty()) recover(path);  // a dead writer's leftovers
+      check_no_pending_commit(path);
       const h5::File file = h5::File::open_read(path);
       check_schema(file, path);
       StoreOverview o;

@@ -21,6 +21,7 @@
 #include "../support/scratch.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/store/h5.hpp"
+#include "khsweep/store/sweep_store.hpp"
 
 namespace fs = std::filesystem;
 namespace h5 = khsweep::h5;
@@ -387,6 +388,25 @@ BOOST_AUTO_TEST_CASE(a_damaged_journal_is_kept_and_the_store_refused_not_half_ro
   put_bytes(fresh, "x");
   BOOST_TEST(!store::recover(fresh));
   BOOST_TEST(file_bytes(fresh) == "x");
+}
+
+BOOST_AUTO_TEST_CASE(readers_never_roll_back_they_say_a_commit_is_pending) {
+  ScratchDir s("khsweep-transaction-test-");
+  const fs::path path = s / "store.h5";
+  commit_rows(path, 2);
+  const std::string before = file_bytes(path);
+  crash_mid_transaction(path);
+  const std::string half_written = file_bytes(path);
+  for (const std::string& message : {error_of([&] { store::check_no_pending_commit(path); }),
+                                     error_of([&] { (void)store::read_overview(path); })}) {
+    KHSWEEP_CHECK_MESSAGE_HAS(message, "an interrupted commit is pending");
+    KHSWEEP_CHECK_MESSAGE_HAS(message, "khsweep recover " + path.string());
+  }
+  BOOST_TEST(store::has_journal(path));  // the reader wrote nothing
+  BOOST_TEST(file_bytes(path) == half_written);
+  BOOST_TEST(store::recover(path));
+  BOOST_TEST(file_bytes(path) == before);
+  store::check_no_pending_commit(path);
 }
 
 BOOST_AUTO_TEST_CASE(recover_rolls_back_a_dead_writer_and_begin_does_too) {

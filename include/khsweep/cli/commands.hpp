@@ -34,6 +34,9 @@ int best_command(const std::vector<std::string>& args);
 // `khsweep compare STORE.h5 --metric M`: each KH configuration against its baseline, paired by seed.
 int compare_command(const std::vector<std::string>& args);
 
+// `khsweep recover STORE.h5`: rolls back a dead writer's half-done commit.
+int recover_command(const std::vector<std::string>& args);
+
 // `khsweep bench`: seconds per epoch of each configuration, and ratios to same-run yardsticks.
 int bench_command(const std::vector<std::string>& args);
 

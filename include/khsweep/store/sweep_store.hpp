@@ -117,4 +117,9 @@ struct StoreOverview {
 // The coordinator that holds the store's lock, as "pid 123 on host x since T", or "" when none.
 [[nodiscard]] std::string lock_holder(const std::filesystem::path& path);
 
+// For readers, which never write: throws khsweep::Error if a dead writer left a commit half done
+// (a journal and no live coordinator), saying to run `khsweep recover` (or `khsweep run`, which
+// rolls it back first). Reading then would show the half-written commit.
+void check_no_pending_commit(const std::filesystem::path& path);
+
 }  // namespace khsweep::store

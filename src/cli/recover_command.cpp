@@ -1,0 +1,61 @@
+// `khsweep recover STORE`: rolls back the commit a killed writer left half done, so that the
+// readers (status, query, aggregate, best, compare, plot) can read the store again.
+#include <iostream>
+
+#include "khsweep/cli/commands.hpp"
+#include "khsweep/cli/options.hpp"
+#include "khsweep/core/error.hpp"
+#include "khsweep/store/sweep_store.hpp"
+#include "khsweep/store/transaction.hpp"
+
+namespace khsweep::cli {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: khsweep recover STORE.h5\n"
+    "  Rolls back a commit that a killed writer left half done (its journal, STORE.h5.journal): the\n"
+    "  store is then exactly as it was before that commit, and every committed run is still in it.\n"
+    "  Refused while a sweep runs on the store. Nothing to do is not an error. (`khsweep run` does the\n"
+    "  same before it resumes; reading commands never do it, they say it is pending.)\n";
+
+}  // namespace
+
+int recover_command(const std::vector<std::string>& args) {
+  ArgReader in(args, "recover");
+  std::string store_path;
+  while (in.next()) {
+    if (in.help()) {
+      std::cout << kUsage;
+      return kExitOk;
+    }
+    if (in.positional())
+      in.take_store(store_path);
+    else
+      in.unknown_option();
+  }
+  if (store_path.empty()) in.problem("no STORE given");
+  if (!in.problems().empty()) {
+    print_problems("recover", in.problems());
+    return kExitUsage;
+  }
+  try {
+    if (const std::string holder = store::lock_holder(store_path); !holder.empty()) {
+      print_problem("recover", store_path + ": a sweep is running on it (" + holder +
+                                   "); it rolls back its own commits: nothing to recover");
+      return kExitInput;
+    }
+    const bool had_journal = store::has_journal(store_path);
+    const bool done = store::recover(store_path);
+    if (had_journal && done)
+      std::cout << "rolled back an interrupted commit: " << store_path << " is as it was before it\n";
+    else
+      std::cout << "nothing to recover in " << store_path << "\n";
+    return kExitOk;
+  } catch (const Error& e) {
+    print_problem("recover", e.what());
+    return kExitInput;
+  }
+}
+
+}  // namespace khsweep::cli
