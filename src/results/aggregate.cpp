@@ -162,14 +162,9 @@ std::string format_stats(const std::string& metric, const Stats& stats) {
 }
 
 double summary_value(const store::IndexTable& table, const std::string& metric, std::size_t row) {
-  const auto column = [&](const std::string& name) -> const store::IndexColumn& {
-    const store::IndexColumn* c = table.find(name);
-    if (c == nullptr) throw Error("the index has no '" + name + "' column");
-    return *c;
-  };
   if (metric == kAccuracyGap)
-    return column("final_train_accuracy").numbers.at(row) - column("final_val_accuracy").numbers.at(row);
-  return column(metric).numbers.at(row);
+    return table.column("final_train_accuracy").numbers.at(row) - table.column("final_val_accuracy").numbers.at(row);
+  return table.column(metric).numbers.at(row);
 }
 
 const GroupAggregate* Aggregate::find(const std::string& key) const {
@@ -180,11 +175,10 @@ const GroupAggregate* Aggregate::find(const std::string& key) const {
 
 std::vector<std::size_t> summarised_rows(const store::IndexTable& table, const std::vector<std::size_t>& rows,
                                          bool include_diverged) {
-  const store::IndexColumn* status = table.find("status");
-  if (status == nullptr) throw Error("the index has no 'status' column");
+  const store::IndexColumn& status = table.column("status");
   std::vector<std::size_t> out;
   for (std::size_t r : rows)
-    if (status->text.at(r) == store::kCompleted || (include_diverged && status->text.at(r) == store::kDiverged))
+    if (status.text.at(r) == store::kCompleted || (include_diverged && status.text.at(r) == store::kDiverged))
       out.push_back(r);
   return out;
 }
@@ -207,11 +201,10 @@ Aggregate aggregate_runs(const store::IndexTable& table, const std::vector<std::
   a.include_diverged = include_diverged;
   const std::vector<std::size_t> kept = summarised_rows(table, rows, include_diverged);
   const std::vector<std::size_t> finished = summarised_rows(table, rows, true);
-  const store::IndexColumn& status = *table.find("status");
+  const store::IndexColumn& status = table.column("status");
   a.summarised_runs = kept.size();
   a.label_columns = varying_columns(table, kept);
-  const store::IndexColumn* id = table.find("id");
-  if (id == nullptr) throw Error("the index has no 'id' column");
+  const store::IndexColumn& id = table.column("id");
   std::vector<std::string> all_ids;
   // Grouped with the diverged runs, so that each group knows how many of its runs diverged.
   for (Group& g : group_runs(table, finished, a.label_columns)) {
@@ -228,7 +221,7 @@ Aggregate aggregate_runs(const store::IndexTable& table, const std::vector<std::
     }
     for (const std::string& column : a.label_columns)
       out.key += (out.key.empty() ? "" : " ") + column + "=" + cell_text(table, column, out.rows.front());
-    for (std::size_t r : out.rows) out.ids.push_back(id->text.at(r));
+    for (std::size_t r : out.rows) out.ids.push_back(id.text.at(r));
     all_ids.insert(all_ids.end(), out.ids.begin(), out.ids.end());
     for (const std::string& metric : summary_metrics()) {
       std::vector<double> values;
@@ -429,8 +422,7 @@ std::vector<std::string> default_best_by() {
 std::vector<BestChoice> best_choices(const store::IndexTable& table, const Aggregate& aggregate,
                                      const std::vector<std::string>& by, const std::string& metric) {
   const std::size_t m = metric_index(summary_metrics(), metric);
-  const store::IndexColumn* kh = table.find("kh");
-  if (kh == nullptr) throw Error("the index has no 'kh' column");
+  const store::IndexColumn& kh = table.column("kh");
   std::vector<std::string> baseline_by;  // what a baseline must agree on
   for (const auto& c : by)
     if (std::find(kh_parameter_columns().begin(), kh_parameter_columns().end(), c) == kh_parameter_columns().end())
@@ -443,7 +435,7 @@ std::vector<BestChoice> best_choices(const store::IndexTable& table, const Aggre
     const GroupAggregate& g = aggregate.groups[gi];
     const std::size_t row = g.rows.front();
     const double mean = g.summary[m].mean;
-    if (kh->text.at(row) == "none") {
+    if (kh.text.at(row) == "none") {
       if (g.summary[m].n == 0) continue;
       auto [it, inserted] = baselines.emplace(values_of(table, baseline_by, row), static_cast<int>(gi));
       if (!inserted && better(metric, mean, aggregate.groups[static_cast<std::size_t>(it->second)].summary[m].mean))

@@ -15,12 +15,6 @@ namespace khsweep::results {
 
 namespace {
 
-const store::IndexColumn& column_of(const store::IndexTable& table, const std::string& name) {
-  const store::IndexColumn* c = table.find(name);
-  if (c == nullptr) throw Error("the index has no '" + name + "' column");
-  return *c;
-}
-
 // What a KH configuration and its baseline share: every configuration column but the KH ones.
 std::string baseline_identity(const store::IndexTable& table, std::size_t row) {
   const auto& kh_columns = kh_parameter_columns();
@@ -67,9 +61,9 @@ std::vector<Comparison> compare_to_baselines(const store::IndexTable& table, con
                                              const std::string& metric, const CompareOptions& options) {
   if (std::find(summary_metrics().begin(), summary_metrics().end(), metric) == summary_metrics().end())
     throw Error("unknown metric '" + metric + "'");
-  const store::IndexColumn& kh = column_of(table, "kh");
-  const store::IndexColumn& status = column_of(table, "status");
-  const store::IndexColumn& seeds = column_of(table, "seed");
+  const store::IndexColumn& kh = table.column("kh");
+  const store::IndexColumn& status = table.column("status");
+  const store::IndexColumn& seeds = table.column("seed");
 
   // Every baseline run of the store, by configuration and seed.
   std::map<std::string, std::map<std::uint64_t, std::size_t>> baselines;

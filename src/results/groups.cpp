@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <map>
 
-#include "khsweep/core/error.hpp"
 
 namespace khsweep::results {
 
@@ -20,10 +19,9 @@ const std::vector<std::string>& configuration_columns() {
 }
 
 std::string cell_text(const store::IndexTable& table, const std::string& column, std::size_t row) {
-  const store::IndexColumn* c = table.find(column);
-  if (c == nullptr) throw Error("no column '" + column + "' in the index");
-  if (c->is_text) return c->text.at(row);
-  const double v = c->numbers.at(row);
+  const store::IndexColumn& c = table.column(column);
+  if (c.is_text) return c.text.at(row);
+  const double v = c.numbers.at(row);
   if (std::isnan(v)) return "nan";
   char text[40];
   // Whole numbers in full ("100", not %g's "1e+02"); others the shortest text that reads back exactly.

@@ -145,11 +145,7 @@ QueryResult run_query(const store::IndexTable& table, const QuerySpec& spec) {
 
 void write_result(std::ostream& out, const store::IndexTable& table, const QueryResult& result, OutputFormat format) {
   std::vector<const store::IndexColumn*> columns;
-  for (const std::string& name : result.columns) {
-    const store::IndexColumn* c = table.find(name);
-    if (c == nullptr) throw Error("no column '" + name + "' in the index");
-    columns.push_back(c);
-  }
+  for (const std::string& name : result.columns) columns.push_back(&table.column(name));
   // cells[i][j]: row i of the output, column j.
   std::vector<std::vector<std::string>> cells;
   for (std::size_t r : result.rows) {

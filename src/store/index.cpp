@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "khsweep/core/error.hpp"
+
 namespace khsweep::store {
 
 #define KHSWEEP_FIELD(member, type) h5::Field{#member, offsetof(IndexRow, member), h5::Type::type, 0}
@@ -46,6 +48,12 @@ const IndexColumn* IndexTable::find(const std::string& name) const {
   for (const IndexColumn& c : columns)
     if (c.name == name) return &c;
   return nullptr;
+}
+
+const IndexColumn& IndexTable::column(const std::string& name) const {
+  const IndexColumn* c = find(name);
+  if (c == nullptr) throw Error("the index has no '" + name + "' column");
+  return *c;
 }
 
 namespace {

@@ -111,6 +111,8 @@ struct IndexTable {
   std::vector<IndexColumn> columns;
   // The column called `name`, or nullptr.
   [[nodiscard]] const IndexColumn* find(const std::string& name) const;
+  // The column called `name`; throws khsweep::Error ("the index has no 'name' column") if absent.
+  [[nodiscard]] const IndexColumn& column(const std::string& name) const;
 };
 
 // Reads /runs of an open store file.
