@@ -12,6 +12,7 @@
 
 #include "khsweep/core/error.hpp"
 #include "khsweep/data/sha256.hpp"
+#include "khsweep/results/query.hpp"
 #include "khsweep/store/sweep_store.hpp"
 #include "khsweep/store/transaction.hpp"
 
@@ -333,24 +334,7 @@ void write_aggregates(h5::Location& root, const Aggregate& aggregate, const std:
 
 void read_store_patiently(const fs::path& path, double patience_seconds,
                           const std::function<void(const h5::File&)>& read) {
-  if (!fs::exists(path)) throw error_at(path.string(), "no such store");
-  store::check_no_damaged_journal(path);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
-  for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
-    bool opened = false;
-    try {
-      store::check_no_pending_commit(path);
-      const h5::File file = h5::File::open_read(path);
-      opened = true;
-      check_store_schema(file, path);
-      read(file);
-      return;
-    } catch (const Error&) {
-      // Only a live coordinator's commit is worth waiting for; anything else is a real error.
-      if (opened || std::chrono::steady_clock::now() >= deadline || store::lock_holder(path).empty()) throw;
-    }
-    std::this_thread::sleep_for(pause);
-  }
+  read(open_store_for_reading(path, patience_seconds));
 }
 
 void store_aggregates(const fs::path& path, const Aggregate& aggregate, const std::string& where,

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <ostream>
 #include <thread>
 
@@ -59,14 +60,17 @@ h5::File open_store_for_reading(const fs::path& path, double patience_seconds) {
   // A commit in progress holds HDF5's write lock; wait for it rather than fail.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
   for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
+    std::optional<h5::File> file;
     try {
       store::check_no_pending_commit(path);
-      h5::File file = h5::File::open_read(path);
-      check_schema(file, path);
-      return file;
+      file.emplace(h5::File::open_read(path));
     } catch (const Error&) {
       // Only a live coordinator's commit is worth waiting for; anything else is a real error.
       if (std::chrono::steady_clock::now() >= deadline || store::lock_holder(path).empty()) throw;
+    }
+    if (file) {
+      check_schema(*file, path);  // an opened file is what it is: no point waiting
+      return std::move(*file);
     }
     std::this_thread::sleep_for(pause);
   }

@@ -98,8 +98,8 @@ struct TableLayout {
 [[nodiscard]] TableLayout groups_layout(std::size_t key_length);
 [[nodiscard]] TableLayout curves_layout();
 
-// Opens a store read-only and runs `read` on it, waiting (up to `patience_seconds`) while a live
-// sweep's commit holds the file, as store::read_overview does. Throws khsweep::Error otherwise.
+// Runs `read` on the store opened by open_store_for_reading (query.hpp): read-only, waiting up to
+// `patience_seconds` while a live sweep's commit holds the file. Throws khsweep::Error otherwise.
 void read_store_patiently(const std::filesystem::path& path, double patience_seconds,
                           const std::function<void(const h5::File&)>& read);
 // Writes `aggregate` into the store in one store::Transaction, waiting while the file is busy.
