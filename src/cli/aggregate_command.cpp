@@ -56,19 +56,6 @@ std::vector<std::string> split(const std::string& text, char separator) {
   return parts;
 }
 
-std::string unknown_metric(const std::string& name) {
-  std::string message = "unknown metric '" + name + "'";
-  if (const auto near = did_you_mean(name, results::summary_metrics()); !near.empty())
-    message += near;
-  else
-    message += " (one of: " + [] {
-      std::string all;
-      for (const auto& m : results::summary_metrics()) all += (all.empty() ? "" : ", ") + m;
-      return all;
-    }() + ")";
-  return message;
-}
-
 std::string unknown_column(const std::string& name, const store::IndexTable& table) {
   std::vector<std::string> names;
   for (const auto& c : table.columns) names.push_back(c.name);
@@ -224,10 +211,10 @@ int aggregate_command(const std::vector<std::string>& args) {
     } else if (option == "--metrics") {
       metrics = split(*value, ',');
       for (const auto& m : *metrics)
-        if (!is_summary_metric(m)) in.problem(unknown_metric(m));
+        if (!is_summary_metric(m)) in.problem(unknown_summary_metric(m));
     } else if (option == "--metric") {
       metric = *value;
-      if (!is_summary_metric(metric)) in.problem(unknown_metric(metric));
+      if (!is_summary_metric(metric)) in.problem(unknown_summary_metric(metric));
     } else if (option == "--format") {
       format = *value;
       if (format != "table" && format != "csv") in.problem("--format must be table or csv, got '" + format + "'");

@@ -288,7 +288,7 @@ int compare_command(const std::vector<std::string>& args) {
     } else {
       metric = *value;
       if (!is_summary_metric(metric))
-        in.problem("unknown metric '" + metric + "'" + did_you_mean(metric, results::summary_metrics()));
+        in.problem(unknown_summary_metric(metric));
     }
   }
   std::vector<std::string>& problems = in.problems();

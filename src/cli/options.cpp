@@ -92,6 +92,14 @@ std::optional<std::vector<std::size_t>> rows_where(const store::IndexTable& tabl
   }
 }
 
+std::string unknown_summary_metric(const std::string& name) {
+  std::string message = "unknown metric '" + name + "'";
+  if (const auto near = did_you_mean(name, results::summary_metrics()); !near.empty()) return message + near;
+  std::string all;
+  for (const auto& m : results::summary_metrics()) all += (all.empty() ? "" : ", ") + m;
+  return message + " (one of: " + all + ")";
+}
+
 bool is_summary_metric(const std::string& metric) {
   return std::find(results::summary_metrics().begin(), results::summary_metrics().end(), metric) !=
          results::summary_metrics().end();

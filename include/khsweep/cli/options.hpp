@@ -70,6 +70,9 @@ void print_problems(const std::string& command, const std::vector<std::string>& 
                                                                  const std::string& where,
                                                                  std::vector<std::string>& usage);
 
+// "unknown metric 'x'" with a did-you-mean, or else the list of summary metrics.
+[[nodiscard]] std::string unknown_summary_metric(const std::string& name);
+
 // Whether `metric` is one of results::summary_metrics(), and its position there.
 [[nodiscard]] bool is_summary_metric(const std::string& metric);
 [[nodiscard]] std::size_t summary_index(const std::string& metric);
