@@ -174,16 +174,6 @@ const GroupAggregate* Aggregate::find(const std::string& key) const {
   return nullptr;
 }
 
-std::vector<std::size_t> summarised_rows(const store::IndexTable& table, const std::vector<std::size_t>& rows,
-                                         bool include_diverged) {
-  const store::IndexColumn& status = table.column("status");
-  std::vector<std::size_t> out;
-  for (std::size_t r : rows)
-    if (status.text.at(r) == store::kCompleted || (include_diverged && status.text.at(r) == store::kDiverged))
-      out.push_back(r);
-  return out;
-}
-
 std::string diverged_note(const Aggregate& a) {
   if (a.diverged_left_out == 0) return "";
   std::string note = std::to_string(a.diverged_left_out) + " diverged run" + (a.diverged_left_out == 1 ? "" : "s") +

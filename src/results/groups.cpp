@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "khsweep/store/sweep_store.hpp"
 
 namespace khsweep::results {
 
@@ -34,6 +35,16 @@ std::string cell_text(const store::IndexTable& table, const std::string& column,
     if (std::strtod(text, nullptr) == v) break;
   }
   return text;
+}
+
+std::vector<std::size_t> summarised_rows(const store::IndexTable& table, const std::vector<std::size_t>& rows,
+                                         bool include_diverged) {
+  const store::IndexColumn& status = table.column("status");
+  std::vector<std::size_t> out;
+  for (std::size_t r : rows)
+    if (status.text.at(r) == store::kCompleted || (include_diverged && status.text.at(r) == store::kDiverged))
+      out.push_back(r);
+  return out;
 }
 
 std::vector<std::string> varying_columns(const store::IndexTable& table, const std::vector<std::size_t>& rows) {

@@ -250,18 +250,11 @@ std::vector<CurveSeries> learning_curves(const PlotRequest& request, int* diverg
       with_store(path, request.patience_seconds, [](const h5::File& f) { return store::read_index(f); });
 
   const std::vector<Condition> conditions = parse_where(request.where, table);
-  const store::IndexColumn* status = table.find("status");
   const store::IndexColumn* ids = table.find("id");
-  if (status == nullptr || ids == nullptr) throw error_at(path.string(), "/runs has no status or id column");
-  std::vector<std::size_t> rows;
-  int left_out = 0;
-  for (std::size_t r : matching_rows(table, conditions)) {
-    const bool diverged = status->text[r] == store::kDiverged;
-    if (status->text[r] == store::kCompleted || (diverged && request.include_diverged))
-      rows.push_back(r);
-    else if (diverged)
-      ++left_out;
-  }
+  if (table.find("status") == nullptr || ids == nullptr) throw error_at(path.string(), "/runs has no status or id column");
+  const std::vector<std::size_t> selected = matching_rows(table, conditions);
+  const std::vector<std::size_t> rows = summarised_rows(table, selected, request.include_diverged);
+  const int left_out = static_cast<int>(summarised_rows(table, selected, true).size() - rows.size());
   if (diverged_left_out != nullptr) *diverged_left_out = left_out;
   if (rows.empty())
     throw error_at(path.string(), "no completed runs" +

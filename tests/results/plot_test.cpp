@@ -51,6 +51,29 @@ BOOST_AUTO_TEST_CASE(curves_are_the_mean_and_standard_error_over_seeds_per_confi
   BOOST_TEST(series[1].mean[0] == 0.4, boost::test_tools::tolerance(1e-12));
 }
 
+BOOST_AUTO_TEST_CASE(diverged_runs_are_left_out_and_counted_unless_included) {
+  ScratchDir dir("khsweep-plot-test-");
+  std::vector<store::CommittedRun> runs;
+  for (int i = 0; i < kSyntheticRuns; ++i) runs.push_back(synthetic_run(i));
+  runs[1].result.status = train::RunStatus::diverged;  // hidden 8, seed 2
+  runs[1].result.reason = "non-finite weights";
+  write_store(dir / "s.h5", test_job_info("synthetic", {{"data/synthetic", std::string(64, 'a')}}), runs);
+  int left_out = -1;
+  auto series = results::learning_curves(request_for(dir / "s.h5"), &left_out);
+  BOOST_TEST(left_out == 1);
+  BOOST_TEST_REQUIRE(series.size() == 2u);
+  BOOST_TEST(series[0].runs == 2u);
+  auto with = request_for(dir / "s.h5");
+  with.include_diverged = true;
+  series = results::learning_curves(with, &left_out);
+  BOOST_TEST(left_out == 0);
+  BOOST_TEST(series[0].runs == 3u);
+  with.include_diverged = false;
+  with.where = "hidden=8,seed=2";
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)results::learning_curves(with); }),
+                            "no completed runs match 'hidden=8,seed=2' (1 diverged left out: --include-diverged plots them)");
+}
+
 BOOST_AUTO_TEST_CASE(where_selects_runs_and_accuracy_is_in_percent) {
   ScratchDir dir("khsweep-plot-test-");
   write_synthetic_store(dir / "s.h5");

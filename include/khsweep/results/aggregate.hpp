@@ -70,12 +70,6 @@ struct Aggregate {
   [[nodiscard]] const GroupAggregate* find(const std::string& key) const;
 };
 
-// The completed rows among `rows`, and the diverged ones too when `include_diverged`: failed runs
-// have no results, and a diverged run's numbers (its last values before NaN) are no result either
-// unless the user asks for them.
-[[nodiscard]] std::vector<std::size_t> summarised_rows(const store::IndexTable& table,
-                                                       const std::vector<std::size_t>& rows, bool include_diverged);
-
 // Groups `rows` and computes the summary statistics over their completed runs (and diverged ones
 // when `include_diverged`; otherwise those are counted per group and in total, never summarised);
 // with `store`, also the per-epoch curve statistics from /run/<id>/curves.

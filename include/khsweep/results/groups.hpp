@@ -27,6 +27,12 @@ struct Group {
 [[nodiscard]] std::vector<Group> group_runs(const store::IndexTable& table, const std::vector<std::size_t>& rows,
                                             const std::vector<std::string>& label_columns);
 
+// The completed rows among `rows`, and the diverged ones too when `include_diverged`: failed runs
+// have no results, and a diverged run's numbers (its last values before NaN) are no result either
+// unless the user asks for them.
+[[nodiscard]] std::vector<std::size_t> summarised_rows(const store::IndexTable& table,
+                                                       const std::vector<std::size_t>& rows, bool include_diverged);
+
 // One cell as text: text columns as stored, numbers in the shortest form that round-trips
 // ("0.01", "100", "nan").
 [[nodiscard]] std::string cell_text(const store::IndexTable& table, const std::string& column, std::size_t row);
