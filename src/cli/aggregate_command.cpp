@@ -273,9 +273,7 @@ int aggregate_command(const std::vector<std::string>& args) {
   if (aggregate.summarised_runs == 0) {
     std::cout << kPrefix << "no runs match" << (where.empty() ? "" : " --where " + where)
               << " (only completed runs are summarised";
-    if (aggregate.diverged_left_out > 0)
-      std::cout << "; " << aggregate.diverged_left_out << " diverged run" << (aggregate.diverged_left_out == 1 ? "" : "s")
-                << " left out: --include-diverged counts them";
+    if (const std::string note = results::diverged_note(aggregate); !note.empty()) std::cout << "; " << note;
     std::cout << ")\n";
     return kExitOk;
   }

@@ -143,11 +143,9 @@ int best_command(const std::vector<std::string>& args) {
   }
   if (aggregate.summarised_runs == 0) {
     std::cout << kPrefix << "no runs match" << (where.empty() ? "" : " --where " + where)
-              << " (only completed runs count"
-              << (aggregate.diverged_left_out > 0
-                      ? "; " + std::to_string(aggregate.diverged_left_out) + " diverged left out: --include-diverged counts them"
-                      : std::string())
-              << ")\n";
+              << " (only completed runs count";
+    if (const std::string note = results::diverged_note(aggregate); !note.empty()) std::cout << "; " << note;
+    std::cout << ")\n";
     return kExitOk;
   }
   const std::vector<results::BestChoice> choices = results::best_choices(table, aggregate, by_columns, metric);
