@@ -213,3 +213,35 @@ run_id_of() {
 
 # ms_to_s MS: "1.234"
 ms_to_s() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+
+# signal_test_sweep NAME DESCRIPTION: prints the sweep the signal tests (sigterm_resume,
+# worker_signal) stop mid-way. 18 runs of about 1.2 s: on one rank the sweep takes about 20 s,
+# and each stop comes after 2 s.
+# The runs must stay long enough for that when training gets faster: 2000 images x 8 epochs was
+# enough before the lane kernels (issue 10), and then the whole sweep could finish inside 2 s; with
+# both ranks training, round 2's remaining runs must also outlast its 2 s.
+SIGNAL_TEST_RUNS=18
+signal_test_sweep() {
+  cat << EOF
+name: $1
+description: $2
+fixed:
+  data: $MNIST
+  train_subset: 6000
+  validation_subset: 500
+  epochs: 20
+grid:
+  hidden: [24, 32]
+  seed: [1, 2, 3]
+arms:
+  - name: baseline
+    kh: none
+  - name: kh
+    kh: [top_down, bottom_up]
+    eps0: [0.01]
+    delta: [0.4]
+service:
+  checkpoint_every: 1
+  commit_every_seconds: 1
+EOF
+}

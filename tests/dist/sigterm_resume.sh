@@ -10,33 +10,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 dist_init sigterm_resume "$@"
 
-# 18 runs of about 1.2 s: on one rank the sweep takes about 20 s, and each stop comes after 2 s.
-# The runs must stay long enough for that when training gets faster: 2000 images x 8 epochs was
-# enough before the lane kernels (issue 10), and then the whole sweep could finish inside 2 s; with
-# both ranks training, round 2's remaining runs must also outlast its 2 s.
-cat > stop.yaml << EOF
-name: stop
-description: 18 short runs for the signal test
-fixed:
-  data: $MNIST
-  train_subset: 6000
-  validation_subset: 500
-  epochs: 20
-grid:
-  hidden: [24, 32]
-  seed: [1, 2, 3]
-arms:
-  - name: baseline
-    kh: none
-  - name: kh
-    kh: [top_down, bottom_up]
-    eps0: [0.01]
-    delta: [0.4]
-service:
-  checkpoint_every: 1
-  commit_every_seconds: 1
-EOF
-TOTAL=18
+signal_test_sweep stop "18 short runs for the signal test" > stop.yaml
+TOTAL=$SIGNAL_TEST_RUNS
 
 log "reference: uninterrupted sweep on 1 rank"
 mpirun_sweep 1 stop.yaml ref.h5 ref.log

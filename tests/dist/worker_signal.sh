@@ -9,29 +9,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 dist_init worker_signal "$@"
 
-cat > sweep.yaml << EOF2
-name: worker-signal
-description: 18 short runs; the workers get SIGTERM, the coordinator does not
-fixed:
-  data: $MNIST
-  train_subset: 6000
-  validation_subset: 500
-  epochs: 20
-grid:
-  hidden: [24, 32]
-  seed: [1, 2, 3]
-arms:
-  - name: baseline
-    kh: none
-  - name: kh
-    kh: [top_down, bottom_up]
-    eps0: [0.01]
-    delta: [0.4]
-service:
-  checkpoint_every: 1
-  commit_every_seconds: 1
-EOF2
-TOTAL=18
+signal_test_sweep worker-signal "18 short runs; the workers get SIGTERM, the coordinator does not" > sweep.yaml
+TOTAL=$SIGNAL_TEST_RUNS
 
 log "reference: uninterrupted sweep on 1 rank"
 mpirun_sweep 1 sweep.yaml ref.h5 ref.log
