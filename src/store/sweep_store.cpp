@@ -217,6 +217,13 @@ void check_schema(const h5::File& file, const fs::path& path) {
     throw error_at(where, "not a khsweep store (schema '" + schema + "', expected '" + kStoreSchema + "')");
 }
 
+// Replaces /runs by `rows`, in the current layout (inside the caller's transaction).
+void rewrite_index(h5::File& file, const std::vector<IndexRow>& rows) {
+  file.remove("runs");
+  file.create_table("runs", index_fields(), sizeof(IndexRow), kIndexChunkRows);
+  file.append_rows("runs", index_fields(), sizeof(IndexRow), rows.data(), rows.size());
+}
+
 std::string join(const std::vector<std::string>& parts, const char* separator) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : separator) + p;
@@ -262,12 +269,13 @@ SweepStore SweepStore::open_for_sweep(const fs::path& path, const JobInfo& job) 
     if (!index_is_current(file)) {
       // A store from before the model kinds: rewrite /runs with their columns, inside this
       // transaction, so every later append and reader sees one table layout.
-      const std::vector<IndexRow> rows = read_index_rows(file);
-      file.remove("runs");
-      file.create_table("runs", index_fields(), sizeof(IndexRow), kIndexChunkRows);
-      file.append_rows("runs", index_fields(), sizeof(IndexRow), rows.data(), rows.size());
+      rewrite_index(file, read_index_rows(file));
     }
-    for (const IndexRow& row : read_index_rows(file)) {
+    // Only the columns the coordinator needs: the whole rows are ~1 KB each.
+    std::vector<h5::Field> fields;
+    for (const h5::Field& f : index_fields())
+      if (f.name == "id" || f.name == "status" || f.name == "reason") fields.push_back(f);
+    for (const IndexRow& row : file.read_table<IndexRow>("runs", fields)) {
       const std::string id = h5::get_fixed_string(row.id, sizeof row.id);
       impl->committed.insert(id);
       if (h5::get_fixed_string(row.status, sizeof row.status) == kFailed)
@@ -337,9 +345,7 @@ void SweepStore::commit(const std::vector<CommittedRun>& runs) {
     std::vector<IndexRow> kept;
     for (const IndexRow& row : read_index_rows(file))
       if (!replaced.count(h5::get_fixed_string(row.id, sizeof row.id))) kept.push_back(row);
-    file.remove("runs");
-    file.create_table("runs", index_fields(), sizeof(IndexRow), kIndexChunkRows);
-    file.append_rows("runs", index_fields(), sizeof(IndexRow), kept.data(), kept.size());
+    rewrite_index(file, kept);
     h5::Group job = file.open_group("jobs/" + std::to_string(impl_->job));
     std::string retried = job.has_attribute("retried") ? job.attribute<std::string>("retried") : std::string();
     for (const std::string& id : replaced) retried += id + ": " + impl_->failed.at(id) + "\n";
