@@ -95,6 +95,7 @@ class Coordinator {
       return kExitUsage;
     }
     if (options_.store.empty()) options_.store = fs::path("results") / (sweep_.name + ".h5");
+    std::set<std::string> retried;  // failed runs of this sweep trained again (--retry-failed)
     try {
       std::map<std::string, std::pair<std::string, std::string>> checksums;
       for (const sweep::PlannedRun& planned : sweep_.runs) {
@@ -127,15 +128,18 @@ class Coordinator {
       job_info_.hosts = hosts_;
       job_info_.mpi_version = mpi::Environment::library_version();
       store_ = std::make_unique<store::SweepStore>(store::SweepStore::open_for_sweep(options_.store, job_info_));
+      if (options_.retry_failed)
+        for (const Job& job : jobs_)
+          if (store_->failed_runs().count(job.id)) retried.insert(job.id);
+      store_->allow_retry(retried);
       fs::create_directories(store::checkpoint_directory(options_.store));
       // Orphans, as no rank writes yet: half-written checkpoints of killed saves ("<id>.ckpt.tmp.<pid>"),
       // and checkpoints of runs the store already holds (a kill between a commit and its cleanup).
       for (const auto& entry : fs::directory_iterator(store::checkpoint_directory(options_.store))) {
-        const std::string name = entry.path().filename().string();
-        const bool committed = entry.path().extension() == ".ckpt" &&
-                               store_->committed_ids().count(entry.path().stem().string()) > 0 &&
-                               !(options_.retry_failed && store_->failed_runs().count(entry.path().stem().string()) > 0);
-        if (name.find(".tmp.") != std::string::npos || committed) fs::remove(entry.path());
+        const std::string id = entry.path().stem().string();
+        const bool committed = entry.path().extension() == ".ckpt" && store_->committed_ids().count(id) > 0 &&
+                               retried.count(id) == 0;
+        if (entry.path().filename().string().find(".tmp.") != std::string::npos || committed) fs::remove(entry.path());
       }
     } catch (const Error& e) {
       report_error(e);
@@ -144,13 +148,8 @@ class Coordinator {
       report_error(e);
       return kExitInput;
     }
-    std::set<std::string> retried;
-    for (std::size_t i = 0; i < jobs_.size(); ++i) {
-      const bool failed = store_->failed_runs().count(jobs_[i].id) > 0;
-      if (options_.retry_failed && failed) retried.insert(jobs_[i].id);
-      if (!store_->committed_ids().count(jobs_[i].id) || (options_.retry_failed && failed)) queue_.push_back(i);
-    }
-    store_->allow_retry(retried);
+    for (std::size_t i = 0; i < jobs_.size(); ++i)
+      if (!store_->committed_ids().count(jobs_[i].id) || retried.count(jobs_[i].id)) queue_.push_back(i);
     // Costliest first, so the longest runs do not start last and leave the other ranks idle.
     std::stable_sort(queue_.begin(), queue_.end(),
                      [&](std::size_t x, std::size_t y) { return jobs_[x].estimated_seconds > jobs_[y].estimated_seconds; });
