@@ -15,7 +15,7 @@ namespace {
 // The live job's "<store>.progress" lines as key -> value.
 std::map<std::string, std::string> read_progress(const std::string& store) {
   std::map<std::string, std::string> values;
-  std::ifstream in(store + ".progress");
+  std::ifstream in(store::progress_file(store));
   std::string key, value;
   while (in >> key && std::getline(in >> std::ws, value)) values[key] = value;
   return values;

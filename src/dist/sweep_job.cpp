@@ -374,8 +374,7 @@ class Coordinator {
 
   // "<store>.progress": what `khsweep status` shows of a live job, replaced atomically.
   void write_progress_file(std::size_t done, double eta) const {
-    fs::path file = options_.store;
-    file += ".progress";
+    const fs::path file = store::progress_file(options_.store);
     fs::path tmp = file;
     tmp += ".tmp";
     {

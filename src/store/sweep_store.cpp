@@ -1,6 +1,7 @@
 #include "khsweep/store/sweep_store.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -143,11 +144,7 @@ IndexRow make_row(const CommittedRun& run, int job) {
   return row;
 }
 
-fs::path lock_path(const fs::path& store) {
-  fs::path p = store;
-  p += ".lock";
-  return p;
-}
+fs::path lock_path(const fs::path& store) { return beside_store(store, ".lock"); }
 
 // The coordinator lock: an open-file-description write lock (F_OFD_SETLK) on "<store>.lock". The
 // kernel drops it when the process dies, so a killed job never leaves a stale lock; unlike a
@@ -157,6 +154,7 @@ fs::path lock_path(const fs::path& store) {
 class CoordinatorLock {
  public:
   explicit CoordinatorLock(const fs::path& store) : path_(lock_path(store)) {
+    refuse_second_names(store);
     fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0)
       throw error_at(store.string(), "cannot create lock file '" + path_.string() +
@@ -185,6 +183,16 @@ class CoordinatorLock {
   CoordinatorLock& operator=(const CoordinatorLock&) = delete;
 
  private:
+  // The lock file is found by the store's name (symlinks resolved), so a file with a second name
+  // could be written by two jobs at once, each holding the lock of its own name.
+  static void refuse_second_names(const fs::path& store) {
+    struct stat info {};
+    if (::stat(store.c_str(), &info) != 0 || info.st_nlink <= 1) return;
+    throw error_at(store.string(), "refusing the store: the file has " + std::to_string(info.st_nlink) +
+                                       " hard links, and the coordinator lock of one name does not keep a job "
+                                       "out through another; remove the other names (find -samefile lists them)");
+  }
+
   fs::path path_;
   int fd_ = -1;
 };
@@ -371,11 +379,9 @@ void SweepStore::finish_job(const std::string& outcome) {
   t.commit();
 }
 
-fs::path checkpoint_directory(const fs::path& store) {
-  fs::path p = store;
-  p += ".checkpoints";
-  return p;
-}
+fs::path checkpoint_directory(const fs::path& store) { return beside_store(store, ".checkpoints"); }
+
+fs::path progress_file(const fs::path& store) { return beside_store(store, ".progress"); }
 
 fs::path checkpoint_file(const fs::path& store, const std::string& run_id) {
   return checkpoint_directory(store) / (run_id + ".ckpt");

@@ -1109,17 +1109,22 @@ bool has_journal(const fs::path& path) {
   return fs::exists(journal_path(path), ec);
 }
 
-fs::path journal_path(const fs::path& path) {
-  fs::path p = path;
-  p += ".journal";
+fs::path beside_store(const fs::path& store, const char* suffix) {
+  // Link by link rather than fs::canonical, which fails on a link to a store not created yet.
+  fs::path p = store;
+  std::error_code ec;
+  for (int hops = 0; hops < 40 && fs::is_symlink(p, ec); ++hops) {
+    const fs::path target = fs::read_symlink(p, ec);
+    if (ec) break;
+    p = (target.is_absolute() ? target : p.parent_path() / target).lexically_normal();
+  }
+  p += suffix;
   return p;
 }
 
-fs::path damaged_journal_path(const fs::path& path) {
-  fs::path p = path;
-  p += ".journal.bad";
-  return p;
-}
+fs::path journal_path(const fs::path& path) { return beside_store(path, ".journal"); }
+
+fs::path damaged_journal_path(const fs::path& path) { return beside_store(path, ".journal.bad"); }
 
 void check_no_damaged_journal(const fs::path& path) {
   std::error_code ec;

@@ -10,6 +10,7 @@
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/run_file.hpp"
 #include "khsweep/store/run_layout.hpp"
+#include "khsweep/store/transaction.hpp"
 #include "khsweep/store/sweep_store.hpp"
 
 using namespace khsweep;
@@ -90,6 +91,34 @@ BOOST_AUTO_TEST_CASE(a_second_coordinator_is_refused_while_the_first_holds_the_s
   BOOST_TEST(store::lock_holder(path).empty());
   auto second = store::SweepStore::open_for_sweep(path, job_info());
   BOOST_TEST(second.committed_ids().size() == 1u);
+}
+
+// The lock belongs to the file, not to how its path is spelt: a symlink leads to the same lock (and
+// journal and checkpoints), and a second name for the same file (a hard link) is refused outright.
+BOOST_AUTO_TEST_CASE(a_second_coordinator_through_a_symlink_or_a_hard_link_is_refused) {
+  ScratchDir dir("khsweep-sweep-store-test-");
+  const auto path = dir / "s.h5";
+  const auto symlink = dir / "via-symlink.h5";
+  std::filesystem::create_symlink(path, symlink);
+  {
+    auto first = store::SweepStore::open_for_sweep(symlink, job_info());  // creates s.h5 through the link
+    KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)store::SweepStore::open_for_sweep(path, job_info()); }),
+                              "in use by another khsweep run");
+    BOOST_TEST(!store::lock_holder(path).empty());
+    first.commit({finished_run("00000000000000d1", 1)});
+  }
+  BOOST_TEST(store::checkpoint_directory(symlink) == store::checkpoint_directory(path));
+  BOOST_TEST(store::journal_path(symlink) == store::journal_path(path));
+
+  const auto hard_link = dir / "second-name.h5";
+  std::filesystem::create_hard_link(path, hard_link);
+  for (const auto& name : {path, hard_link}) {
+    const std::string message = error_of([&] { (void)store::SweepStore::open_for_sweep(name, job_info()); });
+    KHSWEEP_CHECK_MESSAGE_HAS(message, "2 hard links");
+    KHSWEEP_CHECK_MESSAGE_HAS(message, "remove");
+  }
+  std::filesystem::remove(hard_link);
+  BOOST_TEST(store::SweepStore::open_for_sweep(path, job_info()).committed_ids().size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_run_has_an_index_row_with_its_reason_and_no_group) {

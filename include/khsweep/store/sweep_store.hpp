@@ -96,6 +96,8 @@ class SweepStore {
 // Where workers keep checkpoints of runs in progress: "<store>.checkpoints/".
 [[nodiscard]] std::filesystem::path checkpoint_directory(const std::filesystem::path& store);
 [[nodiscard]] std::filesystem::path checkpoint_file(const std::filesystem::path& store, const std::string& run_id);
+// "<store>.progress": what the live job reports for `khsweep status`.
+[[nodiscard]] std::filesystem::path progress_file(const std::filesystem::path& store);
 
 // Read side, for `khsweep status` and queries. Never writes, so it can run beside a live sweep:
 // HDF5's file lock keeps it out while a commit is being written, and it retries until `patience`.

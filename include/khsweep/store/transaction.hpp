@@ -64,6 +64,11 @@ bool recover(const std::filesystem::path& path);
 // Whether "<path>.journal" exists: a transaction is open or was interrupted.
 [[nodiscard]] bool has_journal(const std::filesystem::path& path);
 
+// "<store><suffix>" beside the file the store's name leads to: a store reached through a symlink
+// keeps its journal, lock and checkpoints beside the real file, so every spelling of its path
+// finds the same ones. (A symlinked directory needs nothing: the sibling is the same file.)
+[[nodiscard]] std::filesystem::path beside_store(const std::filesystem::path& store, const char* suffix);
+
 // "<path>.journal".
 [[nodiscard]] std::filesystem::path journal_path(const std::filesystem::path& path);
 
