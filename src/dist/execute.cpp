@@ -77,6 +77,22 @@ void DataCache::share_on_node(const std::vector<sweep::DataSelection>& selection
 
 namespace {
 
+// An error of the machine rather than of the run (a file that cannot be read or written, memory):
+// the run may well succeed on another try or another node, so it is not recorded as failed.
+struct MachineFault {
+  std::string reason;
+};
+
+// Runs `step`, turning whatever it throws into a MachineFault.
+template <class Step>
+auto as_machine_fault(Step&& step) -> decltype(step()) {
+  try {
+    return step();
+  } catch (const std::exception& e) {
+    throw MachineFault{e.what()};
+  }
+}
+
 Report train_assigned(const Assignment& a, const data::DataSplit& data, const std::function<bool()>& stop_now,
                       const std::function<void()>& meanwhile, Report report) {
   const auto learner = train::make_learner(a.params.config, data.train, data.validation);
@@ -103,7 +119,8 @@ Report train_assigned(const Assignment& a, const data::DataSplit& data, const st
     learner->run_epoch(on_batch);
     const int epoch = learner->epochs_done();
     const bool stopping = !learner->done() && stop_now();
-    if (learner->done() || stopping || epoch % a.checkpoint_every == 0) learner->save_checkpoint(a.checkpoint, a.id);
+    if (learner->done() || stopping || epoch % a.checkpoint_every == 0)
+      as_machine_fault([&] { learner->save_checkpoint(a.checkpoint, a.id); });
     if (stopping) {
       report.kind = Report::interrupted;
       return report;
@@ -123,18 +140,27 @@ Report execute(const Assignment& a, DataCache& cache, const std::function<bool()
   report.host = host;
   report.rank = rank;
   try {
-    const data::DataSplit& data = cache.get(a.params.data);
-    // Every rank must train on the same bytes: a node with other files would give other results.
-    if (data.train.checksum != a.train_checksum || data.validation.checksum != a.validation_checksum)
-      throw Error("the data at '" + a.params.data.dataset + "' on host " + host +
-                  " differ from what the coordinator loaded (checksum " + data.train.checksum.substr(0, 12) +
-                  " vs " + a.train_checksum.substr(0, 12) + ")");
+    const data::DataSplit& data = as_machine_fault([&]() -> const data::DataSplit& {
+      const data::DataSplit& loaded = cache.get(a.params.data);
+      // Every rank must train on the same bytes: a node with other files would give other results.
+      if (loaded.train.checksum != a.train_checksum || loaded.validation.checksum != a.validation_checksum)
+        throw Error("the data at '" + a.params.data.dataset + "' on host " + host +
+                    " differ from what the coordinator loaded (checksum " + loaded.train.checksum.substr(0, 12) +
+                    " vs " + a.train_checksum.substr(0, 12) + ")");
+      return loaded;
+    });
     return train_assigned(a, data, stop_now, meanwhile, report);
+  } catch (const MachineFault& fault) {
+    report.kind = Report::fault;
+    report.failure = fault.reason;
+  } catch (const std::bad_alloc&) {
+    report.kind = Report::fault;
+    report.failure = "out of memory";
   } catch (const std::exception& e) {
     report.kind = Report::failed;
     report.failure = e.what();
-    return report;
   }
+  return report;
 }
 
 }  // namespace khsweep::dist

@@ -4,6 +4,7 @@
 // block sending to each other; only kInterrupt is sent unasked, and never waited for.
 #include <string>
 
+#include "khsweep/job/scheduler.hpp"
 #include "khsweep/sweep/run_params.hpp"
 #include "khsweep/train/result.hpp"
 #include "khsweep/train/serialize.hpp"
@@ -29,17 +30,8 @@ struct Assignment {
   int checkpoint_every = 10;        // epochs
 };
 
-// What became of an assigned run.
-struct Report {
-  enum Kind : std::uint8_t { finished = 0, failed = 1, interrupted = 2 };
-  Kind kind = finished;
-  std::string id;
-  train::RunResult result;  // kind == finished
-  std::string failure;      // kind == failed
-  bool resumed = false;     // continued from a checkpoint
-  std::string host;
-  int rank = 0;
-};
+// What became of an assigned run (the scheduler's type; the protocol only carries it).
+using job::Report;
 
 inline void encode(train::ByteWriter& out, const sweep::DataSelection& d) {
   out.string(d.dataset);
@@ -91,7 +83,7 @@ inline void encode(train::ByteWriter& out, const Report& r) {
 
 inline void decode(train::ByteReader& in, Report& r) {
   const std::uint8_t kind = in.u8();
-  if (kind > Report::interrupted) throw Error(in.source() + ": unknown report kind " + std::to_string(kind));
+  if (kind > Report::fault) throw Error(in.source() + ": unknown report kind " + std::to_string(kind));
   r.kind = static_cast<Report::Kind>(kind);
   r.id = in.string();
   if (r.kind == Report::finished) train::decode(in, r.result);

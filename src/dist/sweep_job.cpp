@@ -62,16 +62,21 @@ sweep::DataSelection resolved(sweep::DataSelection selection) {
   return selection;
 }
 
-// A run of the sweep, with what the coordinator learnt about it before handing it out.
-struct Job {
-  sweep::PlannedRun planned;
-  std::string id;
-  std::string train_checksum, validation_checksum;
-  std::size_t train_samples = 0, validation_samples = 0;
-  double estimated_seconds = 0;
+// The sweep store as the scheduler's sink for results: a run's checkpoint goes once it is committed.
+class StoreSink : public job::ResultSink {
+ public:
+  explicit StoreSink(store::SweepStore& store) : store_(store) {}
+  void commit(const std::vector<store::CommittedRun>& runs) override {
+    store_.commit(runs);
+    for (const store::CommittedRun& run : runs) train::remove_checkpoint(store::checkpoint_file(store_.path(), run.id));
+  }
+
+ private:
+  store::SweepStore& store_;
 };
 
-// The coordinator's state and its one loop; shared by multi-rank and single-rank jobs.
+// The coordinator: prepares the job, then moves messages between the scheduler, which decides,
+// and the ranks, which train; rank 0 trains runs too, answering the others between minibatches.
 class Coordinator {
  public:
   Coordinator(const mpi::Communicator& comm, const JobOptions& options, mpi::NodeMemory& node)
@@ -81,8 +86,11 @@ class Coordinator {
     const int prepared = prepare();
     if (prepared != kExitOk) return stop_workers(prepared);
     if (comm_.size() > 1) share_data();
-    const int outcome = comm_.size() == 1 ? train_here() : hand_out();
-    return stop_workers(finish(outcome));
+    if (comm_.size() == 1)
+      train_here();
+    else
+      hand_out();
+    return stop_workers(finish());
   }
 
  private:
@@ -95,24 +103,27 @@ class Coordinator {
       return kExitUsage;
     }
     if (options_.store.empty()) options_.store = fs::path("results") / (sweep_.name + ".h5");
+    std::vector<job::QueuedRun> runs;
+    std::size_t duplicates = 0;
     std::set<std::string> retried;  // failed runs of this sweep trained again (--retry-failed)
     try {
+      std::set<std::string> ids;
       std::map<std::string, std::pair<std::string, std::string>> checksums;
       for (const sweep::PlannedRun& planned : sweep_.runs) {
         const data::DataSplit& d = data_.get(planned.params.data);
-        Job job;
-        job.planned = planned;
-        job.train_checksum = d.train.checksum;
-        job.validation_checksum = d.validation.checksum;
-        job.train_samples = d.train.count;
-        job.validation_samples = d.validation.count;
-        job.id = sweep::run_id(planned.params, job.train_checksum, job.validation_checksum);
-        job.estimated_seconds = sweep::estimate_seconds(planned.params, d.train.count, d.validation.count);
-        if (!ids_.insert(job.id).second) {
-          ++duplicates_;  // two grid points that are the same run (e.g. S = 0 and S = epochs)
+        job::QueuedRun run;
+        run.planned = planned;
+        run.train_checksum = d.train.checksum;
+        run.validation_checksum = d.validation.checksum;
+        run.train_samples = d.train.count;
+        run.validation_samples = d.validation.count;
+        run.id = sweep::run_id(planned.params, run.train_checksum, run.validation_checksum);
+        run.estimated_seconds = sweep::estimate_seconds(planned.params, d.train.count, d.validation.count);
+        if (!ids.insert(run.id).second) {
+          ++duplicates;  // two grid points that are the same run (e.g. S = 0 and S = epochs)
           continue;
         }
-        jobs_.push_back(std::move(job));
+        runs.push_back(std::move(run));
         const std::string key = sweep::selection_key(planned.params.data);
         if (!checksums.count(key)) {  // a selection not seen before: one more to share per node
           data_selections_.push_back(resolved(planned.params.data));
@@ -129,8 +140,8 @@ class Coordinator {
       job_info_.mpi_version = mpi::Environment::library_version();
       store_ = std::make_unique<store::SweepStore>(store::SweepStore::open_for_sweep(options_.store, job_info_));
       if (options_.retry_failed)
-        for (const Job& job : jobs_)
-          if (store_->failed_runs().count(job.id)) retried.insert(job.id);
+        for (const job::QueuedRun& run : runs)
+          if (store_->failed_runs().count(run.id)) retried.insert(run.id);
       store_->allow_retry(retried);
       fs::create_directories(store::checkpoint_directory(options_.store));
       // Orphans, as no rank writes yet: half-written checkpoints of killed saves ("<id>.ckpt.tmp.<pid>"),
@@ -148,19 +159,27 @@ class Coordinator {
       report_error(e);
       return kExitInput;
     }
-    for (std::size_t i = 0; i < jobs_.size(); ++i)
-      if (!store_->committed_ids().count(jobs_[i].id) || retried.count(jobs_[i].id)) queue_.push_back(i);
-    // Costliest first, so the longest runs do not start last and leave the other ranks idle.
-    std::stable_sort(queue_.begin(), queue_.end(),
-                     [&](std::size_t x, std::size_t y) { return jobs_[x].estimated_seconds > jobs_[y].estimated_seconds; });
-    for (std::size_t i : queue_) remaining_estimate_ += jobs_[i].estimated_seconds;
-    already_done_ = jobs_.size() - queue_.size();
-    workers_ = comm_.size() - 1;  // ranks other than this one, which trains too
-    std::cout << "sweep " << sweep_.name << ": " << jobs_.size() << " runs";
-    if (duplicates_ > 0) std::cout << " (" << duplicates_ << " duplicate grid points merged)";
-    std::cout << ", " << already_done_ << " already in " << options_.store.string() << "; " << comm_.size()
-              << (comm_.size() == 1 ? " rank training alone"
-                                    : " ranks training (rank 0 also coordinates)")
+    std::set<std::string> failed;
+    for (const auto& entry : store_->failed_runs()) failed.insert(entry.first);
+    job::Policy policy;
+    policy.ranks = comm_.size();
+    policy.commit_every_seconds = sweep_.service.commit_every_seconds;
+    // A few results per rank may wait for a slow commit; beyond that the ranks wait for the store.
+    policy.max_waiting_results = std::max<std::size_t>(64, 4 * static_cast<std::size_t>(comm_.size()));
+    policy.max_faults_in_row = comm_.size() + 2;
+    sink_ = std::make_unique<StoreSink>(*store_);
+    scheduler_ = std::make_unique<job::Scheduler>(sweep_.name, std::move(runs), store_->committed_ids(), failed,
+                                                   store_->diverged_ids(), retried, *sink_, policy);
+    const job::Tally t = scheduler_->tally();
+    std::cout << "sweep " << sweep_.name << ": " << t.total << " runs";
+    if (duplicates > 0) std::cout << " (" << duplicates << " duplicate grid points merged)";
+    std::cout << ", " << scheduler_->already_done() << " already in " << options_.store.string();
+    if (t.failed + t.diverged > 0)
+      std::cout << " (" << t.failed << " failed, " << t.diverged << " diverged"
+                << (t.failed > 0 && !options_.retry_failed ? ": --retry-failed trains the failed ones again" : "")
+                << ")";
+    std::cout << "; " << comm_.size()
+              << (comm_.size() == 1 ? " rank training alone" : " ranks training (rank 0 also coordinates)")
               << std::endl;
     if (!retried.empty())
       std::cout << retried.size() << " failed run" << (retried.size() == 1 ? "" : "s")
@@ -181,60 +200,66 @@ class Coordinator {
     data_.share_on_node(data_selections_, node_);
   }
 
-  Assignment assignment_for(const Job& job) const {
+  Assignment assignment_for(const job::QueuedRun& run) const {
     Assignment a;
-    a.id = job.id;
-    a.params = job.planned.params;
-    a.params.data = resolved(job.planned.params.data);
-    a.train_checksum = job.train_checksum;
-    a.validation_checksum = job.validation_checksum;
-    a.checkpoint = store::checkpoint_file(options_.store, job.id).string();
+    a.id = run.id;
+    a.params = run.planned.params;
+    a.params.data = resolved(run.planned.params.data);
+    a.train_checksum = run.train_checksum;
+    a.validation_checksum = run.validation_checksum;
+    a.checkpoint = store::checkpoint_file(options_.store, run.id).string();
     a.checkpoint_every = sweep_.service.checkpoint_every;
     return a;
   }
 
-  // Multi-rank: answer workers until every run is done (or a stop was asked and the runs in flight
-  // have checkpointed), committing as results arrive. The coordinator trains runs too, and answers
-  // between its own minibatches (every 20 ms): so P ranks on P cores keep P cores training, and a
-  // worker waits a few tens of milliseconds for its next run.
-  int hand_out() {
+  // Multi-rank: answer workers until the scheduler has nothing left (or a stop was asked and the
+  // runs in flight have checkpointed), committing as results arrive. The coordinator trains runs
+  // too, and answers between its own minibatches (every 20 ms): so P ranks on P cores keep P cores
+  // training, and a worker waits a few tens of milliseconds for its next run.
+  void hand_out() {
     for (;;) {
       notice_stop();
-      if (stopping_ && stop_requests() >= 2) {
+      if (scheduler_->stopping() && stop_requests() >= 2) {
         std::cout << "second stop signal: committing and exiting without waiting for the runs in flight" << std::endl;
         abandon_workers_ = true;
-        break;
+        return;
       }
       serve_waiting();
-      if (!stopping_ && !queue_.empty()) {
-        train_one_here();
+      if (auto next = scheduler_->next_for(kCoordinator)) {
+        train_here(*next);
         continue;
       }
       if (auto message = comm_.receive(-1, -1, std::chrono::milliseconds(200))) serve(*message);
       housekeeping();
-      if (busy_.empty() && static_cast<int>(parked_.size()) == workers_ && (queue_.empty() || stopping_)) break;
+      // Done once every worker has been heard from (an unanswered "ready" must not outlive the job).
+      if (scheduler_->finished() && static_cast<int>(parked_.size()) == comm_.size() - 1) return;
     }
-    return stopping_ ? kExitInterrupted : kExitOk;
   }
 
-  // One message from a worker: take its report, then give it the next run or park it.
+  // One message from a worker: give its report to the scheduler, then give it its next run or park it.
   void serve(const mpi::Message& message) {
     notice_stop();  // before the report: a worker stopped by the same signal counts as running
     const int rank = message.source;
     if (message.tag == kReport) {
-      handle(unpack<Report>(message.bytes, "report from rank " + std::to_string(rank)));
-      busy_.erase(rank);
+      take(unpack<Report>(message.bytes, "report from rank " + std::to_string(rank)));
     } else if (message.tag != kReady) {
       throw Error("unexpected message tag " + std::to_string(message.tag) + " from rank " + std::to_string(rank));
     }
     notice_stop();  // a signal that arrived while handling the report must not start another run
-    if (!stopping_ && !queue_.empty() && retired_.count(rank) == 0) {
-      const std::size_t next = queue_.front();
-      queue_.pop_front();
-      busy_[rank] = next;
-      sends_.push_back(comm_.post(rank, kAssign, pack(assignment_for(jobs_[next]))));
-    } else {
-      parked_.insert(rank);
+    parked_.insert(rank);
+    assign_parked();
+  }
+
+  // Parked workers get runs again once there are runs to give (e.g. after a commit cleared the backlog).
+  void assign_parked() {
+    for (auto it = parked_.begin(); it != parked_.end();) {
+      const auto next = scheduler_->next_for(*it);
+      if (!next) {
+        ++it;
+        continue;
+      }
+      sends_.push_back(comm_.post(*it, kAssign, pack(assignment_for(scheduler_->run(*next)))));
+      it = parked_.erase(it);
     }
   }
 
@@ -247,140 +272,108 @@ class Coordinator {
   void housekeeping() {
     sends_.erase(std::remove_if(sends_.begin(), sends_.end(), [](mpi::PendingSend& s) { return s.done(); }),
                  sends_.end());
-    commit_if_due(false);
-    progress_if_due();
+    commit(false);
+    assign_parked();
+    if (seconds_since(last_progress_) >= options_.progress_every_seconds) print_progress();
   }
 
-  // The next run, trained on this rank with the executor a worker uses; between minibatches (every
+  // Trains run `index` on this rank with the executor a worker uses; between minibatches (every
   // 20 ms) the workers are served, and between epochs a stop is noticed (the run then checkpoints
   // like a worker's).
-  void train_one_here() {
+  void train_here(std::size_t index) {
     const std::string host = hosts_.empty() ? "?" : hosts_[0];
-    const std::size_t next = queue_.front();
-    queue_.pop_front();
-    busy_[kCoordinator] = next;
     const auto between_epochs = [this] {
       serve_waiting();
       notice_stop();
-      return stopping_;
+      return scheduler_->stopping();
     };
     const auto meanwhile = [this] { serve_waiting(); };
-    handle(execute(assignment_for(jobs_[next]), data_, between_epochs, host, kCoordinator, meanwhile));
-    busy_.erase(kCoordinator);
+    take(execute(assignment_for(scheduler_->run(index)), data_, between_epochs, host, kCoordinator, meanwhile));
     housekeeping();
   }
 
-  // On the first stop signal: hand out nothing more, and ask every busy worker to checkpoint now.
-  void notice_stop() {
-    if (stop_signal() == 0 || stopping_) return;
-    stopping_ = true;
-    std::cout << "stopping on " << signal_name(stop_signal()) << ": no new runs; " << busy_.size()
-              << " running runs checkpoint and stop" << std::endl;
-    for (const auto& [rank, index] : busy_)
-    if (rank != kCoordinator) sends_.push_back(comm_.post(rank, kInterrupt, {}));
-  }
-
   // Single rank: the coordinator trains each run itself.
-  int train_here() {
-    for (notice_stop(); !queue_.empty() && !stopping_; notice_stop()) train_one_here();
-    return stopping_ ? kExitInterrupted : kExitOk;
-  }
-
-  void handle(const Report& report) {
-    const auto it = std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& j) { return j.id == report.id; });
-    if (it == jobs_.end()) throw Error("report for unknown run " + report.id + " from rank " + std::to_string(report.rank));
-    const Job& job = *it;
-    if (report.kind == Report::interrupted) {
-      if (!stopping_) {
-        // The job was not asked to stop: a signal reached that rank alone (a node-level signal, an
-        // OOM killer's warning). Its run goes back to the queue, to resume from its checkpoint on
-        // another rank; the rank gets no more runs, since it would stop each one at once.
-        queue_.push_front(static_cast<std::size_t>(it - jobs_.begin()));
-        retired_.insert(report.rank);
-        std::cout << "rank " << report.rank << " stopped on a signal of its own: run " << report.id
-                  << " goes back to the queue; rank " << report.rank << " gets no more runs" << std::endl;
+  void train_here() {
+    for (notice_stop(); !scheduler_->stopping(); notice_stop()) {
+      const auto next = scheduler_->next_for(kCoordinator);
+      if (next) {
+        train_here(*next);
+      } else if (scheduler_->finished()) {
         return;
+      } else {  // results wait for a store that is behind: wait for it, not for more runs
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        housekeeping();
       }
-      interrupted_.push_back(report.id);
-      return;
     }
-    store::CommittedRun run;
-    run.id = job.id;
-    run.sweep = sweep_.name;
-    run.arm = job.planned.arm;
-    run.params = job.planned.params;
-    run.train_checksum = job.train_checksum;
-    run.validation_checksum = job.validation_checksum;
-    run.train_samples = job.train_samples;
-    run.validation_samples = job.validation_samples;
-    run.failure = report.failure;
-    run.result = report.result;
-    run.host = report.host;
-    run.rank = report.rank;
-    run.resumed = report.resumed;
-    if (report.kind == Report::failed)
-      std::cerr << "khsweep run: run " << job.id << " failed on rank " << report.rank << ": " << report.failure << "\n";
-    remaining_estimate_ -= job.estimated_seconds;
-    finished_estimate_ += job.estimated_seconds;
-    finished_actual_ += report.result.total_seconds;
-    if (to_commit_.empty()) oldest_uncommitted_ = Clock::now();
-    to_commit_.push_back(std::move(run));
   }
 
-  // Commits what is waiting once the oldest result has waited commit_every_seconds (always when
-  // forced). A failed commit leaves the results waiting: nothing is reported done until it lands.
-  bool commit_if_due(bool force) {
-    if (to_commit_.empty()) return true;
-    if (!force && seconds_since(oldest_uncommitted_) < sweep_.service.commit_every_seconds) return true;
-    if (!force && seconds_since(last_commit_failure_) < 2.0) return false;
-    try {
-      store_->commit(to_commit_);
-    } catch (const Error& e) {
-      last_commit_failure_ = Clock::now();
-      std::cerr << "khsweep run: commit of " << to_commit_.size() << " runs failed, will retry: " << e.what() << "\n";
-      return false;
-    }
-    for (const store::CommittedRun& run : to_commit_) {
-      ++committed_;
-      if (!run.failure.empty()) ++failed_;
-      if (run.failure.empty() && run.result.status == train::RunStatus::diverged) ++diverged_;
-      train::remove_checkpoint(store::checkpoint_file(options_.store, run.id));
-    }
-    to_commit_.clear();
-    print_progress();
-    return true;
+  void take(const Report& report) {
+    const std::string line = scheduler_->on_report(report, Clock::now());
+    if (!line.empty()) log(line, report.kind == Report::failed || report.kind == Report::fault);
+    interrupt_if_stopping();
   }
 
-  void progress_if_due() {
-    if (seconds_since(last_progress_) >= options_.progress_every_seconds) print_progress();
+  // On the first stop signal: the scheduler hands out nothing more, and every busy worker is asked
+  // to checkpoint now.
+  void notice_stop() {
+    if (stop_signal() == 0 || scheduler_->stopping()) return;
+    const auto busy = scheduler_->stop(std::string("interrupted by ") + signal_name(stop_signal()), kExitInterrupted);
+    std::cout << "stopping on " << signal_name(stop_signal()) << ": no new runs; " << busy.size()
+              << " running runs checkpoint and stop" << std::endl;
+    interrupt_if_stopping();
+  }
+
+  // Once the scheduler stops (a signal, faults, a store that cannot be written), every busy worker
+  // checkpoints and reports; each is asked once.
+  void interrupt_if_stopping() {
+    if (!scheduler_->stopping() || interrupted_workers_) return;
+    interrupted_workers_ = true;
+    for (int rank = 1; rank < comm_.size(); ++rank)
+      if (scheduler_->is_busy(rank)) sends_.push_back(comm_.post(rank, kInterrupt, {}));
+  }
+
+  void log(const std::string& text, bool to_errors) {
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) (to_errors ? std::cerr : std::cout) << "khsweep run: " << line << "\n";
+  }
+
+  // Commits what is due; a commit that lands prints progress (each line counts committed runs).
+  bool commit(bool force) {
+    const std::size_t before = scheduler_->tally().waiting_commit;
+    std::vector<std::string> events;
+    const bool clear = scheduler_->commit_due(Clock::now(), force, events);
+    for (const std::string& event : events) log(event, true);
+    interrupt_if_stopping();  // the store may have run out of patience
+    if (scheduler_->tally().waiting_commit < before) print_progress();
+    return clear;
   }
 
   void print_progress() {
     last_progress_ = Clock::now();
+    const job::Tally t = scheduler_->tally();
     const double elapsed = seconds_since(started_);
     // Scale the cost model by how this job's finished runs actually went.
-    const double speed = finished_estimate_ > 0 && finished_actual_ > 0 ? finished_actual_ / finished_estimate_ : 1.0;
-    const double eta = std::max(0.0, remaining_estimate_) * speed / comm_.size();  // every rank trains
-    const std::size_t done = already_done_ + committed_;
+    const double speed = t.finished_estimate > 0 && t.finished_actual > 0 ? t.finished_actual / t.finished_estimate : 1.0;
+    const double eta = t.remaining_estimate * speed / comm_.size();  // every rank trains
     if (!options_.quiet) {
       char line[256];
-      std::snprintf(line, sizeof line, "[%zu/%zu] %zu failed, %zu diverged; %zu running; elapsed %s, ETA %s", done,
-                    jobs_.size(), failed_, diverged_, busy_.size(), duration_text(elapsed).c_str(),
+      std::snprintf(line, sizeof line, "[%zu/%zu] %zu failed, %zu diverged; %zu running; elapsed %s, ETA %s", t.done,
+                    t.total, t.failed, t.diverged, t.running, duration_text(elapsed).c_str(),
                     duration_text(eta).c_str());
       std::cout << line << std::endl;
     }
-    write_progress_file(done, eta);
+    write_progress_file(t, eta);
   }
 
   // "<store>.progress": what `khsweep status` shows of a live job, replaced atomically.
-  void write_progress_file(std::size_t done, double eta) const {
+  void write_progress_file(const job::Tally& t, double eta) const {
     const fs::path file = store::progress_file(options_.store);
     fs::path tmp = file;
     tmp += ".tmp";
     {
       std::ofstream out(tmp);
-      out << "sweep " << sweep_.name << "\ntotal " << jobs_.size() << "\ndone " << done << "\nfailed " << failed_
-          << "\ndiverged " << diverged_ << "\nrunning " << busy_.size() << "\nwaiting_commit " << to_commit_.size()
+      out << "sweep " << sweep_.name << "\ntotal " << t.total << "\ndone " << t.done << "\nfailed " << t.failed
+          << "\ndiverged " << t.diverged << "\nrunning " << t.running << "\nwaiting_commit " << t.waiting_commit
           << "\nranks " << comm_.size() << "\nelapsed_seconds " << seconds_since(started_) << "\neta_seconds " << eta
           << "\npid " << ::getpid() << "\n";
     }
@@ -388,43 +381,35 @@ class Coordinator {
     fs::rename(tmp, file, ignored);
   }
 
-  int finish(int outcome) {
+  int finish() {
     // The last results must land before anyone exits; retry a failing commit for a minute.
     const auto deadline = Clock::now() + std::chrono::seconds(60);
-    while (!commit_if_due(true)) {
-      if (Clock::now() > deadline) {
-        std::cerr << "khsweep run: " << to_commit_.size()
-                  << " finished runs could not be committed; their checkpoints are kept, so running the same "
-                     "command again commits them without retraining\n";
-        return kExitInput;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
-    const std::size_t done = already_done_ + committed_;
-    std::string outcome_text = outcome == kExitInterrupted
-                                   ? std::string("interrupted by ") + signal_name(stop_signal())
-                                   : "completed";
-    // Never "completed" while runs of the sweep are missing, whatever the reason.
-    if (outcome == kExitOk && done < jobs_.size()) {
-      outcome = kExitInterrupted;
-      outcome_text = "incomplete: " + std::to_string(jobs_.size() - done) + " of " + std::to_string(jobs_.size()) +
-                     " runs missing";
-      std::cerr << "khsweep run: " << outcome_text << "; run the same command to train them\n";
-    }
+    while (!commit(true) && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const job::Outcome outcome = scheduler_->outcome();
+    const job::Tally t = scheduler_->tally();
     try {
-      store_->finish_job(outcome_text);
+      store_->finish_job(outcome.text);
     } catch (const Error& e) {
       report_error(e);  // the runs are committed; only the job's end time is missing
     }
-    write_progress_file(done, 0);
-    std::cout << (outcome == kExitInterrupted ? "interrupted: " : "done: ") << done << "/" << jobs_.size()
-              << " runs in " << options_.store.string() << " (" << failed_ << " failed, " << diverged_
-              << " diverged) in " << duration_text(seconds_since(started_));
-    if (outcome == kExitInterrupted)
-      std::cout << "; " << interrupted_.size() << " runs checkpointed; run the same command to resume";
+    write_progress_file(t, 0);
+    const bool complete = outcome.exit_code == kExitOk || outcome.exit_code == kExitRunsFailed;
+    if (!complete) std::cerr << "khsweep run: " << outcome.text << "\n";
+    std::cout << (complete ? "done: " : outcome.exit_code == kExitInterrupted ? "interrupted: " : "stopped: ")
+              << t.done << "/" << t.total << " runs in " << options_.store.string() << " (" << t.failed
+              << " failed, " << t.diverged << " diverged) in " << duration_text(seconds_since(started_));
+    if (t.waiting_commit > 0)
+      std::cout << "; " << t.waiting_commit
+                << " finished runs could not be committed; their checkpoints are kept, so running the same command "
+                   "again commits them without retraining";
+    else if (outcome.exit_code == kExitInterrupted)
+      std::cout << "; " << t.interrupted << " runs checkpointed; run the same command to resume";
+    else if (!complete)
+      std::cout << "; once the cause above is fixed, run the same command to continue";
+    else if (t.failed > 0)
+      std::cout << "; run with --retry-failed to train the failed runs again";
     std::cout << std::endl;
-    if (outcome == kExitOk && failed_ > 0) return kExitRunsFailed;
-    return outcome;
+    return outcome.exit_code;
   }
 
   int stop_workers(int code) {
@@ -448,25 +433,16 @@ class Coordinator {
   sweep::Sweep sweep_;
   DataCache data_;
   std::vector<sweep::DataSelection> data_selections_;  // each distinct one once, directory resolved
-  std::vector<Job> jobs_;
-  std::set<std::string> ids_;
-  std::size_t duplicates_ = 0;
   store::JobInfo job_info_;
   std::vector<std::string> hosts_;
   std::unique_ptr<store::SweepStore> store_;
-  std::deque<std::size_t> queue_;
-  std::map<int, std::size_t> busy_;  // rank -> job index
+  std::unique_ptr<StoreSink> sink_;
+  std::unique_ptr<job::Scheduler> scheduler_;
   std::vector<mpi::PendingSend> sends_;
-  std::vector<store::CommittedRun> to_commit_;
-  std::vector<std::string> interrupted_;
-  Clock::time_point oldest_uncommitted_{}, last_commit_failure_{}, started_{}, last_progress_{};
-  std::size_t already_done_ = 0, committed_ = 0, failed_ = 0, diverged_ = 0;
-  int workers_ = 0;  // ranks other than the coordinator
-  std::set<int> parked_;  // workers told to wait: they exit only after the final commit
-  std::set<int> retired_;  // workers that stopped on a signal of their own: no more runs for them
-  bool stopping_ = false;
+  std::set<int> parked_;  // idle workers: they get runs when there are runs, exit after the final commit
+  Clock::time_point started_{}, last_progress_{};
+  bool interrupted_workers_ = false;
   bool abandon_workers_ = false;
-  double remaining_estimate_ = 0, finished_estimate_ = 0, finished_actual_ = 0;
 };
 
 // A worker: ask for a run, train it, report, until told to stop.

@@ -245,6 +245,7 @@ struct SweepStore::Impl {
   CoordinatorLock lock;
   std::set<std::string> committed;
   std::map<std::string, std::string> failed;  // id -> reason, of committed failed runs
+  std::set<std::string> diverged;             // committed diverged runs
   std::set<std::string> retrying;             // failed ids that commit() may replace
   int job = 0;
 
@@ -286,8 +287,9 @@ SweepStore SweepStore::open_for_sweep(const fs::path& path, const JobInfo& job) 
     for (const IndexRow& row : file.read_table<IndexRow>("runs", fields)) {
       const std::string id = h5::get_fixed_string(row.id, sizeof row.id);
       impl->committed.insert(id);
-      if (h5::get_fixed_string(row.status, sizeof row.status) == kFailed)
-        impl->failed[id] = h5::get_fixed_string(row.reason, sizeof row.reason);
+      const std::string status = h5::get_fixed_string(row.status, sizeof row.status);
+      if (status == kFailed) impl->failed[id] = h5::get_fixed_string(row.reason, sizeof row.reason);
+      if (status == kDiverged) impl->diverged.insert(id);
     }
   }
   h5::Group jobs = file.open_group("jobs");
@@ -313,6 +315,7 @@ SweepStore SweepStore::open_for_sweep(const fs::path& path, const JobInfo& job) 
 }
 
 const std::set<std::string>& SweepStore::committed_ids() const { return impl_->committed; }
+const std::set<std::string>& SweepStore::diverged_ids() const { return impl_->diverged; }
 
 const std::map<std::string, std::string>& SweepStore::failed_runs() const { return impl_->failed; }
 
@@ -368,6 +371,7 @@ void SweepStore::commit(const std::vector<CommittedRun>& runs) {
       impl_->failed.erase(run.id);
     }
     if (!run.failure.empty()) impl_->failed[run.id] = run.failure;
+    if (run.failure.empty() && run.result.status == train::RunStatus::diverged) impl_->diverged.insert(run.id);
   }
 }
 

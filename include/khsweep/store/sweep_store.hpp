@@ -75,6 +75,8 @@ class SweepStore {
   [[nodiscard]] const std::set<std::string>& committed_ids() const;
   // The committed runs whose status is "failed", with their reasons.
   [[nodiscard]] const std::map<std::string, std::string>& failed_runs() const;
+  // The committed runs whose status is "diverged".
+  [[nodiscard]] const std::set<std::string>& diverged_ids() const;
   // Lets commit() replace these failed runs (`khsweep run --retry-failed`); the job record keeps
   // each replaced attempt's reason (/jobs/<n>/retried).
   void allow_retry(const std::set<std::string>& failed_ids);
