@@ -24,6 +24,7 @@ void print_usage(std::ostream& out) {
          "  best      the best KH eps0/delta/S per setting, beside its baseline; --fragment: sweep YAML\n"
          "  compare   each KH configuration minus its baseline, paired by seed: mean(se), t-test, wins\n"
          "  recover   roll back a commit a killed writer left half done (readers say when it is needed)\n"
+         "  check     whether a store's index and run groups agree; --repair makes them agree\n"
          "  version   print the code version\n";
 }
 
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     if (command == "best") return best_command(args);
     if (command == "compare") return compare_command(args);
     if (command == "recover") return recover_command(args);
+    if (command == "check") return check_command(args);
     if (command == "version" || command == "--version") {
       std::cout << "khsweep " << khsweep::kVersion << " (" << khsweep::kGitDescribe << ")\n";
       return kExitOk;

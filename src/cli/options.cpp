@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/exit_codes.hpp"
 #include "khsweep/results/aggregate.hpp"
 #include "khsweep/results/filter.hpp"
 #include "khsweep/sweep/run_params.hpp"
@@ -50,6 +51,29 @@ void ArgReader::take_store(std::string& store_path) {
 
 void ArgReader::unknown_option() {
   problems_.push_back("unknown option '" + option_ + "' (see khsweep " + command_ + " --help)");
+}
+
+std::optional<int> read_store_and_flags(const std::vector<std::string>& args, const std::string& command,
+                                        const char* usage, std::string& store_path, std::initializer_list<Flag> flags) {
+  ArgReader in(args, command);
+  while (in.next()) {
+    if (in.help()) {
+      std::cout << usage;
+      return kExitOk;
+    }
+    const auto flag =
+        std::find_if(flags.begin(), flags.end(), [&](const Flag& f) { return !in.positional() && in.option() == f.name; });
+    if (in.positional())
+      in.take_store(store_path);
+    else if (flag != flags.end() && !in.inline_value())
+      *flag->set = true;
+    else
+      in.unknown_option();
+  }
+  if (store_path.empty()) in.problem("no STORE given");
+  if (in.problems().empty()) return std::nullopt;
+  print_problems(command, in.problems());
+  return kExitUsage;
 }
 
 void append_where(std::string& where, const std::string& more) { where += (where.empty() ? "" : ",") + more; }

@@ -22,23 +22,8 @@ constexpr const char* kUsage =
 }  // namespace
 
 int recover_command(const std::vector<std::string>& args) {
-  ArgReader in(args, "recover");
   std::string store_path;
-  while (in.next()) {
-    if (in.help()) {
-      std::cout << kUsage;
-      return kExitOk;
-    }
-    if (in.positional())
-      in.take_store(store_path);
-    else
-      in.unknown_option();
-  }
-  if (store_path.empty()) in.problem("no STORE given");
-  if (!in.problems().empty()) {
-    print_problems("recover", in.problems());
-    return kExitUsage;
-  }
+  if (const auto stop = read_store_and_flags(args, "recover", kUsage, store_path)) return *stop;
   try {
     if (const std::string holder = store::lock_holder(store_path); !holder.empty()) {
       print_problem("recover", store_path + ": a sweep is running on it (" + holder +

@@ -41,7 +41,8 @@ int status_command(const std::vector<std::string>& args) {
   double seconds = 0;
   for (const auto& run : overview.runs) {
     ++by_status[run.status];
-    ++by_arm[run.sweep + (run.arm.empty() ? "" : "/" + run.arm)];
+    // A row rebuilt by `khsweep check --repair` knows no sweep: its group does not hold one.
+    ++by_arm[(run.sweep.empty() ? "(sweep unknown)" : run.sweep) + (run.arm.empty() ? "" : "/" + run.arm)];
     seconds += run.total_seconds;
   }
   std::cout << "store " << path << " (created " << overview.created_at << ", " << overview.jobs << " job"

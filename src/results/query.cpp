@@ -12,6 +12,7 @@
 #include "khsweep/core/text.hpp"
 #include "khsweep/results/filter.hpp"
 #include "khsweep/results/groups.hpp"
+#include "khsweep/store/consistency.hpp"
 #include "khsweep/store/sweep_store.hpp"
 #include "khsweep/store/transaction.hpp"
 
@@ -70,6 +71,7 @@ h5::File open_store_for_reading(const fs::path& path, double patience_seconds) {
     }
     if (file) {
       check_schema(*file, path);  // an opened file is what it is: no point waiting
+      store::check_index_matches_groups(*file, path);
       return std::move(*file);
     }
     std::this_thread::sleep_for(pause);

@@ -82,6 +82,13 @@ bool added_with_model_kinds(const std::string& column) {
 
 bool index_is_current(const h5::File& file) { return file.open_dataset("runs").has_column("model"); }
 
+void rewrite_index(h5::File& file, const std::vector<IndexRow>& rows) {
+  constexpr std::size_t kChunkRows = 64;
+  if (file.exists("runs")) file.remove("runs");
+  file.create_table("runs", index_fields(), sizeof(IndexRow), kChunkRows);
+  file.append_rows("runs", index_fields(), sizeof(IndexRow), rows.data(), rows.size());
+}
+
 std::vector<IndexRow> read_index_rows(const h5::File& file) {
   if (index_is_current(file)) return file.read_table<IndexRow>("runs", index_fields());
   std::vector<h5::Field> present;

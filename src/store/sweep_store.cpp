@@ -15,6 +15,7 @@
 
 #include "khsweep/core/clock.hpp"
 #include "khsweep/core/error.hpp"
+#include "khsweep/store/consistency.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/index.hpp"
 #include "khsweep/store/run_layout.hpp"
@@ -197,8 +198,6 @@ class CoordinatorLock {
   int fd_ = -1;
 };
 
-constexpr std::size_t kIndexChunkRows = 64;
-
 // How long the coordinator waits for readers (khsweep status, h5py) to let go of the store.
 constexpr double kReaderPatienceSeconds = 60.0;
 
@@ -225,17 +224,54 @@ void check_schema(const h5::File& file, const fs::path& path) {
     throw error_at(where, "not a khsweep store (schema '" + schema + "', expected '" + kStoreSchema + "')");
 }
 
-// Replaces /runs by `rows`, in the current layout (inside the caller's transaction).
-void rewrite_index(h5::File& file, const std::vector<IndexRow>& rows) {
-  file.remove("runs");
-  file.create_table("runs", index_fields(), sizeof(IndexRow), kIndexChunkRows);
-  file.append_rows("runs", index_fields(), sizeof(IndexRow), rows.data(), rows.size());
-}
-
 std::string join(const std::vector<std::string>& parts, const char* separator) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : separator) + p;
   return out;
+}
+
+// Records `job` as the next /jobs/<n>, "running (or killed)" until record_job_end (inside the
+// caller's transaction); returns n.
+int record_job(h5::File& file, const JobInfo& job) {
+  h5::Group jobs = file.open_group("jobs");
+  int n = 1;
+  while (jobs.exists(std::to_string(n))) ++n;
+  h5::Group g = jobs.create_group(std::to_string(n));
+  g.write_attribute("sweep_name", job.sweep_name);
+  g.write_attribute("sweep_path", job.sweep_path);
+  g.write_attribute("sweep_yaml", job.sweep_text);
+  g.write_attribute("code_version", code_version());
+  g.write_attribute("hdf5_version", h5::library_version());
+  g.write_attribute("mpi_version", job.mpi_version);
+  g.write_attribute("ranks", job.ranks);
+  g.write_attribute("hosts", join(job.hosts, ","));
+  std::vector<std::string> datasets;
+  for (const auto& [where, checksum] : job.datasets) datasets.push_back(where + " " + checksum);
+  g.write_attribute("datasets", join(datasets, "\n"));
+  g.write_attribute("started_at", utc_now());
+  g.write_attribute("finished_at", std::string());
+  g.write_attribute("outcome", std::string("running (or killed)"));
+  return n;
+}
+
+void record_job_end(h5::File& file, int job, const std::string& outcome) {
+  h5::Group g = file.open_group("jobs/" + std::to_string(job));
+  g.write_attribute("finished_at", utc_now());
+  g.write_attribute("outcome", outcome);
+}
+
+// A /runs row rebuilt from what /run/<id> holds: the run's parameters, status and results. The
+// group does not hold the sweep, arm, data selection, checksums, host or rank: those columns are
+// left empty or 0 rather than guessed.
+IndexRow row_from_group(const std::string& id, const RunRecord& group, int job) {
+  CommittedRun run;
+  run.id = id;
+  run.params.config = group.config;
+  run.result = group.result;
+  IndexRow row = make_row(run, job);
+  std::memset(row.subset, 0, sizeof row.subset);
+  row.threshold = 0;
+  return row;
 }
 
 }  // namespace
@@ -270,11 +306,12 @@ SweepStore SweepStore::open_for_sweep(const fs::path& path, const JobInfo& job) 
     file.write_attribute("schema", kStoreSchema);
     file.write_attribute("created_at", utc_now());
     file.write_attribute("created_by", code_version());
-    file.create_table("runs", index_fields(), sizeof(IndexRow), kIndexChunkRows);
+    rewrite_index(file, {});
     file.create_group("run");
     file.create_group("jobs");
   } else {
     check_schema(file, path);
+    check_index_matches_groups(file, path);  // else runs would be retrained and fail to commit
     if (!index_is_current(file)) {
       // A store from before the model kinds: rewrite /runs with their columns, inside this
       // transaction, so every later append and reader sees one table layout.
@@ -292,24 +329,7 @@ SweepStore SweepStore::open_for_sweep(const fs::path& path, const JobInfo& job) 
       if (status == kDiverged) impl->diverged.insert(id);
     }
   }
-  h5::Group jobs = file.open_group("jobs");
-  while (jobs.exists(std::to_string(impl->job + 1))) ++impl->job;
-  ++impl->job;
-  h5::Group g = jobs.create_group(std::to_string(impl->job));
-  g.write_attribute("sweep_name", job.sweep_name);
-  g.write_attribute("sweep_path", job.sweep_path);
-  g.write_attribute("sweep_yaml", job.sweep_text);
-  g.write_attribute("code_version", code_version());
-  g.write_attribute("hdf5_version", h5::library_version());
-  g.write_attribute("mpi_version", job.mpi_version);
-  g.write_attribute("ranks", job.ranks);
-  g.write_attribute("hosts", join(job.hosts, ","));
-  std::vector<std::string> datasets;
-  for (const auto& [where, checksum] : job.datasets) datasets.push_back(where + " " + checksum);
-  g.write_attribute("datasets", join(datasets, "\n"));
-  g.write_attribute("started_at", utc_now());
-  g.write_attribute("finished_at", std::string());
-  g.write_attribute("outcome", std::string("running (or killed)"));
+  impl->job = record_job(file, job);
   t.commit();
   return SweepStore(std::move(impl));
 }
@@ -377,9 +397,7 @@ void SweepStore::commit(const std::vector<CommittedRun>& runs) {
 
 void SweepStore::finish_job(const std::string& outcome) {
   Transaction t = begin_patiently(impl_->path, kReaderPatienceSeconds);
-  h5::Group g = t.file().open_group("jobs/" + std::to_string(impl_->job));
-  g.write_attribute("finished_at", utc_now());
-  g.write_attribute("outcome", outcome);
+  record_job_end(t.file(), impl_->job, outcome);
   t.commit();
 }
 
@@ -408,6 +426,7 @@ StoreOverview read_overview(const fs::path& path, double patience_seconds) {
       check_no_pending_commit(path);
       const h5::File file = h5::File::open_read(path);
       check_schema(file, path);
+      check_index_matches_groups(file, path);
       StoreOverview o;
       file.read_attribute("created_at", o.created_at);
       const IndexTable index = read_index(file);
@@ -431,6 +450,57 @@ StoreOverview read_overview(const fs::path& path, double patience_seconds) {
     }
     std::this_thread::sleep_for(pause);
   }
+}
+
+std::vector<StoreProblem> check_store(const fs::path& path) {
+  if (!fs::exists(path)) throw error_at(path.string(), "no such store");
+  // With either journal the file is not a committed state: nothing more is worth reading.
+  try {
+    check_no_damaged_journal(path);
+  } catch (const Error& e) {
+    return {{"", e.what(), "nothing: only the store's owner can decide, as the message says"}};
+  }
+  try {
+    check_no_pending_commit(path);
+  } catch (const Error& e) {
+    return {{"", e.what(), "the interrupted commit rolled back first"}};
+  }
+  const h5::File file = h5::File::open_read(path);
+  check_schema(file, path);
+  return inspect(file).problems;
+}
+
+RepairReport repair_store(const fs::path& path) {
+  if (!fs::exists(path)) throw error_at(path.string(), "no such store");
+  CoordinatorLock lock(path);  // no sweep may commit meanwhile
+  RepairReport report;
+  report.rolled_back = has_journal(path);  // with the lock held, a journal is a dead writer's
+  Transaction t = begin_patiently(path, kReaderPatienceSeconds);
+  h5::File& file = t.file();
+  check_schema(file, path);
+  Inspection found = inspect(file);
+  if (found.problems.empty()) return report;  // the transaction rolls back what was never written
+
+  JobInfo job;
+  job.sweep_name = "khsweep check --repair";
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  job.hosts = {host};
+  report.job = record_job(file, job);
+  std::vector<IndexRow> rows = std::move(found.kept_rows);
+  for (IndexRow& row : rows)
+    if (!file.exists("jobs/" + std::to_string(row.job))) row.job = report.job;
+  for (const auto& [id, group] : found.rebuilt) rows.push_back(row_from_group(id, group, report.job));
+  if (!file.exists("run")) file.create_group("run");
+  for (const std::string& id : found.removed_groups) file.remove("run/" + id);
+  rewrite_index(file, rows);
+  std::string repaired;
+  for (const StoreProblem& p : found.problems) repaired += (p.id.empty() ? "store" : p.id) + ": " + p.problem + ": " + p.repair + "\n";
+  file.open_group("jobs/" + std::to_string(report.job)).write_attribute("repaired", repaired);
+  record_job_end(file, report.job, "repaired " + std::to_string(found.problems.size()) + " problems");
+  t.commit();
+  report.repaired = std::move(found.problems);
+  return report;
 }
 
 std::string lock_holder(const fs::path& store) {

@@ -25,14 +25,7 @@ store::CommittedRun finished_run(const std::string& id, std::uint64_t seed) {
   store::CommittedRun run = unit_run(id, "baseline", 3, seed, 0.0, 0.25, -0.5);
   for (int i = 0; i < 4; ++i)
     for (int j = 0; j < 3; ++j) run.result.params.W(i, j) = static_cast<double>(seed) + i + j / 10.0;
-  for (int e = 0; e < 3; ++e) {
-    train::EpochRecord r;
-    r.epoch = e;
-    r.evaluated = true;
-    r.validation.mse = 0.1 - 0.01 * e;
-    r.train_seconds = 1.0;
-    run.result.curves.push_back(r);
-  }
+  add_unit_curves(run, 3);
   run.result.receptive_field_overlap = 0.5;
   return run;
 }

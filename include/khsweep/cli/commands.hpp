@@ -37,6 +37,9 @@ int compare_command(const std::vector<std::string>& args);
 // `khsweep recover STORE.h5`: rolls back a dead writer's half-done commit.
 int recover_command(const std::vector<std::string>& args);
 
+// `khsweep check STORE.h5 [--repair]`: whether /runs and the /run/<id> groups agree; --repair makes them.
+int check_command(const std::vector<std::string>& args);
+
 // `khsweep bench`: seconds per epoch of each configuration, and ratios to same-run yardsticks.
 int bench_command(const std::vector<std::string>& args);
 

@@ -51,6 +51,17 @@ class ArgReader {
   std::vector<std::string> problems_;
 };
 
+// An on/off option of a command that takes one STORE and such flags (recover, check).
+struct Flag {
+  const char* name;  // "--repair"
+  bool* set;
+};
+// Reads "STORE [FLAG...]" into `store_path` and the flags. Returns the exit code to stop with after
+// printing `usage` (--help, exit 0) or the mistakes (exit 2), or nothing to go on.
+[[nodiscard]] std::optional<int> read_store_and_flags(const std::vector<std::string>& args, const std::string& command,
+                                                      const char* usage, std::string& store_path,
+                                                      std::initializer_list<Flag> flags = {});
+
 // Appends one --where to the ones before (repeated --where: all must hold).
 void append_where(std::string& where, const std::string& more);
 

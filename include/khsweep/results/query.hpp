@@ -14,7 +14,8 @@
 namespace khsweep::results {
 
 // Opens a store read-only, safe beside a live sweep: waits (up to `patience_seconds`) while the
-// coordinator's commit holds the file, rolls back a dead writer's journal, and checks the schema.
+// coordinator's commit holds the file, refuses a store with a dead writer's journal, and checks the
+// schema and that /runs and /run agree (store/consistency.hpp).
 // Keep the file open only briefly: the coordinator's next commit waits for it to close.
 [[nodiscard]] h5::File open_store_for_reading(const std::filesystem::path& path, double patience_seconds = 10.0);
 

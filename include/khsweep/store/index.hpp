@@ -97,6 +97,10 @@ struct IndexRow {
 // Whether /runs has every column of index_fields(); if not, the next sweep rewrites it (sweep_store.cpp).
 [[nodiscard]] bool index_is_current(const h5::File& file);
 
+// Replaces /runs (or creates it) by `rows`, in the current layout. Stores call it inside a
+// store::Transaction: a new store, the layout upgrade, a retried run, a repair.
+void rewrite_index(h5::File& file, const std::vector<IndexRow>& rows);
+
 // One column of the index: text for string fields, numbers (NaN where unmeasured) for the rest.
 struct IndexColumn {
   std::string name;

@@ -65,8 +65,9 @@ inline constexpr const char* kFailed = "failed";
 class SweepStore {
  public:
   // Takes the coordinator lock (throws khsweep::Error naming the holder if another coordinator has
-  // it), rolls back an interrupted commit, creates the store if absent (else checks its schema),
-  // reads the committed ids, and records the job under /jobs/<n>.
+  // it), rolls back an interrupted commit, creates the store if absent (else checks its schema and
+  // that /runs and /run agree: consistency.hpp), reads the committed ids, and records the job
+  // under /jobs/<n>.
   static SweepStore open_for_sweep(const std::filesystem::path& path, const JobInfo& job);
   ~SweepStore();
   SweepStore(SweepStore&&) noexcept;
@@ -125,5 +126,28 @@ struct StoreOverview {
 // (a journal and no live coordinator), saying to run `khsweep recover` (or `khsweep run`, which
 // rolls it back first). Reading then would show the half-written commit.
 void check_no_pending_commit(const std::filesystem::path& path);
+
+// One problem `khsweep check` found with a store, and what `khsweep check --repair` does about it.
+struct StoreProblem {
+  std::string id;       // the run, or "" for the store as a whole
+  std::string problem;  // e.g. "its /runs row (completed) has no /run/<id> group"
+  std::string repair;   // e.g. "its row removed; the next `khsweep run` retrains the run"
+};
+
+// `khsweep check STORE`: read-only. Every problem of the store: a damaged journal or an interrupted
+// commit (then nothing else is read), the schema, and every row and group (consistency.hpp,
+// inspect). Empty when the store is sound; throws khsweep::Error only when it cannot be read.
+[[nodiscard]] std::vector<StoreProblem> check_store(const std::filesystem::path& path);
+
+struct RepairReport {
+  bool rolled_back = false;             // an interrupted commit was rolled back first
+  int job = 0;                          // the /jobs/<n> recording the repair; 0 when nothing was to do
+  std::vector<StoreProblem> repaired;
+};
+// `khsweep check --repair STORE`: takes the coordinator lock (throws while a sweep holds it), rolls
+// back an interrupted commit, and makes /runs and /run agree in one transaction (consistency.hpp
+// says how), recorded as a job of its own whose `repaired` attribute has one line per problem.
+// Writes nothing when there is nothing to repair.
+RepairReport repair_store(const std::filesystem::path& path);
 
 }  // namespace khsweep::store
