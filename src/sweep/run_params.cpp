@@ -199,9 +199,11 @@ ParamSpec whole_param(std::string name, PartOf<Part> part, T Part::*field, Bound
     if (auto r = range_problem(bounds, approx, std::string(text)); !r.empty()) return r;
     constexpr auto lo = std::numeric_limits<T>::min();
     constexpr auto hi = std::numeric_limits<T>::max();
-    // A signed type holds one more negative value than positive ones.
+    // A signed type holds one more negative value than positive ones. The range named is the
+    // parameter's: its own lower bound (a value below it was refused above), the type's upper one.
     if (w->magnitude > static_cast<std::uint64_t>(hi) + (w->negative ? 1 : 0))
-      return "must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + std::string(text);
+      return "must be in " + (bounds.has_min ? format_real(bounds.min) : std::to_string(lo)) + ".." +
+             std::to_string(hi) + ", got " + std::string(text);
     T v;
     if (w->negative)
       v = static_cast<T>(-static_cast<long long>(w->magnitude - 1) - 1);  // no overflow at T's minimum

@@ -178,6 +178,10 @@ BOOST_AUTO_TEST_CASE(out_of_range_and_enums) {
   expect_line(yaml_error(dir, "hidden: 1000000000\n"), {"run.yaml:2:", "key 'hidden'", "must be in 1..100000, got 1000000000"});
   expect_line(yaml_error(dir, "learning_rate: 0\n"), {"run.yaml:2:", "key 'learning_rate'", "must be > 0, got 0"});
   expect_line(yaml_error(dir, "epochs: 3000000000\n"), {"run.yaml:2:", "key 'epochs'", "must be in 1..1000000, got 3000000000"});
+  // Past its int field the range named is still the parameter's own, not the type's -2147483648..
+  expect_line(yaml_error(dir, "S: 3000000000\n"), {"run.yaml:2:", "key 'S'", "must be in 0..2147483647, got 3000000000"});
+  expect_line(yaml_error(dir, "metrics_every: 3000000000\n"),
+              {"run.yaml:2:", "key 'metrics_every'", "must be in 1..2147483647, got 3000000000"});
   expect_line(yaml_error(dir, "kh: topdown\n"),
               {"run.yaml:2:", "key 'kh'", "must be one of none, top_down, bottom_up, got 'topdown'",
                "did you mean 'top_down'?"});
