@@ -1,4 +1,6 @@
 // parse_train_request: YAML + flags -> a validated run, and every kind of bad input reported with its place.
+#include <sys/stat.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
@@ -7,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/in_child.hpp"
 #include "../support/scratch.hpp"
 #include "khsweep/cli/train_request.hpp"
 
@@ -194,6 +197,16 @@ BOOST_AUTO_TEST_CASE(file_level_errors) {
   TempDir dir;
   const std::string missing = (dir / "nope.yaml").string();
   expect_line(error_of({"--config", missing}), {"nope.yaml", "cannot read the config file", "No such file"});
+  // Only a small regular file is read: a FIFO is refused at once (no blocking read), and so is a
+  // file over 16 MiB, each with its reason.
+  const fs::path fifo = dir / "fifo.yaml";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  expect_line(khsweep::testing::error_in_child([&] { (void)parse_train_request({"--config", fifo.string()}); }),
+              {"fifo.yaml: cannot read the config file: it is a FIFO (named pipe), not a regular file"});
+  expect_line(error_of({"--config", dir.path().string()}), {"cannot read the config file: it is a directory"});
+  const std::string big = dir.write("big.yaml", "data: x\n");
+  fs::resize_file(big, 17u << 20);
+  expect_line(error_of({"--config", big}), {"big.yaml: cannot read the config file: it is 17.0 MiB", "over the limit of 16.0 MiB"});
 
   const std::string bad = dir.write("bad.yaml", "data: x\nhidden: [1, 2\nepochs: 3\n");
   expect_line(error_of({"--config", bad}), {"bad.yaml:", "YAML syntax error"});

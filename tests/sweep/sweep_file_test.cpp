@@ -1,4 +1,6 @@
 // load_sweep: expansion with arms, its order, and every kind of problem reported with file:line.
+#include <sys/stat.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
@@ -8,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/in_child.hpp"
 #include "../support/scratch.hpp"
 #include "khsweep/sweep/sweep_file.hpp"
 
@@ -137,6 +140,22 @@ BOOST_AUTO_TEST_CASE(file_level_errors) {
   expect_line(error_of(dir.write("list.yaml", "- name: t\n")), {"list.yaml:1:", "top level must be a mapping", "got a list"});
   expect_line(error_of(dir.write("empty.yaml", "")), {"empty.yaml:", "top level must be a mapping", "an empty file"});
   expect_line(error_of(dir.write("two.yaml", "name: t\n---\nname: u\n")), {"two.yaml:", "one YAML document"});
+}
+
+// A sweep file must be a small regular file: a FIFO (which would block on a read), a device, a
+// directory or a file over 16 MiB is refused at once, naming the file and the reason.
+BOOST_AUTO_TEST_CASE(only_small_regular_files) {
+  TempDir dir;
+  const fs::path fifo = dir / "fifo.yaml";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  expect_line(khsweep::testing::error_in_child([&] { (void)load_sweep(fifo); }),
+              {"fifo.yaml: cannot read the sweep file: it is a FIFO (named pipe), not a regular file"});
+  expect_line(khsweep::testing::error_in_child([&] { (void)load_sweep("/dev/null"); }),
+              {"/dev/null: cannot read the sweep file: it is a character device"});
+  expect_line(error_of(dir / "mnist"), {"mnist: cannot read the sweep file: it is a directory"});
+  const fs::path big = dir.sweep("grid:\n  hidden: [16]\n");
+  fs::resize_file(big, 17u << 20);  // sparse, so it costs no disk
+  expect_line(error_of(big), {"sweep.yaml: cannot read the sweep file: it is 17.0 MiB", "over the limit of 16.0 MiB"});
 }
 
 BOOST_AUTO_TEST_CASE(top_level_keys) {
