@@ -300,7 +300,7 @@ void read_service(Load& st, const YAML::Node& node, int line, SweepService& serv
     if (checkpoint) {
       const auto v = read_integer(text);
       if (!value.IsScalar() || !v || *v < 1 || *v > 1'000'000'000)
-        st.problems.add(key_line, where + ": expected a whole number >= 1 (epochs between checkpoints), got " +
+        st.problems.add(key_line, where + ": expected a whole number in 1..1000000000 (epochs between checkpoints), got " +
                                       (value.IsScalar() ? in_quotes(text) : node_kind(value)));
       else service.checkpoint_every = static_cast<int>(*v);
     } else {

@@ -185,6 +185,10 @@ BOOST_AUTO_TEST_CASE(out_of_range_and_enums) {
   expect_line(yaml_error(dir, "S: 3000000000\n"), {"run.yaml:2:", "key 'S'", "must be in 0..2147483647, got 3000000000"});
   expect_line(yaml_error(dir, "metrics_every: 3000000000\n"),
               {"run.yaml:2:", "key 'metrics_every'", "must be in 1..2147483647, got 3000000000"});
+  // Past what even a uint64 holds: the same range, not a bare "too large".
+  expect_line(yaml_error(dir, "hidden: 1e20\n"), {"run.yaml:2:", "key 'hidden'", "must be in 1..100000, got 1e20"});
+  expect_line(yaml_error(dir, "train_subset: 99999999999999999999\n"),
+              {"run.yaml:2:", "key 'train_subset'", "must be in 0..18446744073709551615, got 99999999999999999999"});
   expect_line(yaml_error(dir, "kh: topdown\n"),
               {"run.yaml:2:", "key 'kh'", "must be one of none, top_down, bottom_up, got 'topdown'",
                "did you mean 'top_down'?"});

@@ -242,7 +242,9 @@ BOOST_AUTO_TEST_CASE(service_settings) {
   expect_line(m, {"sweep.yaml:5:", "service: key 'checkpoint_evry'", "did you mean 'checkpoint_every'?"});
   expect_line(m, {"sweep.yaml:6:", "service: key 'commit_every_seconds'", "> 0", "got '0'"});
   expect_line(m, {"sweep.yaml:7:", "service: key 'hidden'", "run parameters go under fixed or grid"});
-  expect_line(error_of(dir.sweep("service:\n  checkpoint_every: 0\n")), {"sweep.yaml:5:", "whole number >= 1"});
+  expect_line(error_of(dir.sweep("service:\n  checkpoint_every: 0\n")), {"sweep.yaml:5:", "whole number in 1..1000000000"});
+  expect_line(error_of(dir.sweep("service:\n  checkpoint_every: 3000000000\n")),
+              {"sweep.yaml:5:", "whole number in 1..1000000000 (epochs between checkpoints), got '3000000000'"});
   expect_line(error_of(dir.sweep("service:\n  checkpoint_every: [1]\n")), {"sweep.yaml:5:", "got a list"});
 }
 
