@@ -26,7 +26,9 @@ constexpr const char* kUsage =
     "Validates a sweep file (docs/sweep-files.md), reporting every problem at once, then prints\n"
     "its runs: count per arm, the datasets, the first N runs (default 20) with their ids, the\n"
     "parameters that vary and an estimated duration, and the total cost in core-hours with the\n"
-    "wall time on 1, 2, 8 and 64 workers. Nothing is trained.\n"
+    "wall time on 1, 2, 8 and 64 workers, and the largest run's memory. Nothing is trained.\n"
+    "A run whose estimated memory exceeds this machine's ($KHSWEEP_MEMORY when set) is refused\n"
+    "(exit 3), naming the parameter to lower.\n"
     "\n"
     "  --list N|all          runs to list (default 20; with --format csv, all)\n"
     "  --format table|csv    csv: only the run list, one row per run, for scripts\n"
@@ -100,8 +102,7 @@ PlanArgs parse_args(const std::vector<std::string>& args) {
 // The data of one distinct selection: what run ids and costs need from it.
 struct DataFacts {
   std::string dataset;
-  std::size_t train_samples = 0;
-  std::size_t validation_samples = 0;
+  sweep::DataShape shape;
   std::string train_checksum;
   std::string validation_checksum;
 };
@@ -160,8 +161,7 @@ int plan_command(const std::vector<std::string>& args) {
       facts.dataset += " (" + source.directory.string() + ", checksums verified)";
     try {
       const data::DataSplit split = sweep::load_data(run.params.data);
-      facts.train_samples = split.train.count;
-      facts.validation_samples = split.validation.count;
+      facts.shape = sweep::shape_of(split);
       facts.train_checksum = split.train.checksum;
       facts.validation_checksum = split.validation.checksum;
     } catch (const Error& e) {
@@ -183,17 +183,33 @@ int plan_command(const std::vector<std::string>& args) {
   double total = 0, longest = 0;
   std::map<std::string, std::size_t> per_arm;
   std::vector<std::string> arm_order;
-  for (const auto& run : plan.runs) {
-    const DataFacts& facts = data.at(sweep::selection_key(run.params.data));
-    Row row{&run, sweep::run_id(run.params, facts.train_checksum, facts.validation_checksum),
-            sweep::estimate_seconds(run.params, facts.train_samples, facts.validation_samples), false};
-    row.repeat = !ids.insert(row.id).second;
-    if (!row.repeat) {
-      total += row.seconds;
-      longest = std::max(longest, row.seconds);
+  std::size_t biggest = 0;  // the row of the run needing the most memory
+  double biggest_bytes = 0;
+  sweep::MemoryLimit limit;
+  try {
+    limit = sweep::memory_limit();
+    for (const auto& run : plan.runs) {
+      const DataFacts& facts = data.at(sweep::selection_key(run.params.data));
+      const sweep::DataShape& shape = facts.shape;
+      // As `khsweep run` will: a run that cannot fit is refused before anything is listed.
+      sweep::check_fits_in_memory(plan, run, shape);
+      Row row{&run, sweep::run_id(run.params, facts.train_checksum, facts.validation_checksum),
+              sweep::estimate_seconds(run.params, shape.train_samples, shape.validation_samples), false};
+      row.repeat = !ids.insert(row.id).second;
+      if (!row.repeat) {
+        total += row.seconds;
+        longest = std::max(longest, row.seconds);
+      }
+      if (per_arm[run.arm]++ == 0) arm_order.push_back(run.arm);
+      if (const double bytes = sweep::estimate_bytes(run.params, shape); bytes > biggest_bytes) {
+        biggest_bytes = bytes;
+        biggest = rows.size();
+      }
+      rows.push_back(row);
     }
-    if (per_arm[run.arm]++ == 0) arm_order.push_back(run.arm);
-    rows.push_back(row);
+  } catch (const Error& e) {
+    report(e.what());
+    return kExitInput;
   }
 
   const std::vector<std::string> varying = sweep::varying_parameters(plan);
@@ -238,9 +254,13 @@ int plan_command(const std::vector<std::string>& args) {
   out << "datasets: " << data_order.size() << "\n";
   for (const auto& key : data_order) {
     const DataFacts& f = data.at(key);
-    out << "  " << f.dataset << ": " << f.train_samples << " train + " << f.validation_samples
+    out << "  " << f.dataset << ": " << f.shape.train_samples << " train + " << f.shape.validation_samples
         << " validation samples (train checksum " << f.train_checksum.substr(0, 12) << "...)\n";
   }
+  double shared_bytes = 0;  // every selection is held once per node
+  for (const auto& key : data_order) shared_bytes += sweep::data_bytes(data.at(key).shape);
+  out << "memory: about " << sweep::bytes_text(biggest_bytes) << " for the largest run (#" << rows[biggest].run->index
+      << "), plus " << sweep::bytes_text(shared_bytes) << " of data per node, within " << limit.describe() << "\n";
 
   if (listed > 0) {
     std::vector<std::vector<std::string>> table = {header};

@@ -1,11 +1,12 @@
 // `khsweep status STORE`: a read-only look at a store, safe beside a running sweep.
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include "khsweep/cli/commands.hpp"
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text_file.hpp"
 #include "khsweep/store/sweep_store.hpp"
 
 namespace khsweep::cli {
@@ -15,7 +16,13 @@ namespace {
 // The live job's "<store>.progress" lines as key -> value.
 std::map<std::string, std::string> read_progress(const std::string& store) {
   std::map<std::string, std::string> values;
-  std::ifstream in(store::progress_file(store));
+  std::string text;
+  try {
+    text = read_text_file(store::progress_file(store), "progress file");
+  } catch (const Error&) {  // no live job, or not one that left a file to read: nothing to show
+    return values;
+  }
+  std::istringstream in(text);
   std::string key, value;
   while (in >> key && std::getline(in >> std::ws, value)) values[key] = value;
   return values;

@@ -15,6 +15,7 @@
 #include "khsweep/core/error.hpp"
 #include "khsweep/data/dataset.hpp"
 #include "khsweep/store/run_file.hpp"
+#include "khsweep/sweep/cost.hpp"
 #include "khsweep/sweep/load_data.hpp"
 #include "khsweep/train/learner.hpp"
 #include "khsweep/train/trainer.hpp"
@@ -132,6 +133,7 @@ int train_command(const std::vector<std::string>& args) {
       store::check_writable(request.out_path);
     }
     data = sweep::load_data(request.data);
+    sweep::check_fits_in_memory("this run", request, sweep::shape_of(data));
   } catch (const Error& e) {
     report(e);
     return kExitInput;

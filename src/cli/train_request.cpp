@@ -2,11 +2,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -16,6 +12,7 @@
 #include "khsweep/sweep/yaml_nodes.hpp"
 #include "khsweep/sweep/load_data.hpp"
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text_file.hpp"
 
 namespace khsweep::cli {
 
@@ -82,7 +79,11 @@ class Problems {
  public:
   // `order` sorts within a stage (an argument's index); by default, the order of adding.
   void add(Stage stage, const std::string& where, const std::string& what, std::size_t order = SIZE_MAX) {
-    entries_.push_back({stage, order == SIZE_MAX ? entries_.size() : order, where + ": " + what});
+    add_line(stage, where + ": " + what, order);
+  }
+  // A problem whose text already starts with its place (a khsweep::Error's message).
+  void add_line(Stage stage, const std::string& line, std::size_t order = SIZE_MAX) {
+    entries_.push_back({stage, order == SIZE_MAX ? entries_.size() : order, line});
   }
   [[nodiscard]] bool empty() const { return entries_.empty(); }
   [[noreturn]] void raise() {
@@ -133,19 +134,12 @@ struct Parse {
 // parsed at all, so that checks depending on its contents are skipped rather than misleading.
 bool apply_yaml_file(Parse& st) {
   const std::string& path = st.request.config_path;
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    st.problems.add(Stage::file, path, "cannot read the config file: it is a directory");
+  try {
+    st.request.config_text = read_text_file(path, "config file");
+  } catch (const Error& e) {  // its message names the file
+    st.problems.add_line(Stage::file, e.what());
     return false;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    st.problems.add(Stage::file, path, std::string("cannot read the config file: ") + std::strerror(errno));
-    return false;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  st.request.config_text = text.str();
 
   std::vector<YAML::Node> docs;
   try {

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text_file.hpp"
 #include "khsweep/results/filter.hpp"
 #include "khsweep/results/groups.hpp"
 #include "khsweep/results/stats.hpp"
@@ -151,13 +152,6 @@ class TempDir {
  private:
   fs::path path_;
 };
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Runs `program script` with stdout and stderr into `log`; returns the wait status, or throws.
 int run_program(const std::string& program, const fs::path& script, const fs::path& log) {
@@ -418,7 +412,7 @@ PlotOutcome plot_learning_curves(const PlotRequest& request) {
   const fs::path log = dir.path() / "gnuplot.log";
   const int status = run_program(gnuplot, script, log);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::string messages = read_text(log);
+    std::string messages = read_text_file(log, "gnuplot output");
     while (!messages.empty() && std::isspace(static_cast<unsigned char>(messages.back()))) messages.pop_back();
     const std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
                                               : "was killed by signal " + std::to_string(WTERMSIG(status));
@@ -426,7 +420,7 @@ PlotOutcome plot_learning_curves(const PlotRequest& request) {
   }
   std::error_code ec;
   if (!fs::exists(drawn, ec) || fs::file_size(drawn, ec) == 0)
-    throw error_at(gnuplot, "finished but wrote no image; its output: " + read_text(log));
+    throw error_at(gnuplot, "finished but wrote no image; its output: " + read_text_file(log, "gnuplot output"));
   fs::copy_file(drawn, outcome.out, fs::copy_options::overwrite_existing, ec);
   if (ec) throw error_at(outcome.out.string(), "cannot write the plot: " + ec.message());
   return outcome;

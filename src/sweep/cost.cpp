@@ -2,7 +2,17 @@
 // sweep. The benchmark (issue 10) will recalibrate kTrainSeconds and kMetricSeconds.
 #include "khsweep/sweep/cost.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include "khsweep/core/error.hpp"
+#include "khsweep/train/result.hpp"
 
 namespace khsweep::sweep {
 namespace {
@@ -71,6 +81,182 @@ double estimate_seconds(const RunParams& params, std::size_t train_samples, std:
   const double evaluation = kMetricSeconds * static_cast<double>(metric_train + validation_samples) * units *
                             (classifies ? kClassificationMetricFactor : 1.0);
   return training + evaluations * evaluation;
+}
+
+
+// The memory model: what src/train and src/model allocate for a run, sized from its parameters.
+// The peak RSS of `khsweep train` on MNIST subsets (tests/sweep/cost_test.cpp lists the figures)
+// lies within 5% of estimate_bytes + data_bytes for RBM runs of 100 MiB and more, within 10% for
+// KH-bio with few hidden units per batch image (20% over with large batches); small runs are dominated by the process itself and the loading of the data files.
+namespace {
+
+// What a process holds before any run (the binary and its libraries: HDF5, MPI): measured 12.7 MiB.
+constexpr double kProcessBytes = 13.0 * (1 << 20);
+// Sets of on units (model::ActiveSets) keep room for the most ones a batch has had: images are
+// mostly off, a chain's samples start half on.
+constexpr double kOnFraction = 0.5;
+constexpr double kIndexBytes = 4;  // an int per on unit
+
+// Bytes of a lane-padded row (model::Rows) of n values: rows are padded to whole 64-byte lanes.
+double padded_row(double n, double value_bytes) { return std::ceil(n * value_bytes / 64.0) * 64.0; }
+
+// The estimate split by the parameter that drives each part, so a refusal can say what to lower.
+struct MemoryParts {
+  double weights = 0;  // grows with hidden
+  double batch = 0;    // grows with batch_size
+  double samples = 0;  // grows with the training set (the shuffled order)
+  double curves = 0;   // grows with the epochs (one record per epoch, kept twice: state and result)
+  [[nodiscard]] double total() const { return kProcessBytes + weights + batch + samples + curves; }
+};
+
+MemoryParts rbm_memory(const train::RunConfig& c, const DataShape& data) {
+  const double r = c.precision == train::Precision::f32 ? 4 : 8;
+  const double P = static_cast<double>(data.pixels);
+  const double V = P + (c.task == train::Task::classification ? data.classes : 0);
+  const double M = c.hidden, B = c.batch_size;
+  MemoryParts m;
+  // The published W and the working W and W^T (trainer.cpp).
+  const double working = V * padded_row(M, r) + M * padded_row(V, r);
+  m.weights = V * M * r + working;
+  // At the end the result's double W and the receptive-field overlap's unit vectors; at each
+  // evaluation the metrics' own W and W^T (metrics.cpp): the larger of the two at once.
+  m.weights += std::max(working, V * M * 8 + P * M * 8);
+  if (c.kh != model::KhVariant::none) {  // the KH workspace (kh.cpp): ds and the applied change, per touched unit
+    const bool top_down = c.kh == model::KhVariant::top_down;
+    const double units = top_down ? V : M, fan_in = top_down ? M : V;
+    m.weights += 2 * std::min(units, 2 * B) * padded_row(fan_in, r);
+    if (c.kh_power != 2.0) m.weights += fan_in * padded_row(units, r);  // sign(w)|w|^(p-1)
+  }
+  // h_data, h_model, h_scratch (B x M); the PCD chain; the on units of the data's and the model's
+  // visible samples, of their transposes, and of the hidden samples (twice with KH top-down).
+  m.batch = 3 * B * padded_row(M, r) + (c.persistent ? B * M * r : 0) +
+            kOnFraction * kIndexBytes * (4 * B * V + (c.kh == model::KhVariant::top_down ? 2 : 1) * B * M);
+  m.samples = static_cast<double>(data.train_samples) * 4;
+  m.curves = 2.0 * c.epochs * sizeof(train::EpochRecord);
+  return m;
+}
+
+MemoryParts kh_bio_memory(const train::RunConfig& c, const DataShape& data) {
+  const double r = c.precision == train::Precision::f32 ? 4 : 8;
+  const double P = static_cast<double>(data.pixels), V = P + data.classes;
+  const double M = c.hidden, B = c.batch_size;
+  MemoryParts m;
+  // W, then the largest of: an unsupervised epoch's synapses and their transpose, sign(w)|w|^(p-1)
+  // when p != 2, the updated copy and the KH workspace (kh_bio_learner.cpp, kh.cpp); a readout
+  // epoch's copy of the synapses; the result's double W.
+  const double unsupervised = M * padded_row(P, r) + P * padded_row(M, r) + (c.kh_power != 2.0 ? P * padded_row(M, r) : 0) +
+                              P * M * r + 2 * std::min(M, 2 * B) * padded_row(P, r);
+  m.weights = V * M * r + std::max({unsupervised, P * M * r, V * M * 8});
+  // The batch's on pixels, then the readout's features (a batch's, or 1000 images' when scoring).
+  // They are not held at the same time as the unsupervised epoch's copies, but the allocator keeps
+  // much of what those freed: measured peaks of large runs need both.
+  m.batch = kOnFraction * kIndexBytes * B * P + std::max(B, 1000.0) * M * r + B * P;
+  m.samples = static_cast<double>(data.train_samples) * 8;
+  m.curves = 2.0 * c.total_epochs() * sizeof(train::EpochRecord);
+  return m;
+}
+
+MemoryParts mhc_memory(const train::RunConfig& c, const DataShape& data) {
+  MemoryParts m;  // W is pixels x classes doubles: small; kept, copied for the result
+  m.weights = 2.0 * static_cast<double>(data.pixels) * data.classes * 8;
+  m.samples = static_cast<double>(data.train_samples) * 8;
+  m.curves = 2.0 * c.epochs * sizeof(train::EpochRecord);
+  return m;
+}
+
+MemoryParts memory_parts(const RunParams& params, const DataShape& data) {
+  const train::RunConfig& c = params.config;
+  if (c.model == train::Model::kh_bio) return kh_bio_memory(c, data);
+  if (c.model == train::Model::mhc) return mhc_memory(c, data);
+  return rbm_memory(c, data);
+}
+
+// "8G" -> 8 * 2^30; nullopt-like -1 when the text is not a size.
+double parse_size(std::string_view text) {
+  double scale = 1;
+  if (!text.empty()) {
+    switch (std::toupper(static_cast<unsigned char>(text.back()))) {
+      case 'K': scale = 1024.0; break;
+      case 'M': scale = 1024.0 * 1024; break;
+      case 'G': scale = 1024.0 * 1024 * 1024; break;
+      case 'T': scale = 1024.0 * 1024 * 1024 * 1024; break;
+      default: break;
+    }
+    if (scale != 1) text.remove_suffix(1);
+  }
+  if (text.empty() || text.find_first_not_of("0123456789.") != std::string_view::npos) return -1;
+  char* end = nullptr;
+  const std::string number(text);
+  const double value = std::strtod(number.c_str(), &end);
+  return *end == '\0' && value > 0 ? value * scale : -1;
+}
+
+}  // namespace
+
+DataShape shape_of(const data::DataSplit& split) {
+  return {split.train.count, split.validation.count, split.train.dim, split.train.classes};
+}
+
+double estimate_bytes(const RunParams& params, const DataShape& data) { return memory_parts(params, data).total(); }
+
+double data_bytes(const DataShape& data) {
+  // One byte per pixel and one per label (data::Dataset), twice: loading holds the file's bytes
+  // and the binarised set at once.
+  return 2.0 * static_cast<double>(data.train_samples + data.validation_samples) * static_cast<double>(data.pixels + 1);
+}
+
+MemoryLimit memory_limit() {
+  if (const char* cap = std::getenv("KHSWEEP_MEMORY"); cap != nullptr && *cap != '\0') {
+    const double bytes = parse_size(cap);
+    if (bytes < 0)
+      throw error_at("KHSWEEP_MEMORY", std::string("expected a size in bytes, optionally with a K, M, G or T suffix (8G), got '") +
+                                           cap + "'");
+    return {bytes, true};
+  }
+  return {static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE)), false};
+}
+
+std::string MemoryLimit::describe() const {
+  return from_environment ? "the " + bytes_text(bytes) + " KHSWEEP_MEMORY allows" : "this machine's " + bytes_text(bytes);
+}
+
+std::string bytes_text(double bytes) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 4) {
+    bytes /= 1024;
+    ++unit;
+  }
+  char text[64];
+  std::snprintf(text, sizeof text, unit == 0 || bytes >= 100 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
+  return text;
+}
+
+void check_fits_in_memory(const std::string& who, const RunParams& params, const DataShape& data) {
+  const MemoryParts parts = memory_parts(params, data);
+  const double run = parts.total(), shared = data_bytes(data), need = run + shared;
+  const MemoryLimit limit = memory_limit();
+  if (need <= limit.bytes) return;
+  // The parameter behind the largest part, with its value.
+  const train::RunConfig& c = params.config;
+  std::string lower = "hidden (now " + std::to_string(c.hidden) + ")";
+  double largest = c.model == train::Model::mhc ? 0 : parts.weights;
+  if (parts.batch > largest) {
+    largest = parts.batch;
+    lower = "batch_size (now " + std::to_string(c.batch_size) + ")";
+  }
+  if (parts.curves > largest) {
+    largest = parts.curves;
+    lower = "epochs (now " + std::to_string(c.epochs) + ")";
+  }
+  if (parts.samples + shared > largest) lower = "train_subset (now " + std::to_string(data.train_samples) + " samples)";
+  throw error_at(who, "needs about " + bytes_text(need) + " of memory (" + bytes_text(run) + " for the run, " +
+                          bytes_text(shared) + " for its data), more than " + limit.describe() + "; lower " + lower);
+}
+
+void check_fits_in_memory(const Sweep& sweep, const PlannedRun& run, const DataShape& data) {
+  const std::string arm = run.arm.empty() ? "" : " (arm " + run.arm + ")";
+  check_fits_in_memory(sweep.path + ": run #" + std::to_string(run.index) + arm, run.params, data);
 }
 
 }  // namespace khsweep::sweep

@@ -88,6 +88,7 @@ std::optional<double> read_real(std::string_view text) {
 struct Whole {
   bool negative = false;
   std::uint64_t magnitude = 0;
+  bool too_large = false;  // past what a uint64 (or a double, exactly) holds; magnitude is then meaningless
 };
 
 // Reads digits ("12", "-3", "+4"), or a real that is exactly whole ("1e3", "100.0").
@@ -101,10 +102,7 @@ std::optional<Whole> read_whole(std::string_view text, std::string& reason) {
   }
   if (all_digits(s)) {
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), w.magnitude);
-    if (ec == std::errc::result_out_of_range) {
-      reason = "too large, got " + in_quotes(text);
-      return std::nullopt;
-    }
+    if (ec == std::errc::result_out_of_range) w.too_large = true;
     if (w.magnitude == 0) w.negative = false;
     return w;
   }
@@ -117,11 +115,11 @@ std::optional<Whole> read_whole(std::string_view text, std::string& reason) {
       reason = "expected a whole number, got " + in_quotes(text) + " (not whole)";
       return std::nullopt;
     }
-    if (std::fabs(*r) > 9.0e15) {  // past 2^53 a double no longer names one integer
-      reason = "too large, got " + in_quotes(text);
-      return std::nullopt;
-    }
     w.negative = *r < 0;
+    if (std::fabs(*r) > 9.0e15) {  // past 2^53 a double no longer names one integer
+      w.too_large = true;
+      return w;
+    }
     w.magnitude = static_cast<std::uint64_t>(std::fabs(*r));
     return w;
   }
@@ -195,13 +193,16 @@ ParamSpec whole_param(std::string name, PartOf<Part> part, T Part::*field, Bound
     const auto w = read_whole(text, reason);
     if (!w) return reason;
     if (is_unsigned && w->negative) return "expected a non-negative whole number, got " + in_quotes(text);
-    const double approx = (w->negative ? -1.0 : 1.0) * static_cast<double>(w->magnitude);
-    if (auto r = range_problem(bounds, approx, std::string(text)); !r.empty()) return r;
     constexpr auto lo = std::numeric_limits<T>::min();
     constexpr auto hi = std::numeric_limits<T>::max();
+    // The parameter's own range: its bounds where it has them, else what its field holds.
+    const std::string range = "must be in " + (bounds.has_min ? format_real(bounds.min) : std::to_string(lo)) + ".." +
+                              (bounds.has_max ? format_real(bounds.max) : std::to_string(hi)) + ", got " + std::string(text);
+    if (w->too_large) return range;
+    const double approx = (w->negative ? -1.0 : 1.0) * static_cast<double>(w->magnitude);
+    if (auto r = range_problem(bounds, approx, std::string(text)); !r.empty()) return r;
     // A signed type holds one more negative value than positive ones.
-    if (w->magnitude > static_cast<std::uint64_t>(hi) + (w->negative ? 1 : 0))
-      return "must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + std::string(text);
+    if (w->magnitude > static_cast<std::uint64_t>(hi) + (w->negative ? 1 : 0)) return range;
     T v;
     if (w->negative)
       v = static_cast<T>(-static_cast<long long>(w->magnitude - 1) - 1);  // no overflow at T's minimum

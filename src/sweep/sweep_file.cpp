@@ -6,18 +6,15 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <utility>
 
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text_file.hpp"
 #include "khsweep/sweep/load_data.hpp"
 
 namespace khsweep::sweep {
@@ -303,7 +300,7 @@ void read_service(Load& st, const YAML::Node& node, int line, SweepService& serv
     if (checkpoint) {
       const auto v = read_integer(text);
       if (!value.IsScalar() || !v || *v < 1 || *v > 1'000'000'000)
-        st.problems.add(key_line, where + ": expected a whole number >= 1 (epochs between checkpoints), got " +
+        st.problems.add(key_line, where + ": expected a whole number in 1..1000000000 (epochs between checkpoints), got " +
                                       (value.IsScalar() ? in_quotes(text) : node_kind(value)));
       else service.checkpoint_every = static_cast<int>(*v);
     } else {
@@ -420,29 +417,13 @@ std::vector<PlannedRun> expand(Load& st) {
   return runs;
 }
 
-std::string read_text(Load& st, const std::filesystem::path& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    st.problems.add(0, "cannot read the sweep file: it is a directory");
-    st.problems.raise();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    st.problems.add(0, std::string("cannot read the sweep file: ") + std::strerror(errno));
-    st.problems.raise();
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 Sweep load_sweep(const std::filesystem::path& path) {
   Sweep sweep;
   sweep.path = path.string();
   Load st(sweep.path);
-  sweep.text = read_text(st, path);
+  sweep.text = read_text_file(path, "sweep file");
 
   std::vector<YAML::Node> docs;
   try {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/file_descriptor.hpp"
 #include "khsweep/data/sha256.hpp"
 #include "khsweep/train/serialize.hpp"
 
@@ -36,28 +37,6 @@ constexpr Precision precision_of() {
 std::string where(const fs::path& file) { return "checkpoint " + file.string(); }
 
 std::string system_message(int err) { return std::generic_category().message(err); }
-
-// Owns a POSIX file descriptor; close() reports the error the destructor would swallow.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-
-  [[nodiscard]] int get() const { return fd_; }
-  // 0, or the errno of a failed close.
-  int close() {
-    const int fd = fd_;
-    fd_ = -1;
-    return ::close(fd) == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
 
 void write_atomically(const fs::path& file, const std::vector<std::uint8_t>& bytes) {
   const fs::path tmp = file.string() + ".tmp." + std::to_string(::getpid());

@@ -1,4 +1,6 @@
 // parse_train_request: YAML + flags -> a validated run, and every kind of bad input reported with its place.
+#include <sys/stat.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
@@ -7,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/in_child.hpp"
 #include "../support/scratch.hpp"
 #include "khsweep/cli/train_request.hpp"
 
@@ -178,6 +181,14 @@ BOOST_AUTO_TEST_CASE(out_of_range_and_enums) {
   expect_line(yaml_error(dir, "hidden: 1000000000\n"), {"run.yaml:2:", "key 'hidden'", "must be in 1..100000, got 1000000000"});
   expect_line(yaml_error(dir, "learning_rate: 0\n"), {"run.yaml:2:", "key 'learning_rate'", "must be > 0, got 0"});
   expect_line(yaml_error(dir, "epochs: 3000000000\n"), {"run.yaml:2:", "key 'epochs'", "must be in 1..1000000, got 3000000000"});
+  // Past its int field the range named is still the parameter's own, not the type's -2147483648..
+  expect_line(yaml_error(dir, "S: 3000000000\n"), {"run.yaml:2:", "key 'S'", "must be in 0..2147483647, got 3000000000"});
+  expect_line(yaml_error(dir, "metrics_every: 3000000000\n"),
+              {"run.yaml:2:", "key 'metrics_every'", "must be in 1..2147483647, got 3000000000"});
+  // Past what even a uint64 holds: the same range, not a bare "too large".
+  expect_line(yaml_error(dir, "hidden: 1e20\n"), {"run.yaml:2:", "key 'hidden'", "must be in 1..100000, got 1e20"});
+  expect_line(yaml_error(dir, "train_subset: 99999999999999999999\n"),
+              {"run.yaml:2:", "key 'train_subset'", "must be in 0..18446744073709551615, got 99999999999999999999"});
   expect_line(yaml_error(dir, "kh: topdown\n"),
               {"run.yaml:2:", "key 'kh'", "must be one of none, top_down, bottom_up, got 'topdown'",
                "did you mean 'top_down'?"});
@@ -190,6 +201,16 @@ BOOST_AUTO_TEST_CASE(file_level_errors) {
   TempDir dir;
   const std::string missing = (dir / "nope.yaml").string();
   expect_line(error_of({"--config", missing}), {"nope.yaml", "cannot read the config file", "No such file"});
+  // Only a small regular file is read: a FIFO is refused at once (no blocking read), and so is a
+  // file over 16 MiB, each with its reason.
+  const fs::path fifo = dir / "fifo.yaml";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  expect_line(khsweep::testing::error_in_child([&] { (void)parse_train_request({"--config", fifo.string()}); }),
+              {"fifo.yaml: cannot read the config file: it is a FIFO (named pipe), not a regular file"});
+  expect_line(error_of({"--config", dir.path().string()}), {"cannot read the config file: it is a directory"});
+  const std::string big = dir.write("big.yaml", "data: x\n");
+  fs::resize_file(big, 17u << 20);
+  expect_line(error_of({"--config", big}), {"big.yaml: cannot read the config file: it is 17.0 MiB", "over the limit of 16.0 MiB"});
 
   const std::string bad = dir.write("bad.yaml", "data: x\nhidden: [1, 2\nepochs: 3\n");
   expect_line(error_of({"--config", bad}), {"bad.yaml:", "YAML syntax error"});

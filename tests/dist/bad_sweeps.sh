@@ -2,7 +2,7 @@
 # Mistakes caught before anything runs, through mpirun on 2 ranks: one sweep file per class of
 # mistake exits 2 (3 for unusable data: an empty directory, a named dataset that is absent or whose
 # file does not match its catalogue checksum) with a message naming the file and the line (or the
-# data file and the fix), and no store file appears (neither the store nor its .lock, .journal,
+# data file and the fix; 3 too for a run too big for memory), and no store file appears (neither the store nor its .lock, .journal,
 # .progress or .checkpoints). Then a second coordinator on a store whose lock is held exits 3 with
 # "in use" and leaves the first sweep (12 runs on `data: mnist`, about 6 s on one worker) alone,
 # which completes with exit 0.
@@ -180,6 +180,13 @@ KHSWEEP_DATA_DIR=$WORK/corrupt bad wrong_checksum 3 \
 
 # No sweep file at all.
 bad missing_file 2 "bad_missing_file.yaml" "cannot read the sweep file"
+
+# A run that cannot fit in memory (KHSWEEP_MEMORY stands in for the machine's): refused before any
+# rank trains, naming the run, the memory and the parameter to lower.
+printf 'name: bad\nfixed:\n  data: %s\n  train_subset: 1000\n  epochs: 3\ngrid:\n  hidden: [16, 20000]\n' "$MNIST" |
+  sweep_file too_big
+KHSWEEP_MEMORY=256M bad too_big 3 "khsweep run: bad_too_big.yaml: run #1: needs about " \
+  "more than the 256 MiB KHSWEEP_MEMORY allows; lower hidden (now 20000)"
 
 # ---- a second coordinator on a store whose lock is held ----
 # Its data is named (`mnist`, found through KHSWEEP_DATA_DIR), so a named dataset is also trained

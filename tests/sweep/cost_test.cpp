@@ -1,10 +1,17 @@
 // The cost model reproduces the measurements it was calibrated on, and scales as documented.
 #include <boost/test/unit_test.hpp>
 
+#include <optional>
+
+#include "../support/env_var.hpp"
+#include "../support/scratch.hpp"
 #include "khsweep/sweep/cost.hpp"
 
 using khsweep::sweep::estimate_seconds;
 using khsweep::sweep::RunParams;
+
+using khsweep::testing::contains;
+using khsweep::testing::expect_line;
 
 namespace tt = boost::test_tools;
 
@@ -43,4 +50,134 @@ BOOST_AUTO_TEST_CASE(scaling) {
   RunParams fewer_metrics = p;
   fewer_metrics.config.train_metric_samples = 100;
   BOOST_TEST(estimate_seconds(fewer_metrics, 2000, 500) < base);
+}
+
+namespace {
+
+using khsweep::sweep::DataShape;
+
+// A run on an MNIST subset, as `khsweep train --data mnist --train_subset N --validation_subset V`.
+RunParams mnist_run(int hidden, std::size_t train, std::size_t validation) {
+  RunParams p;
+  p.config.hidden = hidden;
+  p.config.epochs = 1;
+  p.data.train_subset = train;
+  p.data.validation_subset = validation;
+  return p;
+}
+
+// The estimate of the run and its data, in MiB.
+double estimate_mib(const RunParams& p) {
+  const DataShape shape{p.data.train_subset, p.data.validation_subset};
+  return (khsweep::sweep::estimate_bytes(p, shape) + khsweep::sweep::data_bytes(shape)) / (1 << 20);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(memory_grows_with_hidden_batch_and_precision) {
+  const DataShape mnist{60000, 10000};
+  using khsweep::sweep::estimate_bytes;
+  RunParams p;
+  const double base = estimate_bytes(p, mnist);
+  RunParams wide = p;
+  wide.config.hidden = 10000;
+  // About 28 bytes per weight in float: the published W, the working W and W^T, the result's double W
+  // and the receptive-field overlap's unit vectors.
+  BOOST_TEST(estimate_bytes(wide, mnist) - base == 28.0 * 784 * (10000 - 100), tt::tolerance(0.10));
+  RunParams batch = p;
+  batch.config.batch_size = 10000;
+  BOOST_TEST(estimate_bytes(batch, mnist) > base + 3.0 * 4 * 100 * (10000 - 100));  // three B x M buffers at least
+  RunParams pcd = batch;
+  pcd.config.persistent = true;
+  BOOST_TEST(estimate_bytes(pcd, mnist) == estimate_bytes(batch, mnist) + 4.0 * 10000 * 100, tt::tolerance(1e-9));
+  RunParams f64 = wide;
+  f64.config.precision = khsweep::train::Precision::f64;
+  BOOST_TEST(estimate_bytes(f64, mnist) > estimate_bytes(wide, mnist) + 3.0 * 4 * 784 * 10000);
+  RunParams long_run = p;
+  long_run.config.epochs = 1000000;
+  BOOST_TEST(estimate_bytes(long_run, mnist) > base + 100e6);  // two curve records per epoch
+  // The data is counted apart: the binarised sets and the file's bytes while loading.
+  BOOST_TEST(khsweep::sweep::data_bytes(mnist) == 2.0 * 70000 * 785, tt::tolerance(1e-12));
+}
+
+// Peak RSS of `khsweep train` (/usr/bin/time -v, Linux, AVX-512 build) on MNIST subsets, against the
+// estimate of the run plus its data: the estimate must stay within 10% of what was measured (but
+// for one KH-bio run it over-counts).
+BOOST_AUTO_TEST_CASE(memory_close_to_measured_peaks) {
+  RunParams h5000 = mnist_run(5000, 1000, 500);
+  BOOST_TEST(estimate_mib(h5000) == 126.0, tt::tolerance(0.10));
+  BOOST_TEST(estimate_mib(mnist_run(10000, 500, 200)) == 238.0, tt::tolerance(0.10));
+  RunParams batch = mnist_run(2000, 10000, 200);
+  batch.config.batch_size = 10000;
+  BOOST_TEST(estimate_mib(batch) == 369.0, tt::tolerance(0.10));
+  RunParams pcd = batch;
+  pcd.config.persistent = true;
+  BOOST_TEST(estimate_mib(pcd) == 448.0, tt::tolerance(0.10));
+  RunParams f64 = mnist_run(5000, 500, 200);
+  f64.config.precision = khsweep::train::Precision::f64;
+  BOOST_TEST(estimate_mib(f64) == 176.0, tt::tolerance(0.10));
+  RunParams classify = mnist_run(5000, 500, 200);
+  classify.config.task = khsweep::train::Task::classification;
+  BOOST_TEST(estimate_mib(classify) == 127.0, tt::tolerance(0.10));
+  RunParams top_down = mnist_run(5000, 2000, 200);
+  top_down.config.kh = khsweep::model::KhVariant::top_down;
+  top_down.config.kh_eps0 = 0.01;
+  top_down.config.batch_size = 1000;
+  BOOST_TEST(estimate_mib(top_down) == 231.0, tt::tolerance(0.10));
+  RunParams bottom_up = top_down;
+  bottom_up.config.kh = khsweep::model::KhVariant::bottom_up;
+  bottom_up.config.kh_power = 3;
+  BOOST_TEST(estimate_mib(bottom_up) == 218.0, tt::tolerance(0.10));
+  RunParams kh_bio = mnist_run(10000, 1000, 200);
+  kh_bio.config.model = khsweep::train::Model::kh_bio;
+  kh_bio.config.kh_eps0 = 0.02;
+  kh_bio.config.readout_epochs = 1;
+  BOOST_TEST(estimate_mib(kh_bio) == 165.0, tt::tolerance(0.10));
+  kh_bio.config.kh_power = 3;  // the PNAS paper's p: one more copy of the synapses
+  BOOST_TEST(estimate_mib(kh_bio) == 195.0, tt::tolerance(0.10));
+  RunParams kh_bio_batch = mnist_run(5000, 2000, 200);
+  kh_bio_batch.config = kh_bio.config;
+  kh_bio_batch.config.hidden = 5000;
+  kh_bio_batch.config.kh_power = 2;
+  kh_bio_batch.config.batch_size = 1000;
+  // Over-counted (readout features on top of the unsupervised copies): an estimate on the safe side.
+  BOOST_TEST(estimate_mib(kh_bio_batch) == 91.0, tt::tolerance(0.25));
+}
+
+BOOST_AUTO_TEST_CASE(memory_limit_and_refusal) {
+  using khsweep::sweep::check_fits_in_memory;
+  using khsweep::sweep::memory_limit;
+  {
+    khsweep::testing::ScopedEnv unset("KHSWEEP_MEMORY", std::nullopt);
+    const auto physical = memory_limit();
+    BOOST_TEST(!physical.from_environment);
+    BOOST_TEST(physical.bytes > 64.0 * (1 << 20));  // whatever this machine has, it is the page count times the page size
+    BOOST_TEST(contains(physical.describe(), "this machine's "));
+  }
+  {
+    khsweep::testing::ScopedEnv cap("KHSWEEP_MEMORY", "8G");
+    BOOST_TEST(memory_limit().bytes == 8.0 * (1ull << 30));
+    BOOST_TEST(memory_limit().describe() == "the 8.0 GiB KHSWEEP_MEMORY allows");
+  }
+  {
+    khsweep::testing::ScopedEnv cap("KHSWEEP_MEMORY", "1048576");
+    BOOST_TEST(memory_limit().bytes == 1048576.0);
+  }
+  {
+    khsweep::testing::ScopedEnv bad("KHSWEEP_MEMORY", "lots");
+    expect_line(khsweep::testing::error_of([] { (void)memory_limit(); }),
+                {"KHSWEEP_MEMORY: expected a size in bytes", "got 'lots'"});
+  }
+  khsweep::testing::ScopedEnv cap("KHSWEEP_MEMORY", "1G");
+  const DataShape mnist{60000, 10000};
+  RunParams p;
+  check_fits_in_memory("run.yaml", p, mnist);  // about 13 MiB plus the data: fits
+  p.config.hidden = 50000;                       // about 1.1 GiB of weights
+  expect_line(khsweep::testing::error_of([&] { check_fits_in_memory("run.yaml", p, mnist); }),
+              {"run.yaml: needs about 1.", "GiB of memory (", "for the run, ", "MiB for its data), more than the 1.0 GiB "
+               "KHSWEEP_MEMORY allows; lower hidden (now 50000)"});
+  p.config.hidden = 1000;
+  p.config.batch_size = 100000;  // the minibatch buffers dominate
+  expect_line(khsweep::testing::error_of([&] { check_fits_in_memory("run.yaml", p, mnist); }),
+              {"run.yaml: needs about", "lower batch_size (now 100000)"});
 }

@@ -1,4 +1,6 @@
 // load_sweep: expansion with arms, its order, and every kind of problem reported with file:line.
+#include <sys/stat.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
@@ -8,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/in_child.hpp"
 #include "../support/scratch.hpp"
 #include "khsweep/sweep/sweep_file.hpp"
 
@@ -139,6 +142,22 @@ BOOST_AUTO_TEST_CASE(file_level_errors) {
   expect_line(error_of(dir.write("two.yaml", "name: t\n---\nname: u\n")), {"two.yaml:", "one YAML document"});
 }
 
+// A sweep file must be a small regular file: a FIFO (which would block on a read), a device, a
+// directory or a file over 16 MiB is refused at once, naming the file and the reason.
+BOOST_AUTO_TEST_CASE(only_small_regular_files) {
+  TempDir dir;
+  const fs::path fifo = dir / "fifo.yaml";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  expect_line(khsweep::testing::error_in_child([&] { (void)load_sweep(fifo); }),
+              {"fifo.yaml: cannot read the sweep file: it is a FIFO (named pipe), not a regular file"});
+  expect_line(khsweep::testing::error_in_child([&] { (void)load_sweep("/dev/null"); }),
+              {"/dev/null: cannot read the sweep file: it is a character device"});
+  expect_line(error_of(dir / "mnist"), {"mnist: cannot read the sweep file: it is a directory"});
+  const fs::path big = dir.sweep("grid:\n  hidden: [16]\n");
+  fs::resize_file(big, 17u << 20);  // sparse, so it costs no disk
+  expect_line(error_of(big), {"sweep.yaml: cannot read the sweep file: it is 17.0 MiB", "over the limit of 16.0 MiB"});
+}
+
 BOOST_AUTO_TEST_CASE(top_level_keys) {
   TempDir dir;
   const std::string m = error_of(dir.write("s.yaml", "nme: t\n"                 // 1
@@ -223,7 +242,9 @@ BOOST_AUTO_TEST_CASE(service_settings) {
   expect_line(m, {"sweep.yaml:5:", "service: key 'checkpoint_evry'", "did you mean 'checkpoint_every'?"});
   expect_line(m, {"sweep.yaml:6:", "service: key 'commit_every_seconds'", "> 0", "got '0'"});
   expect_line(m, {"sweep.yaml:7:", "service: key 'hidden'", "run parameters go under fixed or grid"});
-  expect_line(error_of(dir.sweep("service:\n  checkpoint_every: 0\n")), {"sweep.yaml:5:", "whole number >= 1"});
+  expect_line(error_of(dir.sweep("service:\n  checkpoint_every: 0\n")), {"sweep.yaml:5:", "whole number in 1..1000000000"});
+  expect_line(error_of(dir.sweep("service:\n  checkpoint_every: 3000000000\n")),
+              {"sweep.yaml:5:", "whole number in 1..1000000000 (epochs between checkpoints), got '3000000000'"});
   expect_line(error_of(dir.sweep("service:\n  checkpoint_every: [1]\n")), {"sweep.yaml:5:", "got a list"});
 }
 

@@ -1,13 +1,56 @@
 #pragma once
 #include <cstddef>
+#include <string>
 
+#include "khsweep/data/dataset.hpp"
 #include "khsweep/sweep/run_params.hpp"
+#include "khsweep/sweep/sweep_file.hpp"
 
-// A rough a priori cost of a run, for planning sweeps (model and calibration in cost.cpp).
+// A rough a priori cost of a run, in time and in memory, for planning sweeps (models and
+// calibration in cost.cpp).
 namespace khsweep::sweep {
 
 // Estimated seconds one run takes on one core, given its training and validation set sizes.
 [[nodiscard]] double estimate_seconds(const RunParams& params, std::size_t train_samples,
                                       std::size_t validation_samples);
+
+// The sizes of a run's data that its memory depends on.
+struct DataShape {
+  std::size_t train_samples = 0;
+  std::size_t validation_samples = 0;
+  std::size_t pixels = 784;
+  int classes = 10;
+};
+[[nodiscard]] DataShape shape_of(const data::DataSplit& split);
+
+// Estimated peak bytes of one run's process, apart from its data: the weights and their working
+// copies, the minibatch buffers, the PCD chain, the KH rule's workspace, the metrics' copies of
+// the weights, the curves and the result.
+[[nodiscard]] double estimate_bytes(const RunParams& params, const DataShape& data);
+
+// Bytes of a run's training and validation sets in memory while they are loaded: once per node,
+// whatever its runs.
+[[nodiscard]] double data_bytes(const DataShape& data);
+
+// The memory runs are planned against: $KHSWEEP_MEMORY when set (bytes, or with a K, M, G or T
+// suffix: a cap, e.g. to leave room for other work, and what the tests use), else this machine's
+// physical memory (sysconf).
+struct MemoryLimit {
+  double bytes = 0;
+  bool from_environment = false;  // KHSWEEP_MEMORY set it
+  // "this machine's 23.4 GiB" or "the 1.0 GiB KHSWEEP_MEMORY allows".
+  [[nodiscard]] std::string describe() const;
+};
+// Throws khsweep::Error for a KHSWEEP_MEMORY that is not a size.
+[[nodiscard]] MemoryLimit memory_limit();
+
+// Throws khsweep::Error "WHO: needs about 12.3 GiB of memory (...), more than ...; lower hidden
+// (now 50000)" when the run and its data would not fit in memory_limit().
+void check_fits_in_memory(const std::string& who, const RunParams& params, const DataShape& data);
+// The same for a run of a sweep, named "SWEEP_FILE: run #N (arm A)" as `khsweep plan` lists it.
+void check_fits_in_memory(const Sweep& sweep, const PlannedRun& run, const DataShape& data);
+
+// "310 MiB", "12.3 GiB": a size in bytes, for messages.
+[[nodiscard]] std::string bytes_text(double bytes);
 
 }  // namespace khsweep::sweep
