@@ -95,7 +95,6 @@ Report train_assigned(const Assignment& a, const data::DataSplit& data, const st
   // Between minibatches, at most every kBetweenChecks: rank 0 answers the other ranks (meanwhile),
   // and a stop is asked for (a worker's stop_now polls MPI: too dear after every batch). On a stop
   // the epoch pauses there and is checkpointed, so a kill that follows costs at most that much work.
-  bool stop = false;
   int batch = 0, batches = 0;  // where the epoch paused
   auto last_check = std::chrono::steady_clock::now();
   const train::BatchObserver on_batch = [&](int done, int total) {
@@ -103,10 +102,9 @@ Report train_assigned(const Assignment& a, const data::DataSplit& data, const st
     if (now - last_check < kBetweenChecks) return false;
     last_check = now;
     if (meanwhile) meanwhile();
-    stop = stop_now();
     batch = done;
     batches = total;
-    return stop;
+    return stop_now();
   };
   const int total_epochs = a.params.config.total_epochs();
   while (!learner->done()) {
