@@ -153,7 +153,10 @@ int train_command(const std::vector<std::string>& args) {
             current_epoch = e.epoch + 1;
             if (!request.quiet) print_epoch(e, config.epochs, config.task == train::Task::classification);
           },
-          [&](int batch, int batches) { bar.update(current_epoch + 1, config.epochs, batch, batches); });
+          [&](int batch, int batches) {
+            bar.update(current_epoch + 1, config.epochs, batch, batches);
+            return false;  // never pause
+          });
     } else {  // the other kinds have no batch observer: one line per epoch, no bar
       const auto learner = train::make_learner(config, data.train, data.validation);
       while (!learner->done()) {

@@ -77,6 +77,9 @@ void DataCache::share_on_node(const std::vector<sweep::DataSelection>& selection
 
 namespace {
 
+// How often a run in training looks up from its minibatches (see train_assigned).
+constexpr auto kBetweenChecks = std::chrono::milliseconds(20);
+
 // An error of the machine rather than of the run (a file that cannot be read or written, memory):
 // the run may well succeed on another try or another node, so it is not recorded as failed.
 struct MachineFault {
@@ -105,23 +108,33 @@ Report train_assigned(const Assignment& a, const data::DataSplit& data, const st
     report.kind = Report::interrupted;
     return report;
   }
-  train::BatchObserver on_batch;
-  auto last_call = std::chrono::steady_clock::now();
-  if (meanwhile) {
-    on_batch = [&](int, int) {
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_call < std::chrono::milliseconds(20)) return;
-      meanwhile();
-      last_call = now;
-    };
-  }
+  // Between minibatches, at most every kBetweenChecks: rank 0 answers the other ranks (meanwhile),
+  // and a stop is asked for (a worker's stop_now polls MPI: too dear after every batch). On a stop
+  // the epoch pauses there and is checkpointed, so a kill that follows costs at most that much work.
+  int batch = 0, batches = 0;  // where the epoch paused
+  auto last_check = std::chrono::steady_clock::now();
+  const train::BatchObserver on_batch = [&](int done, int total) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_check < kBetweenChecks) return false;
+    last_check = now;
+    if (meanwhile) meanwhile();
+    batch = done;
+    batches = total;
+    return stop_now();
+  };
+  const int total_epochs = a.params.config.total_epochs();
   while (!learner->done()) {
-    learner->run_epoch(on_batch);
+    const bool paused = learner->run_epoch(on_batch) == nullptr;
     const int epoch = learner->epochs_done();
-    const bool stopping = !learner->done() && stop_now();
+    const bool stopping = paused || (!learner->done() && stop_now());
     if (learner->done() || stopping || epoch % a.checkpoint_every == 0)
       as_machine_fault([&] { learner->save_checkpoint(a.checkpoint, a.id); });
     if (stopping) {
+      std::cout << "rank " << report.rank << ": run " << a.id << " checkpointed "
+                << (paused ? "at epoch " + std::to_string(epoch + 1) + " of " + std::to_string(total_epochs) +
+                                 ", batch " + std::to_string(batch) + " of " + std::to_string(batches)
+                           : "after epoch " + std::to_string(epoch) + " of " + std::to_string(total_epochs))
+                << std::endl;
       report.kind = Report::interrupted;
       return report;
     }

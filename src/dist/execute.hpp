@@ -27,10 +27,13 @@ class DataCache {
 
 // Trains `assignment` to its end, resuming from its checkpoint when one is valid, saving one every
 // checkpoint_every epochs and at the end (so a finished run whose commit was lost costs nothing to
-// recover). Between epochs it asks `stop_now`; when that answers true it checkpoints and reports
-// the run interrupted. A checkpoint or data file that cannot be written or read, or memory running
-// out, is reported as a fault (the machine's, to retry); any other error fails the run. `meanwhile`, when set, is called between minibatches at most every 20 ms
-// (rank 0 answers the other ranks there). Errors become a failed report, never an exception.
+// recover). Between minibatches, at most every 20 ms, it calls `meanwhile` (when set: rank 0 answers
+// the other ranks there) and then asks `stop_now`, and asks it again between epochs. When that
+// answers true it checkpoints the run there, mid-epoch if need be (Open MPI kills the ranks a second
+// after they are sent SIGTERM: README, *Stopping*), says so on stdout ("rank R: run ID checkpointed
+// at epoch E of T, batch B of N") and reports the run interrupted. A checkpoint or data file that
+// cannot be written or read, or memory running out, is reported as a fault (the machine's, to
+// retry); any other error fails the run. Errors become a report, never an exception.
 [[nodiscard]] Report execute(const Assignment& assignment, DataCache& cache, const std::function<bool()>& stop_now,
                              const std::string& host, int rank, const std::function<void()>& meanwhile = {});
 

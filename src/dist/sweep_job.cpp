@@ -279,17 +279,17 @@ class Coordinator {
   }
 
   // Trains run `index` on this rank with the executor a worker uses; between minibatches (every
-  // 20 ms) the workers are served, and between epochs a stop is noticed (the run then checkpoints
-  // like a worker's).
+  // 20 ms) the workers are served and a stop is noticed (the run then checkpoints there, like a
+  // worker's), and again between epochs.
   void train_here(std::size_t index) {
     const std::string host = hosts_.empty() ? "?" : hosts_[0];
-    const auto between_epochs = [this] {
+    const auto stop_now = [this] {
       serve_waiting();
       notice_stop();
       return scheduler_->stopping();
     };
     const auto meanwhile = [this] { serve_waiting(); };
-    take(execute(assignment_for(scheduler_->run(index)), data_, between_epochs, host, kCoordinator, meanwhile));
+    take(execute(assignment_for(scheduler_->run(index)), data_, stop_now, host, kCoordinator, meanwhile));
     housekeeping();
   }
 

@@ -24,7 +24,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kMagic[8] = {'K', 'H', 'S', 'C', 'K', 'P', 'T', '1'};
-constexpr std::uint32_t kFormatVersion = 2;  // 2: SetMetrics gained noisy_accuracy
+// 2: SetMetrics gained noisy_accuracy; 3: TrainerState gained batch and batch_seconds (mid-epoch states).
+constexpr std::uint32_t kFormatVersion = 3;
 constexpr std::uint32_t kByteOrderProbe = 0x01020304;  // reads 0x04030201 on a machine of the other byte order
 constexpr std::size_t kDigestSize = 32;                 // SHA-256
 
@@ -153,8 +154,9 @@ TrainerState<Real> parse(const std::vector<std::uint8_t>& bytes, const fs::path&
   std::uint8_t magic[sizeof kMagic];
   in.raw(magic, sizeof magic);
   if (const std::uint32_t version = in.u32(); version != kFormatVersion)
-    throw error_at(at, "format version " + std::to_string(version) + ", this build reads version " +
-                           std::to_string(kFormatVersion));
+    throw error_at(at, "format version " + std::to_string(version) + " (written by " +
+                           (version < kFormatVersion ? "an older" : "a newer") +
+                           " khsweep), this build reads version " + std::to_string(kFormatVersion));
   if (in.u32() != kByteOrderProbe) throw error_at(at, "written on a machine of the other byte order");
   const unsigned float_size = in.u8();
   const unsigned double_size = in.u8();
@@ -177,7 +179,7 @@ TrainerState<Real> parse(const std::vector<std::uint8_t>& bytes, const fs::path&
 
   const auto& p = state.params;
   const auto& layout = p.layout;
-  const bool consistent = state.epoch >= 0 && layout.pixels >= 0 && layout.classes >= 0 && layout.hidden >= 0 &&
+  const bool consistent = state.epoch >= 0 && state.batch >= 0 && layout.pixels >= 0 && layout.classes >= 0 && layout.hidden >= 0 &&
                           p.W.rows() == layout.visible() && p.W.cols() == layout.hidden &&
                           p.a.size() == layout.visible() && p.b.size() == layout.hidden &&
                           (state.chain.size() == 0 || state.chain.cols() == layout.hidden);

@@ -40,59 +40,74 @@ class KhBioLearner final : public StateLearner<Real> {
   }
 
   using Learner::run_epoch;
-  const EpochRecord& run_epoch(const BatchObserver& /*on_batch: not called yet*/) override {
+  const EpochRecord* run_epoch(const BatchObserver& on_batch) override {
     if (this->done()) throw Error("run_epoch: the run has already finished");
     EpochRecord record;
     record.epoch = state_.epoch;
+    const auto start = std::chrono::steady_clock::now();
     Rng rng(0);
-    rng.set_state(state_.rng);
+    rng.set_state(state_.rng);  // the stream as the epoch began: a paused epoch draws the same order again
     std::iota(order_.begin(), order_.end(), std::size_t{0});
     shuffle(order_.data(), order_.size(), rng);
-    state_.rng = rng.state();
 
-    const auto start = std::chrono::steady_clock::now();
     if (state_.epoch < config_.epochs) {
       record.kh_epsilon = model::kh_bio_epsilon(config_.kh_eps0, state_.epoch, config_.anneal_epochs());
-      unsupervised_epoch(record.kh_epsilon);
-      record.train_seconds = Base::seconds_since(start);
+      if (!unsupervised_epoch(record.kh_epsilon, on_batch)) return this->paused(start);
+      record.train_seconds = this->training_seconds(start);
     } else {
-      readout_epoch();
-      record.train_seconds = Base::seconds_since(start);
+      if (!readout_epoch(on_batch)) return this->paused(start);
+      record.train_seconds = this->training_seconds(start);
       const auto metric_start = std::chrono::steady_clock::now();
       record.train.accuracy = accuracy(*train_, metric_samples(*train_, config_.train_metric_samples));
       record.validation.accuracy = accuracy(*validation_, validation_->count);
       record.evaluated = true;
       record.metric_seconds = Base::seconds_since(metric_start);
     }
-    return this->finish_epoch(record);
+    state_.rng = rng.state();
+    return &this->finish_epoch(record);
   }
 
  private:
   [[nodiscard]] int pixels() const { return state_.params.layout.pixels; }
   [[nodiscard]] int classes() const { return state_.params.layout.classes; }
+  [[nodiscard]] int batches_per_epoch() const override {
+    return static_cast<int>((train_->count + config_.batch_size - 1) / config_.batch_size);
+  }
 
-  void unsupervised_epoch(double eps) {
-    if (eps == 0.0) return;
+  // The rest of the epoch's minibatches from state_.batch on; false when on_batch paused it.
+  bool unsupervised_epoch(double eps, const BatchObserver& on_batch) {
+    if (eps == 0.0) return true;
     auto& W = state_.params.W;
     // kh_step takes the hidden units' weight vectors as rows: the transpose of W's pixel rows.
     auto synapses_t = model::Rows<Real>::from(model::Matrix<Real>(W.topRows(pixels())));
     model::Rows<Real> synapses;
     synapses_t.transpose_into(synapses);
+    const auto publish = [&] {
+      model::Matrix<Real> updated;
+      synapses_t.copy_to(updated);
+      W.topRows(pixels()) = updated;
+    };
     const model::KhSettings settings = config_.kh_settings();
     const std::size_t n = train_->count;
-    for (std::size_t first = 0; first < n; first += static_cast<std::size_t>(config_.batch_size)) {
+    const int batches = batches_per_epoch();
+    for (int batch = state_.batch; batch < batches; ++batch) {
+      const std::size_t first = static_cast<std::size_t>(batch) * static_cast<std::size_t>(config_.batch_size);
       const std::size_t last = std::min(n, first + static_cast<std::size_t>(config_.batch_size));
       batch_.clear();
       for (std::size_t s = first; s < last; ++s)
         batch_.close_sample(data::indices_of_ones(train_->row(order_[s]), pixels(), batch_.room(pixels())));
       model::kh_step(synapses, synapses_t, batch_, eps, settings, work_);
+      if (this->pause_after(batch, batches, on_batch)) {
+        publish();
+        return false;
+      }
     }
-    model::Matrix<Real> updated;
-    synapses_t.copy_to(updated);
-    W.topRows(pixels()) = updated;
+    publish();
+    return true;
   }
 
-  void readout_epoch() {
+  // The rest of the readout epoch's minibatches from state_.batch on; false when on_batch paused it.
+  bool readout_epoch(const BatchObserver& on_batch) {
     auto& W = state_.params.W;
     const model::Matrix<Real> synapses_t = W.topRows(pixels());
     model::Matrix<Real> readout = W.bottomRows(classes());
@@ -101,13 +116,20 @@ class KhBioLearner final : public StateLearner<Real> {
       moments.first = state_.chain.topRows(classes());
       moments.second = state_.chain.bottomRows(classes());
     }
+    const auto publish = [&] {
+      W.bottomRows(classes()) = readout;
+      state_.chain.resize(2 * classes(), W.cols());
+      state_.chain.topRows(classes()) = moments.first;
+      state_.chain.bottomRows(classes()) = moments.second;
+    };
     const model::ReadoutSettings settings = readout_settings();
     const std::size_t n = train_->count;
-    const long batches = static_cast<long>((n + config_.batch_size - 1) / config_.batch_size);
-    long step = static_cast<long>(state_.epoch - config_.epochs) * batches;
+    const int batches = batches_per_epoch();
+    long step = static_cast<long>(state_.epoch - config_.epochs) * batches + state_.batch;
     std::vector<std::uint8_t> pixels_in_order, labels;
     model::Matrix<Real> features;
-    for (std::size_t first = 0; first < n; first += static_cast<std::size_t>(config_.batch_size)) {
+    for (int batch = state_.batch; batch < batches; ++batch) {
+      const std::size_t first = static_cast<std::size_t>(batch) * static_cast<std::size_t>(config_.batch_size);
       const std::size_t last = std::min(n, first + static_cast<std::size_t>(config_.batch_size));
       pixels_in_order.clear();
       labels.clear();
@@ -119,11 +141,13 @@ class KhBioLearner final : public StateLearner<Real> {
       model::readout_features(synapses_t, pixels_in_order.data(), static_cast<int>(last - first), pixels(),
                               settings.activation_power, features);
       model::readout_step(readout, moments, ++step, features, labels.data(), settings);
+      if (this->pause_after(batch, batches, on_batch)) {
+        publish();
+        return false;
+      }
     }
-    W.bottomRows(classes()) = readout;
-    state_.chain.resize(2 * classes(), W.cols());
-    state_.chain.topRows(classes()) = moments.first;
-    state_.chain.bottomRows(classes()) = moments.second;
+    publish();
+    return true;
   }
 
   // Fraction of the first `count` samples whose largest readout output is their label.

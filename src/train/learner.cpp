@@ -15,7 +15,7 @@ class RbmLearner final : public Learner {
   RbmLearner(const RunConfig& c, const data::Dataset& train, const data::Dataset& validation)
       : trainer_(c, train, validation) {}
 
-  const EpochRecord& run_epoch(const BatchObserver& on_batch) override { return trainer_.run_epoch(on_batch); }
+  const EpochRecord* run_epoch(const BatchObserver& on_batch) override { return trainer_.run_epoch(on_batch); }
   [[nodiscard]] bool done() const override { return trainer_.done(); }
   [[nodiscard]] int epochs_done() const override { return trainer_.state().epoch; }
   [[nodiscard]] RunResult result() const override { return trainer_.result(); }

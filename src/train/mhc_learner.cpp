@@ -44,7 +44,7 @@ class MhcLearner final : public StateLearner<double> {
   }
 
   using Learner::run_epoch;
-  const EpochRecord& run_epoch(const BatchObserver& /*on_batch: its epoch is one pass without minibatches*/) override {
+  const EpochRecord* run_epoch(const BatchObserver& on_batch) override {  // each sample is a "minibatch"
     if (done()) throw Error("run_epoch: the run has already finished");
     EpochRecord record;
     record.epoch = state_.epoch;
@@ -53,18 +53,25 @@ class MhcLearner final : public StateLearner<double> {
 
     const auto start = std::chrono::steady_clock::now();
     Rng rng(0);
-    rng.set_state(state_.rng);
+    rng.set_state(state_.rng);  // the stream as the epoch began: a paused epoch replays its draws
     std::iota(order_.begin(), order_.end(), std::size_t{0});
     shuffle(order_.data(), order_.size(), rng);
+    const auto hidden_start = [&](model::Vector<double>& hidden) {
+      for (Eigen::Index j = 0; j < hidden.size(); ++j) hidden(j) = kInitialHiddenScale * rng.normal();
+    };
     std::vector<double> input(train_->dim);
     model::Vector<double> hidden(state_.params.layout.hidden);
-    for (std::size_t s : order_) {
+    for (int presented = 0; presented < state_.batch; ++presented) hidden_start(hidden);
+    const int samples = batches_per_epoch();
+    for (int sample = state_.batch; sample < samples; ++sample) {
+      const std::size_t s = order_[static_cast<std::size_t>(sample)];
       standardise(train_->row(s), input.data());
-      for (Eigen::Index j = 0; j < hidden.size(); ++j) hidden(j) = kInitialHiddenScale * rng.normal();
+      hidden_start(hidden);
       model::mhc_train_sample(state_.params.W, input.data(), train_->labels[s], hidden, settings);
+      if (pause_after(sample, samples, on_batch)) return paused(start);
     }
     state_.rng = rng.state();
-    record.train_seconds = seconds_since(start);
+    record.train_seconds = training_seconds(start);
 
     const auto metric_start = std::chrono::steady_clock::now();
     Rng metric_rng(derive_seed(config_.seed, stream::metrics, static_cast<std::uint64_t>(record.epoch)));
@@ -73,10 +80,12 @@ class MhcLearner final : public StateLearner<double> {
     record.validation.noisy_accuracy = accuracy(*validation_, validation_->count, config_.noise, settings, metric_rng);
     record.evaluated = true;
     record.metric_seconds = seconds_since(metric_start);
-    return finish_epoch(record);
+    return &finish_epoch(record);
   }
 
  private:
+  [[nodiscard]] int batches_per_epoch() const override { return static_cast<int>(train_->count); }
+
   [[nodiscard]] model::MhcSettings settings_at(int epoch) const {
     model::MhcSettings s;
     s.beta = config_.mhc_beta / std::ldexp(1.0, epoch + 1);

@@ -225,8 +225,8 @@ void params_members(C& c, F&& f) {
 
 template <class C, class F>
 void trainer_state_members(C& c, F&& f) {
-  auto& [epoch, params, rng, chain, curves, diverged, reason] = c;
-  f(epoch, params, rng, chain, curves, diverged, reason);
+  auto& [epoch, batch, batch_seconds, params, rng, chain, curves, diverged, reason] = c;
+  f(epoch, batch, batch_seconds, params, rng, chain, curves, diverged, reason);
 }
 
 }  // namespace

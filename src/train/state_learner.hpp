@@ -32,7 +32,8 @@ class StateLearner : public Learner {
     const auto& layout = saved->params.layout;
     const auto& mine = state_.params.layout;
     if (layout.pixels != mine.pixels || layout.classes != mine.classes || layout.hidden != mine.hidden ||
-        saved->epoch > total_epochs_) {
+        saved->epoch > total_epochs_ || saved->batch < 0 || saved->batch > batches_per_epoch() ||
+        (saved->batch > 0 && saved->epoch == total_epochs_)) {
       if (problem) *problem = "checkpoint " + file.string() + ": its shapes or epochs do not match this run";
       return false;
     }
@@ -41,10 +42,34 @@ class StateLearner : public Learner {
   }
 
  protected:
+  // The places where an epoch may pause: its minibatches (its samples for the MHC).
+  [[nodiscard]] virtual int batches_per_epoch() const = 0;
+
+  // Asks on_batch, after minibatch `batch` (from 0) of `batches`, whether to pause. If it says so,
+  // the place goes into the state; the caller then puts its working copies there too and returns.
+  bool pause_after(int batch, int batches, const BatchObserver& on_batch) {
+    if (!on_batch || !on_batch(batch + 1, batches)) return false;
+    state_.batch = batch + 1;
+    return true;
+  }
+
+  // run_epoch's answer when paused: adds the time since the epoch (or its continuation) began.
+  const EpochRecord* paused(std::chrono::steady_clock::time_point start) {
+    state_.batch_seconds += seconds_since(start);
+    return nullptr;
+  }
+
+  // The epoch's training time, the parts before any pause included.
+  [[nodiscard]] double training_seconds(std::chrono::steady_clock::time_point start) const {
+    return state_.batch_seconds + seconds_since(start);
+  }
+
   // Records an epoch's row and stops the run if its weights are no longer finite.
   const EpochRecord& finish_epoch(EpochRecord record) {
     state_.curves.push_back(record);
     ++state_.epoch;
+    state_.batch = 0;
+    state_.batch_seconds = 0;
     if (!state_.params.W.allFinite()) {
       state_.diverged = true;
       state_.reason = "weights became non-finite in epoch " + std::to_string(record.epoch);

@@ -308,7 +308,11 @@ struct Trainer<Real>::Impl {
     return state.params.W.allFinite() && state.params.a.allFinite() && state.params.b.allFinite();
   }
 
-  const EpochRecord& run_epoch(const BatchObserver& on_batch) {
+  [[nodiscard]] int batches_per_epoch() const {
+    return static_cast<int>((train->count + config.batch_size - 1) / config.batch_size);
+  }
+
+  const EpochRecord* run_epoch(const BatchObserver& on_batch) {
     if (state.diverged || state.epoch >= config.epochs) throw Error("run_epoch: the run has already finished");
     EpochRecord record;
     record.epoch = state.epoch;
@@ -321,9 +325,10 @@ struct Trainer<Real>::Impl {
     rng.set_state(state.rng);
     std::iota(order.begin(), order.end(), 0u);
     shuffle(order.data(), order.size(), rng);
+    for (int done = 0; done < state.batch; ++done) rng.next();  // the keys of the batches before a pause
     const std::size_t n = train->count;
-    const int batches = static_cast<int>((n + config.batch_size - 1) / config.batch_size);
-    for (int batch = 0; batch < batches; ++batch) {
+    const int batches = batches_per_epoch();
+    for (int batch = state.batch; batch < batches; ++batch) {
       const std::size_t first = static_cast<std::size_t>(batch) * config.batch_size;
       load_batch(first, static_cast<int>(std::min<std::size_t>(config.batch_size, n - first)));
       batch_key = rng.next();
@@ -332,11 +337,18 @@ struct Trainer<Real>::Impl {
       else
         hidden_inputs(v_data, h_data);
       cd_step();
-      if (on_batch) on_batch(batch + 1, batches);
+      if (on_batch && on_batch(batch + 1, batches)) {
+        publish_weights();
+        state.batch = batch + 1;
+        state.batch_seconds += seconds_since(train_start);
+        return nullptr;
+      }
     }
     state.rng = rng.state();
     publish_weights();
-    record.train_seconds = seconds_since(train_start);
+    record.train_seconds = state.batch_seconds + seconds_since(train_start);
+    state.batch = 0;
+    state.batch_seconds = 0;
     ++state.epoch;
 
     if (!weights_finite()) {
@@ -357,7 +369,7 @@ struct Trainer<Real>::Impl {
       }
     }
     state.curves.push_back(record);
-    return state.curves.back();
+    return &state.curves.back();
   }
 };
 
@@ -372,7 +384,7 @@ template <class Real>
 Trainer<Real>& Trainer<Real>::operator=(Trainer&&) noexcept = default;
 
 template <class Real>
-const EpochRecord& Trainer<Real>::run_epoch(const BatchObserver& on_batch) {
+const EpochRecord* Trainer<Real>::run_epoch(const BatchObserver& on_batch) {
   return impl_->run_epoch(on_batch);
 }
 
@@ -391,7 +403,8 @@ void Trainer<Real>::restore(TrainerState<Real> state) {
   const auto& p = state.params;
   const auto& layout = impl_->layout;
   if (p.W.rows() != layout.visible() || p.W.cols() != layout.hidden || p.a.size() != layout.visible() ||
-      p.b.size() != layout.hidden || state.epoch < 0 || state.epoch > impl_->config.epochs)
+      p.b.size() != layout.hidden || state.epoch < 0 || state.epoch > impl_->config.epochs || state.batch < 0 ||
+      state.batch > impl_->batches_per_epoch() || (state.batch > 0 && state.epoch == impl_->config.epochs))
     throw Error("restore: the checkpoint does not match this run's configuration");
   impl_->state = std::move(state);
   impl_->load_working_weights();
@@ -430,8 +443,8 @@ RunResult train_all(const RunConfig& config, const data::Dataset& train, const d
                     const EpochObserver& on_epoch, const BatchObserver& on_batch) {
   Trainer<Real> trainer(config, train, validation);
   while (!trainer.done()) {
-    const EpochRecord& record = trainer.run_epoch(on_batch);
-    if (on_epoch) on_epoch(record);
+    const EpochRecord* record = trainer.run_epoch(on_batch);  // a pause asked by on_batch goes on at once
+    if (record && on_epoch) on_epoch(*record);
   }
   return trainer.result();
 }

@@ -110,6 +110,12 @@ for ((round = 1; round <= ROUNDS; ++round)); do
     [[ $rc == 0 ]] || { cat recover.out; fail "round $round: khsweep recover exited $rc"; }
     grep -q "rolled back an interrupted commit" recover.out || { cat recover.out; fail "round $round: recover says: $(cat recover.out)"; }
     rc=0
+    if [[ ! -e kill.h5 ]]; then
+      # The kill hit the very first commit, which created the store: rolled back to no store at all.
+      [[ ! -s prev_ids ]] || fail "round $round: recover removed kill.h5 although runs were committed before"
+      log "round $round: $outcome after $(ms_to_s "$ms")+ s, in the commit that created the store (rolled back)"
+      continue
+    fi
   fi
   "$KHSWEEP" status kill.h5 > status.out 2> status.err || rc=$?
   [[ $rc == 0 ]] || { cat status.out status.err; fail "round $round: khsweep status exited $rc"; }
@@ -130,15 +136,9 @@ log "$mid_sweep_kills of $ROUNDS kills landed while the job ran, $journal_kills 
 ((mid_sweep_kills >= ROUNDS / 2)) || fail "only $mid_sweep_kills of $ROUNDS kills landed mid-sweep: the sweep is too short for this machine"
 
 log "resuming to completion on 3 ranks"
-mpirun_sweep 3 kill.yaml kill.h5 resume.log
-show resume.log
-expect_rc 0 "$RC" "resumed sweep" resume.log
-no_hdf5_diag resume.log
-check "resumed store is valid with exactly $TOTAL runs" "$STORE_CHECK" valid kill.h5 --expect-runs $TOTAL
+resume_to_completion 3 kill.yaml kill.h5 ref.h5 $TOTAL
 if [[ -s prev_ids ]]; then
   check "resumed store holds every run committed before" "$STORE_CHECK" contains kill.h5 $(cat prev_ids)
 fi
-check "killed-and-resumed store equals the uninterrupted one bitwise" "$STORE_CHECK" same ref.h5 kill.h5
 [[ ! -e kill.h5.journal ]] || fail "journal left behind by the completed sweep"
-[[ $(checkpoint_count kill.h5) == 0 ]] || fail "checkpoints left behind by the completed sweep: $(ls kill.h5.checkpoints)"
-ok "no journal and no checkpoint left behind"
+ok "no journal left behind"

@@ -211,6 +211,26 @@ run_id_of() {
     END { if (found != 1) exit 1 }'
 }
 
+# job_outcome STORE N: the outcome attribute of /jobs/N.
+job_outcome() {
+  h5dump -a "/jobs/$2/outcome" "$1" | sed -n 's/^ *(0): "\(.*\)"$/\1/p'
+}
+
+# resume_to_completion NP SWEEP STORE REFERENCE TOTAL: runs the stopped sweep's command again
+# (logging to resume.log); it must exit 0, leave a valid store of exactly TOTAL runs, bitwise equal
+# to the uninterrupted sweep's store REFERENCE, and no checkpoint behind.
+resume_to_completion() {
+  local np=$1 sweep=$2 store=$3 reference=$4 total=$5
+  mpirun_sweep "$np" "$sweep" "$store" resume.log
+  show resume.log
+  expect_rc 0 "$RC" "resumed sweep" resume.log
+  no_hdf5_diag resume.log
+  check "resumed store is valid with exactly $total runs" "$STORE_CHECK" valid "$store" --expect-runs "$total"
+  check "stopped and resumed equals the uninterrupted sweep bitwise" "$STORE_CHECK" same "$reference" "$store"
+  [[ $(checkpoint_count "$store") == 0 ]] || fail "checkpoints left behind by the completed sweep: $(ls "$store.checkpoints")"
+  ok "no checkpoint left behind"
+}
+
 # ms_to_s MS: "1.234"
 ms_to_s() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 

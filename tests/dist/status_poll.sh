@@ -78,7 +78,7 @@ ok "final status: $TOTAL runs committed, no sweep running"
 if grep -q "will retry" poll.log; then
   log "note: $(grep -c "will retry" poll.log) commits were delayed by a reader holding the store"
 fi
-outcome=$(h5dump -a /jobs/1/outcome poll.h5 | sed -n 's/^ *(0): "\(.*\)"$/\1/p')
+outcome=$(job_outcome poll.h5 1)
 if [[ "$outcome" != completed ]]; then
   fail "/jobs/1/outcome is '$outcome', not 'completed': finish_job gave up on a reader's lock"
 else
@@ -94,6 +94,6 @@ sleep 0.3
 mpirun_sweep 2 poll.yaml poll.h5 again.log
 wait "$reader"
 [[ $RC == 0 ]] || { cat again.log; fail "a sweep started while a reader held the store exited $RC"; }
-outcome=$(h5dump -a /jobs/2/outcome poll.h5 | sed -n 's/^ *(0): "\(.*\)"$/\1/p')
+outcome=$(job_outcome poll.h5 2)
 [[ "$outcome" == completed ]] || fail "/jobs/2/outcome is '$outcome', not 'completed'"
 ok "a sweep started while a reader held the store waited for it and completed"

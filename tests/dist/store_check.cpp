@@ -8,6 +8,8 @@
 //   store_check contains S.h5 ID...      every ID is committed
 //   store_check same A.h5 B.h5           the same runs, bitwise, apart from wall times and per-job fields
 //   store_check same-run RUN.h5 S.h5 ID  a `khsweep train --out` file equals run ID of the store
+//   store_check checkpoint FILE...       per checkpoint (S.h5.checkpoints/<id>.ckpt) one line
+//       "<id> epoch E batch B": E epochs done and B minibatches of the next (B > 0: saved mid-epoch)
 //
 // Exit 0 when the check holds; otherwise 1 with one line "store_check: <reason>" on stderr
 // (2 for a bad command line). While a coordinator holds the store's lock, a read that fails (a
@@ -32,6 +34,7 @@
 #include "khsweep/store/run_layout.hpp"
 #include "khsweep/store/sweep_store.hpp"
 #include "khsweep/store/transaction.hpp"
+#include "khsweep/train/checkpoint.hpp"
 
 namespace {
 
@@ -496,12 +499,30 @@ int check_same_run(const fs::path& run_file, const fs::path& store_path, const s
   return 0;
 }
 
+// A checkpoint's state, float or double, for the run its file is named after.
+template <class Real>
+bool print_place(const fs::path& file, std::string* problem) {
+  const auto state = khsweep::train::load_checkpoint<Real>(file, file.stem().string(), problem);
+  if (state) std::cout << file.stem().string() << " epoch " << state->epoch << " batch " << state->batch << "\n";
+  return state.has_value();
+}
+
+int print_checkpoints(const std::vector<std::string>& files) {
+  for (const auto& file : files) {
+    std::string float_problem, double_problem;
+    if (!print_place<float>(file, &float_problem) && !print_place<double>(file, &double_problem))
+      fail(float_problem.empty() ? file + ": no such checkpoint" : float_problem + "; as double: " + double_problem);
+  }
+  return 0;
+}
+
 const char* kUsage =
     "usage: store_check valid S.h5 [--expect-runs N] [--wait SECONDS]\n"
     "       store_check ids S.h5\n"
     "       store_check contains S.h5 ID...\n"
     "       store_check same A.h5 B.h5\n"
-    "       store_check same-run RUN.h5 S.h5 ID\n";
+    "       store_check same-run RUN.h5 S.h5 ID\n"
+    "       store_check checkpoint FILE...\n";
 
 int usage(const std::string& problem) {
   std::cerr << "store_check: " << problem << "\n" << kUsage;
@@ -540,6 +561,7 @@ int main(int argc, char** argv) {
       return check_contains(rest[0], std::vector<std::string>(rest.begin() + 1, rest.end()));
     if (command == "same" && rest.size() == 2) return check_same(rest[0], rest[1]);
     if (command == "same-run" && rest.size() == 3) return check_same_run(rest[0], rest[1], rest[2]);
+    if (command == "checkpoint" && !rest.empty()) return print_checkpoints(rest);
     return usage("bad subcommand or arguments: " + join(args, " "));
   } catch (const CheckFailed& e) {
     std::cerr << "store_check: " << e.reason << "\n";

@@ -33,6 +33,6 @@ expect_in run.log "done: $TOTAL/$TOTAL" "every run of the sweep is done"
 no_hdf5_diag run.log
 check "store valid with all $TOTAL runs" "$STORE_CHECK" valid run.h5 --expect-runs $TOTAL
 check "equal to the uninterrupted 1-rank sweep bitwise" "$STORE_CHECK" same ref.h5 run.h5
-outcome=$(h5dump -a "/jobs/1/outcome" run.h5 | sed -n 's/^ *(0): "\(.*\)"$/\1/p')
+outcome=$(job_outcome run.h5 1)
 [[ "$outcome" == completed ]] || fail "/jobs/1/outcome is '$outcome', expected 'completed'"
 ok "all $TOTAL runs committed, bitwise as the reference; /jobs/1/outcome 'completed'"

@@ -6,6 +6,7 @@
 
 #include "khsweep/data/dataset.hpp"
 #include "khsweep/model/rbm.hpp"
+#include "khsweep/train/config.hpp"
 
 namespace khsweep::testing {
 
@@ -29,6 +30,47 @@ inline data::Dataset bars_and_stripes(int side, int copies) {
   }
   d.checksum = "bars-and-stripes";
   return d;
+}
+
+// A small RBM run for bars_and_stripes(3, 10): 6 hidden units, minibatches of 10 (12 an epoch).
+inline train::RunConfig tiny_rbm_config(train::Precision precision, int epochs, int metrics_every) {
+  train::RunConfig c;
+  c.hidden = 6;
+  c.batch_size = 10;
+  c.epochs = epochs;
+  c.metrics_every = metrics_every;
+  c.precision = precision;
+  return c;
+}
+
+// The RBM training rules the bitwise resume tests cover, one of each kind of state: plain CD-1; PCD
+// (a persistent chain) with bottom-up KH; a cRBM with top-down KH and two Gibbs steps.
+struct RbmRule {
+  const char* name;
+  train::Task task;
+  model::KhVariant kh;
+  bool persistent;
+  int gibbs_steps;
+};
+inline const std::vector<RbmRule>& rbm_rules() {
+  static const std::vector<RbmRule> rules = {
+      {"CD-1", train::Task::reconstruction, model::KhVariant::none, false, 1},
+      {"KH_BU PCD-1", train::Task::reconstruction, model::KhVariant::bottom_up, true, 1},
+      {"KH_TD cRBM CD-2", train::Task::classification, model::KhVariant::top_down, false, 2}};
+  return rules;
+}
+
+// `c` trained by `rule`; KH is annealed to 0 two thirds of the way, so both regimes are trained.
+inline train::RunConfig with_rule(train::RunConfig c, const RbmRule& rule) {
+  c.task = rule.task;
+  c.kh = rule.kh;
+  c.persistent = rule.persistent;
+  c.gibbs_steps = rule.gibbs_steps;
+  if (rule.kh != model::KhVariant::none) {
+    c.kh_eps0 = 0.02;
+    c.kh_anneal_epochs = 2 * c.epochs / 3;
+  }
+  return c;
 }
 
 // Visible vector number `code` (bit i = unit i).

@@ -11,7 +11,9 @@
 #include "../support/scratch.hpp"
 #include "../support/tiny_models.hpp"
 #include "khsweep/core/error.hpp"
+#include "khsweep/data/sha256.hpp"
 #include "khsweep/train/checkpoint.hpp"
+#include "khsweep/train/learner.hpp"
 #include "khsweep/train/trainer.hpp"
 
 using namespace khsweep;
@@ -23,15 +25,7 @@ const data::Dataset& bas() {
   return d;
 }
 
-train::RunConfig tiny_config(train::Precision precision) {
-  train::RunConfig c;
-  c.hidden = 6;
-  c.batch_size = 10;
-  c.epochs = 12;
-  c.metrics_every = 4;
-  c.precision = precision;
-  return c;
-}
+train::RunConfig tiny_config(train::Precision precision) { return testing::tiny_rbm_config(precision, 12, 4); }
 
 template <class T>
 bool same_bits(const T* x, const T* y, std::size_t n) {
@@ -128,27 +122,10 @@ void check_refused(const std::filesystem::path& file, const std::string& run_id,
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_resumed_run_ends_bitwise_equal_to_an_uninterrupted_one) {
-  struct Case {
-    const char* name;
-    train::Task task;
-    model::KhVariant kh;
-    bool persistent;
-    int gibbs_steps;
-  };
   for (auto precision : {train::Precision::f32, train::Precision::f64}) {
-    for (const Case& rule : {Case{"CD-1", train::Task::reconstruction, model::KhVariant::none, false, 1},
-                             Case{"KH_BU PCD-1", train::Task::reconstruction, model::KhVariant::bottom_up, true, 1},
-                             Case{"KH_TD cRBM CD-2", train::Task::classification, model::KhVariant::top_down, false, 2}}) {
+    for (const auto& rule : testing::rbm_rules()) {
       BOOST_TEST_CONTEXT(rule.name << ", " << train::to_string(precision)) {
-        auto c = tiny_config(precision);
-        c.task = rule.task;
-        c.kh = rule.kh;
-        c.persistent = rule.persistent;
-        c.gibbs_steps = rule.gibbs_steps;
-        if (rule.kh != model::KhVariant::none) {
-          c.kh_eps0 = 0.02;
-          c.kh_anneal_epochs = 8;
-        }
+        const auto c = testing::with_rule(tiny_config(precision), rule);
         if (precision == train::Precision::f32)
           check_resume_is_bitwise<float>(c);
         else
@@ -272,8 +249,33 @@ BOOST_AUTO_TEST_CASE(the_file_has_the_documented_layout) {
   train::TrainerState<float> state;  // empty weights, no curves
   train::save_checkpoint(file, "abc", state);
   const auto bytes = read_bytes(file);
-  // magic 8, version 4, probe 4, sizes 2, precision 1, run id 8 + 3; state: epoch 4, layout 12,
-  // W a b 3 x 16, rng 32, chain 16, curves 8, diverged 1, reason 8; SHA-256 32.
-  BOOST_TEST(bytes.size() == 8u + 4 + 4 + 2 + 1 + 11 + (4 + 12 + 48 + 32 + 16 + 8 + 1 + 8) + 32);
+  // magic 8, version 4, probe 4, sizes 2, precision 1, run id 8 + 3; state: epoch 4, batch 4,
+  // batch_seconds 8, layout 12, W a b 3 x 16, rng 32, chain 16, curves 8, diverged 1, reason 8; SHA-256 32.
+  BOOST_TEST(bytes.size() == 8u + 4 + 4 + 2 + 1 + 11 + (4 + 4 + 8 + 12 + 48 + 32 + 16 + 8 + 1 + 8) + 32);
   BOOST_TEST(std::string(bytes.data(), 8) == "KHSCKPT1");
+}
+
+// A checkpoint of an older format (version 2 had no place inside an epoch) is refused with a reason
+// that says so, and the run then starts afresh; its checksum is valid, so only the version tells.
+BOOST_AUTO_TEST_CASE(an_older_format_version_is_refused_and_the_run_starts_afresh) {
+  const testing::ScratchDir dir;
+  const auto file = dir / "run.ckpt";
+  save_short_run<float>(file, "run-a", 2);
+  auto bytes = read_bytes(file);
+  const std::uint32_t old_version = 2;
+  std::memcpy(bytes.data() + 8, &old_version, sizeof old_version);  // after the magic
+  data::Sha256 sha;
+  sha.update(bytes.data(), bytes.size() - 32);
+  const auto digest = sha.digest();
+  std::memcpy(bytes.data() + bytes.size() - 32, digest.data(), digest.size());
+  write_bytes(file, bytes);
+  check_refused<float>(file, "run-a", "format version 2 (written by an older khsweep), this build reads version 3");
+
+  auto c = tiny_config(train::Precision::f32);
+  c.persistent = true;
+  const auto learner = train::make_learner(c, bas(), bas());
+  std::string problem;
+  BOOST_TEST(!learner->resume(file, "run-a", &problem));
+  KHSWEEP_CHECK_MESSAGE_HAS(problem, "format version 2");
+  BOOST_TEST(learner->epochs_done() == 0);
 }

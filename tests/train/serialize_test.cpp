@@ -113,6 +113,8 @@ template <class Real>
 train::TrainerState<Real> awkward_state(bool with_chain) {
   train::TrainerState<Real> s;
   s.epoch = 3;
+  s.batch = 17;
+  s.batch_seconds = -0.0;
   s.params = awkward_params<Real>();
   s.rng = {0x0123456789abcdefULL, 0xfedcba9876543210ULL, 0, ~0ULL};
   if (with_chain) {
@@ -130,6 +132,8 @@ train::TrainerState<Real> awkward_state(bool with_chain) {
 template <class Real>
 void check_same(const train::TrainerState<Real>& x, const train::TrainerState<Real>& y) {
   BOOST_TEST(x.epoch == y.epoch);
+  BOOST_TEST(x.batch == y.batch);
+  BOOST_TEST(same_bits(x.batch_seconds, y.batch_seconds));
   BOOST_TEST(same_bits(x.params, y.params));
   BOOST_TEST(same_bits(x.rng, y.rng));
   BOOST_TEST(same_bits(x.chain, y.chain));

@@ -1,6 +1,8 @@
 #pragma once
 // SIGTERM, SIGINT and SIGUSR1 ask a sweep to stop handing out work, checkpoint what runs, commit
-// and exit with kExitInterrupted. The handlers only set a flag; the loops poll it between epochs.
+// and exit with kExitInterrupted. The handlers only set a flag; the loops poll it between
+// minibatches (every 20 ms) and between epochs. Ctrl-C or SIGTERM to Open MPI's mpirun reaches the
+// ranks as SIGTERM one second later, and SIGKILL follows a second after that (docs/store.md).
 namespace khsweep::dist {
 
 void install_stop_handlers();

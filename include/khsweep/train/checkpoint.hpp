@@ -1,6 +1,7 @@
 #pragma once
-// Checkpoints: a run's state saved between epochs, tied to the run's id and its precision, so a killed
-// job resumes each run where it stopped and ends with the same bits as an uninterrupted run.
+// Checkpoints: a run's state saved between epochs or at a minibatch inside one (a stopped job's,
+// trainer.hpp's TrainerState::batch), tied to the run's id and its precision, so a killed job
+// resumes each run where it stopped and ends with the same bits as an uninterrupted run.
 //
 // File layout (all values in the machine's byte order; read back only by the same build on the same
 // architecture, which the header checks):
@@ -23,8 +24,9 @@ void save_checkpoint(const std::filesystem::path& file, const std::string& run_i
 
 // The state saved in `file` for run_id at precision Real (float or double). Never throws for a bad file:
 // nullopt with *problem empty when there is no file; nullopt with *problem a one-line reason naming the
-// file when it is unreadable, corrupt, truncated, from another build or architecture, of another run,
-// or of the other precision. The caller logs the problem and starts the run from scratch.
+// file when it is unreadable, corrupt, truncated, of another format version (an older khsweep's),
+// from another build or architecture, of another run, or of the other precision. The caller logs the
+// problem and starts the run from scratch.
 template <class Real>
 [[nodiscard]] std::optional<TrainerState<Real>> load_checkpoint(const std::filesystem::path& file,
                                                                 const std::string& run_id,

@@ -15,10 +15,13 @@ namespace khsweep::train {
 class Learner {
  public:
   virtual ~Learner() = default;
-  // Trains one epoch, evaluates its metrics when due, and returns its record. A learner with
-  // minibatches calls on_batch (when set) after each: the sweep's rank 0 answers the other ranks there.
-  virtual const EpochRecord& run_epoch(const BatchObserver& on_batch) = 0;
-  const EpochRecord& run_epoch() { return run_epoch(BatchObserver{}); }
+  // Trains the current epoch to its end, evaluates its metrics when due, and returns its record.
+  // on_batch (when set) is called after each minibatch (each sample for the MHC, which has none):
+  // the sweep's rank 0 answers the other ranks there. When it returns true the epoch pauses there
+  // and run_epoch returns nullptr; save_checkpoint then saves the place, and the next run_epoch (or
+  // a learner resumed from that checkpoint) continues with the same bits as never pausing.
+  virtual const EpochRecord* run_epoch(const BatchObserver& on_batch) = 0;
+  const EpochRecord& run_epoch() { return *run_epoch(BatchObserver{}); }  // never pauses
   [[nodiscard]] virtual bool done() const = 0;     // all epochs trained, or diverged
   [[nodiscard]] virtual int epochs_done() const = 0;
   [[nodiscard]] virtual RunResult result() const = 0;

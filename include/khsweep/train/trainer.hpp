@@ -15,8 +15,13 @@ namespace khsweep::train {
 template <class Real>
 struct TrainerState {
   int epoch = 0;                        // epochs completed
+  // Minibatches of epoch `epoch` already trained: > 0 only in a state paused mid-epoch. `rng` is
+  // then still the stream as that epoch began, so resuming draws the epoch's shuffle again and
+  // replays the draws of those batches, and continues with the same bits as never pausing.
+  int batch = 0;
+  double batch_seconds = 0;             // mid-epoch: the wall time of those batches
   model::Params<Real> params;
-  Rng::State rng{};                     // the training stream (shuffles and Gibbs samples)
+  Rng::State rng{};                     // the training stream (shuffles and Gibbs samples) as epoch `epoch` begins
   model::Matrix<Real> chain;            // PCD's persistent hidden samples (B x M, 0/1); empty until used
   std::vector<EpochRecord> curves;
   bool diverged = false;
@@ -28,8 +33,9 @@ struct TrainerState {
 template <class Real>
 [[nodiscard]] RunResult result_of(const TrainerState<Real>& state);
 
-// Called during an epoch's training phase: (batch done, batches in the epoch).
-using BatchObserver = std::function<void(int, int)>;
+// Called during an epoch's training phase after each minibatch: (batches done, batches in the
+// epoch). Returning true pauses the epoch after that batch (run_epoch says what that means).
+using BatchObserver = std::function<bool(int, int)>;
 // Called after each epoch with its record.
 using EpochObserver = std::function<void(const EpochRecord&)>;
 
@@ -43,8 +49,12 @@ class Trainer {
   Trainer(Trainer&&) noexcept;
   Trainer& operator=(Trainer&&) noexcept;
 
-  // Trains one epoch, evaluates metrics when due, and returns its record.
-  const EpochRecord& run_epoch(const BatchObserver& on_batch = {});
+  // Trains the current epoch to its end (from where a pause left it), evaluates metrics when due,
+  // and returns its record. When on_batch asks to pause, returns nullptr instead: the state then
+  // holds the place (state().batch), and the next call, or a trainer restored from the state,
+  // continues the epoch from the next minibatch with the same bits as never pausing.
+  const EpochRecord* run_epoch(const BatchObserver& on_batch);
+  const EpochRecord& run_epoch() { return *run_epoch(BatchObserver{}); }  // never pauses
   [[nodiscard]] bool done() const;  // all epochs trained, or diverged
   [[nodiscard]] RunResult result() const;
 
