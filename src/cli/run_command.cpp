@@ -1,4 +1,5 @@
-// `khsweep run`: parse the few job options, start MPI, and hand over to the distributed job.
+// `khsweep run`: parse the few job options, then run the job in this process alone, or start MPI
+// and hand over to the distributed job when an MPI launcher started this process.
 #include <iostream>
 
 #include "khsweep/cli/commands.hpp"
@@ -12,7 +13,8 @@ namespace {
 
 const char* kRunUsage =
     "usage: khsweep run SWEEP.yaml [--store STORE.h5] [--quiet] [--progress-every SECONDS] [--retry-failed]\n"
-    "  mpirun -np P khsweep run ...: rank 0 coordinates, the other P-1 ranks train.\n"
+    "  mpirun -np P khsweep run ...: all P ranks train, rank 0 also coordinates (start one rank per\n"
+    "  core). Without mpirun it trains every run in this one process and needs no MPI runtime.\n"
     "  --store           the HDF5 store (default results/<sweep name>.h5); created if absent\n"
     "  --quiet           print only errors and the final line\n"
     "  --retry-failed    train the store's failed runs of this sweep again; each new result replaces\n"
@@ -68,16 +70,26 @@ int run_command(const std::vector<std::string>& args) {
   dist::JobOptions options;
   std::string problem;
   const bool parsed = parse(args, options, problem);
-  mpi::Environment mpi;
-  const auto comm = mpi::Communicator::world();
-  if (!parsed) {
-    // Every rank parsed the same arguments; only rank 0 speaks.
-    if (comm.rank() == 0) {
+  // The usage, or the problem and the usage; `speak` false on every rank but 0 (all parsed the same).
+  const auto refuse = [&](bool speak) {
+    if (speak) {
       if (!problem.empty()) std::cerr << "khsweep run: " << problem << "\n";
       (problem.empty() ? std::cout : std::cerr) << kRunUsage;
     }
     return problem.empty() ? kExitOk : kExitUsage;
+  };
+  if (!dist::launched_by_mpi()) {
+    if (!parsed) return refuse(true);
+    try {
+      return dist::run_sweep_alone(options);
+    } catch (const std::exception& e) {
+      std::cerr << "khsweep run: internal error: " << e.what() << "\n";
+      return kExitInternal;
+    }
   }
+  mpi::Environment mpi;
+  const auto comm = mpi::Communicator::world();
+  if (!parsed) return refuse(comm.rank() == 0);
   try {
     return dist::run_sweep(comm, options);
   } catch (const std::exception& e) {

@@ -77,16 +77,17 @@ class StoreSink : public job::ResultSink {
 
 // The coordinator: prepares the job, then moves messages between the scheduler, which decides,
 // and the ranks, which train; rank 0 trains runs too, answering the others between minibatches.
+// Without MPI (`comm` null: a single process not started by mpirun) it trains every run itself.
 class Coordinator {
  public:
-  Coordinator(const mpi::Communicator& comm, const JobOptions& options, mpi::NodeMemory& node)
-      : comm_(comm), node_(node), options_(options) {}
+  Coordinator(const mpi::Communicator* comm, mpi::NodeMemory* node, const JobOptions& options)
+      : comm_(comm), node_(node), ranks_(comm ? comm->size() : 1), options_(options) {}
 
   int run() {
     const int prepared = prepare();
     if (prepared != kExitOk) return stop_workers(prepared);
-    if (comm_.size() > 1) share_data();
-    if (comm_.size() == 1)
+    if (ranks_ > 1) share_data();
+    if (ranks_ == 1)
       train_here();
     else
       hand_out();
@@ -136,9 +137,9 @@ class Coordinator {
       job_info_.sweep_name = sweep_.name;
       job_info_.sweep_path = sweep_.path;
       job_info_.sweep_text = sweep_.text;
-      job_info_.ranks = comm_.size();
+      job_info_.ranks = ranks_;
       job_info_.hosts = hosts_;
-      job_info_.mpi_version = mpi::Environment::library_version();
+      job_info_.mpi_version = comm_ ? mpi::Environment::library_version() : "none (one process, without mpirun)";
       store_ = std::make_unique<store::SweepStore>(store::SweepStore::open_for_sweep(options_.store, job_info_));
       if (options_.retry_failed)
         for (const job::QueuedRun& run : runs)
@@ -163,11 +164,11 @@ class Coordinator {
     std::set<std::string> failed;
     for (const auto& entry : store_->failed_runs()) failed.insert(entry.first);
     job::Policy policy;
-    policy.ranks = comm_.size();
+    policy.ranks = ranks_;
     policy.commit_every_seconds = sweep_.service.commit_every_seconds;
     // A few results per rank may wait for a slow commit; beyond that the ranks wait for the store.
-    policy.max_waiting_results = std::max<std::size_t>(64, 4 * static_cast<std::size_t>(comm_.size()));
-    policy.max_faults_in_row = comm_.size() + 2;
+    policy.max_waiting_results = std::max<std::size_t>(64, 4 * static_cast<std::size_t>(ranks_));
+    policy.max_faults_in_row = ranks_ + 2;
     sink_ = std::make_unique<StoreSink>(*store_);
     scheduler_ = std::make_unique<job::Scheduler>(sweep_.name, std::move(runs), store_->committed_ids(), failed,
                                                    store_->diverged_ids(), retried, *sink_, policy);
@@ -179,8 +180,8 @@ class Coordinator {
       std::cout << " (" << t.failed << " failed, " << t.diverged << " diverged"
                 << (t.failed > 0 && !options_.retry_failed ? ": --retry-failed trains the failed ones again" : "")
                 << ")";
-    std::cout << "; " << comm_.size()
-              << (comm_.size() == 1 ? " rank training alone" : " ranks training (rank 0 also coordinates)")
+    std::cout << "; " << ranks_
+              << (ranks_ == 1 ? " rank training alone" : " ranks training (rank 0 also coordinates)")
               << std::endl;
     if (!retried.empty())
       std::cout << retried.size() << " failed run" << (retried.size() == 1 ? "" : "s")
@@ -197,8 +198,8 @@ class Coordinator {
     out.u64(data_selections_.size());
     for (const auto& selection : data_selections_) encode(out, selection);
     const std::vector<std::uint8_t> payload = out.take();
-    for (int rank = 1; rank < comm_.size(); ++rank) comm_.send(rank, kShare, payload);
-    data_.share_on_node(data_selections_, node_);
+    for (int rank = 1; rank < ranks_; ++rank) comm_->send(rank, kShare, payload);
+    data_.share_on_node(data_selections_, *node_);
   }
 
   Assignment assignment_for(const job::QueuedRun& run) const {
@@ -230,10 +231,10 @@ class Coordinator {
         train_here(*next);
         continue;
       }
-      if (auto message = comm_.receive(-1, -1, std::chrono::milliseconds(200))) serve(*message);
+      if (auto message = comm_->receive(-1, -1, std::chrono::milliseconds(200))) serve(*message);
       housekeeping();
       // Done once every worker has been heard from (an unanswered "ready" must not outlive the job).
-      if (scheduler_->finished() && static_cast<int>(parked_.size()) == comm_.size() - 1) return;
+      if (scheduler_->finished() && static_cast<int>(parked_.size()) == ranks_ - 1) return;
     }
   }
 
@@ -259,14 +260,15 @@ class Coordinator {
         ++it;
         continue;
       }
-      sends_.push_back(comm_.post(*it, kAssign, pack(assignment_for(scheduler_->run(*next)))));
+      sends_.push_back(comm_->post(*it, kAssign, pack(assignment_for(scheduler_->run(*next)))));
       it = parked_.erase(it);
     }
   }
 
   // Every message that has already arrived, without waiting, then commits and progress when due.
   void serve_waiting() {
-    while (auto message = comm_.try_receive()) serve(*message);
+    if (comm_)
+      while (auto message = comm_->try_receive()) serve(*message);
     housekeeping();
   }
 
@@ -329,8 +331,8 @@ class Coordinator {
   void interrupt_if_stopping() {
     if (!scheduler_->stopping() || interrupted_workers_) return;
     interrupted_workers_ = true;
-    for (int rank = 1; rank < comm_.size(); ++rank)
-      if (scheduler_->is_busy(rank)) sends_.push_back(comm_.post(rank, kInterrupt, {}));
+    for (int rank = 1; rank < ranks_; ++rank)
+      if (scheduler_->is_busy(rank)) sends_.push_back(comm_->post(rank, kInterrupt, {}));
   }
 
   void log(const std::string& text, bool to_errors) {
@@ -355,7 +357,7 @@ class Coordinator {
     const double elapsed = seconds_since(started_);
     // Scale the cost model by how this job's finished runs actually went.
     const double speed = t.finished_estimate > 0 && t.finished_actual > 0 ? t.finished_actual / t.finished_estimate : 1.0;
-    const double eta = t.remaining_estimate * speed / comm_.size();  // every rank trains
+    const double eta = t.remaining_estimate * speed / ranks_;  // every rank trains
     if (!options_.quiet) {
       char line[256];
       std::snprintf(line, sizeof line, "[%zu/%zu] %zu failed, %zu diverged; %zu running; elapsed %s, ETA %s", t.done,
@@ -375,7 +377,7 @@ class Coordinator {
       std::ofstream out(tmp);
       out << "sweep " << sweep_.name << "\ntotal " << t.total << "\ndone " << t.done << "\nfailed " << t.failed
           << "\ndiverged " << t.diverged << "\nrunning " << t.running << "\nwaiting_commit " << t.waiting_commit
-          << "\nranks " << comm_.size() << "\nelapsed_seconds " << seconds_since(started_) << "\neta_seconds " << eta
+          << "\nranks " << ranks_ << "\nelapsed_seconds " << seconds_since(started_) << "\neta_seconds " << eta
           << "\npid " << ::getpid() << "\n";
     }
     std::error_code ignored;
@@ -414,13 +416,14 @@ class Coordinator {
   }
 
   int stop_workers(int code) {
+    if (ranks_ == 1) return code;
     // Workers still training cannot be reached: end the job; their last checkpoints remain.
     if (abandon_workers_) mpi::Environment::abort(code);
     sends_.clear();  // completes every pending send first
     std::vector<std::uint8_t> payload(sizeof(std::int32_t));
     const std::int32_t code32 = code;
     std::memcpy(payload.data(), &code32, sizeof code32);
-    for (int rank = 1; rank < comm_.size(); ++rank) comm_.send(rank, kStop, payload);
+    for (int rank = 1; rank < ranks_; ++rank) comm_->send(rank, kStop, payload);
     return code;
   }
 
@@ -428,8 +431,9 @@ class Coordinator {
   void set_hosts(std::vector<std::string> hosts) { hosts_ = std::move(hosts); }
 
  private:
-  const mpi::Communicator& comm_;
-  mpi::NodeMemory& node_;
+  const mpi::Communicator* comm_;  // null without MPI
+  mpi::NodeMemory* node_;
+  const int ranks_;
   JobOptions options_;
   sweep::Sweep sweep_;
   DataCache data_;
@@ -481,8 +485,23 @@ int run_sweep(const mpi::Communicator& comm, const JobOptions& options) {
   const std::vector<std::string> hosts = comm.all_gather(comm.processor_name());
   mpi::NodeMemory node;  // outlives the data caches that read its shared memory
   if (comm.rank() != kCoordinator) return work(comm, hosts[static_cast<std::size_t>(comm.rank())], node);
-  Coordinator coordinator(comm, options, node);
+  Coordinator coordinator(&comm, &node, options);
   coordinator.set_hosts(hosts);
+  return coordinator.run();
+}
+
+bool launched_by_mpi() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "MPI_LOCALNRANKS"})
+    if (std::getenv(name) != nullptr) return true;
+  return false;
+}
+
+int run_sweep_alone(const JobOptions& options) {
+  install_stop_handlers();
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  Coordinator coordinator(nullptr, nullptr, options);
+  coordinator.set_hosts({host});
   return coordinator.run();
 }
 

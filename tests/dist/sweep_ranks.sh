@@ -2,7 +2,8 @@
 # One sweep of 12 tiny runs (baseline in double precision, KH_TD and KH_BU cRBMs in float) on 1, 2
 # and 3 MPI ranks into three stores: each store is valid and holds the 12 runs exactly once, the
 # three are bitwise the same (results do not depend on the rank count or on which rank trained a
-# run), and two runs retrained alone with `khsweep train --out` equal the stores' copies.
+# run), a fourth store written without mpirun (no MPI at all) is the same again, and two runs
+# retrained alone with `khsweep train --out` equal the stores' copies.
 # A negative control checks that store_check does see a one-bit change of a weight.
 # Usage: sweep_ranks.sh KHSWEEP STORE_CHECK
 set -euo pipefail
@@ -50,6 +51,16 @@ done
 check "1 rank and 2 ranks give the same store" "$STORE_CHECK" same np1.h5 np2.h5
 check "1 rank and 3 ranks give the same store" "$STORE_CHECK" same np1.h5 np3.h5
 check "2 ranks and 3 ranks give the same store" "$STORE_CHECK" same np2.h5 np3.h5
+
+# Without mpirun, `khsweep run` trains in its one process and never starts MPI: the same store.
+log "sweep without mpirun into alone.h5"
+RC=0
+"$KHSWEEP" run ranks.yaml --store alone.h5 --quiet > alone.log 2>&1 || RC=$?
+show alone.log
+expect_rc 0 "$RC" "sweep without mpirun" alone.log
+mpi_version=$(h5dump -a /jobs/1/mpi_version alone.h5 | sed -n 's/^ *(0): "\(.*\)"$/\1/p')
+[[ "$mpi_version" == "none (one process, without mpirun)" ]] || fail "/jobs/1/mpi_version of a run without mpirun is '$mpi_version'"
+check "without mpirun and with 3 ranks give the same store" "$STORE_CHECK" same alone.h5 np3.h5
 
 # A second run of the same command finds everything committed and trains nothing.
 mpirun_sweep 2 ranks.yaml np2.h5 again.log

@@ -22,4 +22,12 @@ struct JobOptions {
 // the coordinator's code, and workers return only after the coordinator's last commit.
 [[nodiscard]] int run_sweep(const mpi::Communicator& comm, const JobOptions& options);
 
+// The same job in this one process, without MPI: for `khsweep run` started without mpirun, which
+// then needs no MPI runtime. Same store, checkpoints, signals and results as one rank under mpirun.
+[[nodiscard]] int run_sweep_alone(const JobOptions& options);
+
+// Whether this process was started by an MPI launcher (mpirun, mpiexec, srun with PMI/PMIx), going
+// by the environment each of them sets for its ranks.
+[[nodiscard]] bool launched_by_mpi();
+
 }  // namespace khsweep::dist
