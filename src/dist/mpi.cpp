@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <thread>
 
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/exit_codes.hpp"
 
 namespace khsweep::mpi {
 
@@ -42,7 +44,7 @@ void check(int code, const char* what) {
 
 }  // namespace
 
-Environment::Environment() {
+Environment::Environment() : exceptions_at_start_(std::uncaught_exceptions()) {
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (!initialized) check(MPI_Init(nullptr, nullptr), "MPI_Init");
@@ -51,6 +53,7 @@ Environment::Environment() {
 }
 
 Environment::~Environment() {
+  if (std::uncaught_exceptions() > exceptions_at_start_) abort(kExitInternal);
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (!finalized) MPI_Finalize();
@@ -182,26 +185,37 @@ std::vector<std::string> Communicator::all_gather(const std::string& mine) const
 
 void Communicator::barrier() const { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
 
+template <>
+void Owned<CommunicatorTag>::release() noexcept {
+  if (!owned_) return;
+  MPI_Comm comm = to_handle<MPI_Comm>(handle_);
+  MPI_Comm_free(&comm);
+  owned_ = false;
+}
+
+template <>
+void Owned<WindowTag>::release() noexcept {
+  if (!owned_) return;
+  MPI_Win window = to_handle<MPI_Win>(handle_);
+  MPI_Win_free(&window);
+  owned_ = false;
+}
+
 NodeMemory::NodeMemory() {
   MPI_Comm node;
   check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node), "MPI_Comm_split_type");
+  comm_ = OwnedCommunicator(from_handle(node));  // owned before anything below can throw
   check(MPI_Comm_set_errhandler(node, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
-  comm_ = from_handle(node);
   check(MPI_Comm_rank(node, &rank_), "MPI_Comm_rank");
   check(MPI_Comm_size(node, &size_), "MPI_Comm_size");
 }
 
 NodeMemory::~NodeMemory() {
-  for (auto it = windows_.rbegin(); it != windows_.rend(); ++it) {
-    MPI_Win window = to_handle<MPI_Win>(*it);
-    MPI_Win_free(&window);
-  }
-  MPI_Comm node = to_handle<MPI_Comm>(comm_);
-  MPI_Comm_free(&node);
+  while (!windows_.empty()) windows_.pop_back();  // newest first, on every rank alike
 }
 
 std::vector<std::uint8_t> NodeMemory::broadcast(std::vector<std::uint8_t> bytes) const {
-  const MPI_Comm node = to_handle<MPI_Comm>(comm_);
+  const MPI_Comm node = to_handle<MPI_Comm>(comm_.get());
   std::uint64_t size = bytes.size();
   check(MPI_Bcast(&size, 1, MPI_UINT64_T, 0, node), "MPI_Bcast");
   bytes.resize(size);
@@ -210,13 +224,15 @@ std::vector<std::uint8_t> NodeMemory::broadcast(std::vector<std::uint8_t> bytes)
 }
 
 std::uint8_t* NodeMemory::allocate(std::size_t size) {
-  const MPI_Comm node = to_handle<MPI_Comm>(comm_);
+  const MPI_Comm node = to_handle<MPI_Comm>(comm_.get());
   void* mine = nullptr;
   MPI_Win window;
   // Only the leader's segment has a size; the others map it.
   check(MPI_Win_allocate_shared(static_cast<MPI_Aint>(rank_ == 0 ? size : 0), 1, MPI_INFO_NULL, node, &mine, &window),
         "MPI_Win_allocate_shared");
-  windows_.push_back(from_handle(window));
+  windows_.emplace_back(from_handle(window));
+  // Windows start with MPI_ERRORS_ARE_FATAL: return codes instead, so check() can say what failed.
+  check(MPI_Win_set_errhandler(window, MPI_ERRORS_RETURN), "MPI_Win_set_errhandler");
   MPI_Aint leader_size = 0;
   int unit = 1;
   void* leader = nullptr;
@@ -226,7 +242,7 @@ std::uint8_t* NodeMemory::allocate(std::size_t size) {
 }
 
 void NodeMemory::synchronise() const {
-  check(MPI_Win_fence(0, to_handle<MPI_Win>(windows_.back())), "MPI_Win_fence");
+  check(MPI_Win_fence(0, to_handle<MPI_Win>(windows_.back().get())), "MPI_Win_fence");
 }
 
 }  // namespace khsweep::mpi

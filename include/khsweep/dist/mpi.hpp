@@ -11,7 +11,8 @@
 namespace khsweep::mpi {
 
 // MPI for the lifetime of this object: MPI_Init on construction, MPI_Finalize on destruction.
-// Works without mpirun too (a singleton world of one rank).
+// Works without mpirun too (a singleton world of one rank). Destroyed while an exception unwinds,
+// it aborts the job instead: the other ranks would otherwise wait for this one forever.
 class Environment {
  public:
   Environment();
@@ -22,7 +23,43 @@ class Environment {
   [[nodiscard]] static std::string library_version();
   // Ends every rank of the job at once: for failures after which the job cannot go on.
   [[noreturn]] static void abort(int code);
+
+ private:
+  int exceptions_at_start_;  // std::uncaught_exceptions() when MPI started
 };
+
+// The owner of one MPI object this process created (a communicator or a window, stored as an
+// integer handle so mpi.h stays in mpi.cpp): freed exactly once, when the owner goes.
+template <class Tag>
+class Owned {
+ public:
+  Owned() = default;
+  explicit Owned(std::int64_t handle) : handle_(handle), owned_(true) {}
+  Owned(Owned&& other) noexcept : handle_(other.handle_), owned_(other.owned_) { other.owned_ = false; }
+  Owned& operator=(Owned&& other) noexcept {
+    if (this != &other) {
+      release();
+      handle_ = other.handle_;
+      owned_ = other.owned_;
+      other.owned_ = false;
+    }
+    return *this;
+  }
+  Owned(const Owned&) = delete;
+  Owned& operator=(const Owned&) = delete;
+  ~Owned() { release(); }
+
+  [[nodiscard]] std::int64_t get() const { return handle_; }
+
+ private:
+  void release() noexcept;  // MPI_Comm_free or MPI_Win_free
+  std::int64_t handle_ = 0;
+  bool owned_ = false;
+};
+struct CommunicatorTag;
+struct WindowTag;
+using OwnedCommunicator = Owned<CommunicatorTag>;
+using OwnedWindow = Owned<WindowTag>;
 
 // A received message: who sent it, its tag, and its bytes.
 struct Message {
@@ -108,8 +145,8 @@ class NodeMemory {
  private:
   std::uint8_t* allocate(std::size_t size);  // the leader's segment, mapped on every rank
   void synchronise() const;                  // fence on the newest window: the leader's writes are seen
-  std::int64_t comm_ = 0;                    // MPI_Comm, stored as an integer handle
-  std::vector<std::int64_t> windows_;        // MPI_Win handles
+  OwnedCommunicator comm_;                   // the node's ranks
+  std::vector<OwnedWindow> windows_;         // freed newest first, before the communicator
   int rank_ = 0, size_ = 1;
 };
 
