@@ -32,8 +32,6 @@ std::string hex32(std::uint32_t value) {
   return text;
 }
 
-std::string errno_text(int err) { return std::generic_category().message(err); }
-
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };

@@ -14,4 +14,7 @@ class Error : public std::runtime_error {
 // "where: what" — the shape of every khsweep error message.
 [[nodiscard]] Error error_at(const std::string& where, const std::string& what);
 
+// What errno value `code` means, e.g. "No such file or directory".
+[[nodiscard]] std::string errno_text(int code);
+
 }  // namespace khsweep
