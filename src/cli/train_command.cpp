@@ -143,28 +143,21 @@ int train_command(const std::vector<std::string>& args) {
   if (!request.quiet) std::cout << describe(request, data) << std::endl;
   const auto& config = request.config;
   ProgressBar bar(request.progress && !request.quiet && isatty(STDERR_FILENO));
-  int current_epoch = 0;
   train::RunResult result;
   try {
-    if (config.model == train::Model::rbm) {
-      result = train::train_run(
-          config, data.train, data.validation,
-          [&](const train::EpochRecord& e) {
-            current_epoch = e.epoch + 1;
-            if (!request.quiet) print_epoch(e, config.epochs, config.task == train::Task::classification);
-          },
-          [&](int batch, int batches) {
-            bar.update(current_epoch + 1, config.epochs, batch, batches);
-            return false;  // never pause
-          });
-    } else {  // the other kinds have no batch observer: one line per epoch, no bar
-      const auto learner = train::make_learner(config, data.train, data.validation);
-      while (!learner->done()) {
-        const train::EpochRecord& e = learner->run_epoch();
-        if (!request.quiet) print_epoch(e, config.total_epochs(), true, false);
-      }
-      result = learner->result();
+    // The learner every sweep rank uses, so a run trained here has the bits of the same run in a store.
+    const auto learner = train::make_learner(config, data.train, data.validation);
+    const bool rbm = config.model == train::Model::rbm;
+    const int epochs = config.total_epochs();
+    const train::BatchObserver on_batch = [&](int batch, int batches) {
+      bar.update(learner->epochs_done() + 1, epochs, batch, batches);
+      return false;  // never pause
+    };
+    while (!learner->done()) {
+      const train::EpochRecord& e = *learner->run_epoch(on_batch);
+      if (!request.quiet) print_epoch(e, epochs, !rbm || config.task == train::Task::classification, rbm);
     }
+    result = learner->result();
   } catch (const Error& e) {
     report(e);
     return kExitUsage;
