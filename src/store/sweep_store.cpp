@@ -15,6 +15,7 @@
 
 #include "khsweep/core/clock.hpp"
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text.hpp"
 #include "khsweep/store/consistency.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/index.hpp"
@@ -222,12 +223,6 @@ void check_schema(const h5::File& file, const fs::path& path) {
   const auto schema = file.attribute<std::string>("schema");
   if (schema != kStoreSchema)
     throw error_at(where, "not a khsweep store (schema '" + schema + "', expected '" + kStoreSchema + "')");
-}
-
-std::string join(const std::vector<std::string>& parts, const char* separator) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : separator) + p;
-  return out;
 }
 
 // Records `job` as the next /jobs/<n>, "running (or killed)" until record_job_end (inside the
