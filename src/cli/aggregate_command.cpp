@@ -167,10 +167,8 @@ void print_pivot(const store::IndexTable& table, const results::Aggregate& a, co
   std::cout << metric << (unit.empty() ? "" : " (" + unit + ")") << ": mean(se) over seeds, n = " << n_min
             << (n_max != n_min ? ".." + std::to_string(n_max) : "") << " per cell\n";
   if (p.crowded_cells > 0) {
-    std::string others;
-    for (const auto& c : p.other_columns) others += (others.empty() ? "" : ", ") + c;
     std::cout << p.crowded_cells << " cell" << (p.crowded_cells == 1 ? " holds" : "s hold")
-              << " several groups (differing in " << others << "): each shows the best of them\n";
+              << " several groups (differing in " << join(p.other_columns, ", ") << "): each shows the best of them\n";
   }
   print_diverged(a);
 }

@@ -11,6 +11,7 @@
 
 #include "khsweep/cli/commands.hpp"
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text.hpp"
 #include "khsweep/sweep/load_data.hpp"
 #include "khsweep/sweep/run_params.hpp"
 #include "khsweep/train/dense_reference.hpp"
@@ -107,9 +108,7 @@ Options parse(const std::vector<std::string>& args) {
     }
   }
   if (!problems.empty()) {
-    std::string message;
-    for (const auto& p : problems) message += (message.empty() ? "" : "\n") + p;
-    throw Error(message);
+    throw Error(join(problems, "\n"));
   }
   return o;
 }

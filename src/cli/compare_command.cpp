@@ -190,8 +190,7 @@ void print_csv(const store::IndexTable& table, const std::vector<results::Compar
     for (const auto& column : columns.kh) line += "," + csv_field(setting_value(table, column, row));
     std::vector<std::uint64_t> seeds;
     for (const auto& p : c.pairs) seeds.push_back(p.seed);
-    std::string notes;
-    for (const auto& n : notes_of(c)) notes += (notes.empty() ? "" : "; ") + n;
+    const std::string notes = join(notes_of(c), "; ");
     line += "," + metric + "," + std::to_string(c.pairs.size()) + "," + csv_field(seed_list(seeds)) + "," +
             std::to_string(c.diverged_pairs()) + "," + csv_value(c.kh.mean) + "," + csv_value(c.kh.se) + "," +
             csv_value(c.baseline.mean) + "," + csv_value(c.baseline.se) + "," + csv_value(c.difference.mean) + "," +

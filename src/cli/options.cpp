@@ -5,9 +5,9 @@
 
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/exit_codes.hpp"
+#include "khsweep/core/text.hpp"
 #include "khsweep/results/aggregate.hpp"
 #include "khsweep/results/filter.hpp"
-#include "khsweep/sweep/run_params.hpp"
 
 namespace khsweep::cli {
 
@@ -79,8 +79,8 @@ std::optional<int> read_store_and_flags(const std::vector<std::string>& args, co
 void append_where(std::string& where, const std::string& more) { where += (where.empty() ? "" : ",") + more; }
 
 std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates) {
-  const auto near = sweep::closest_match(name, candidates);
-  return near.empty() ? "" : "; did you mean '" + near + "'?";
+  const auto near = closest_match(name, candidates);
+  return near.empty() ? "" : "; did you mean " + in_quotes(near) + "?";
 }
 
 void print_problem(const std::string& command, const std::string& message) {
@@ -119,9 +119,7 @@ std::optional<std::vector<std::size_t>> rows_where(const store::IndexTable& tabl
 std::string unknown_summary_metric(const std::string& name) {
   std::string message = "unknown metric '" + name + "'";
   if (const auto near = did_you_mean(name, results::summary_metrics()); !near.empty()) return message + near;
-  std::string all;
-  for (const auto& m : results::summary_metrics()) all += (all.empty() ? "" : ", ") + m;
-  return message + " (one of: " + all + ")";
+  return message + " (one of: " + join(results::summary_metrics(), ", ") + ")";
 }
 
 bool is_summary_metric(const std::string& metric) {

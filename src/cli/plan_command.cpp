@@ -91,9 +91,7 @@ PlanArgs parse_args(const std::vector<std::string>& args) {
   }
   if (out.path.empty() && problems.empty()) problems.push_back("command line: no sweep file given");
   if (!problems.empty()) {
-    std::string message;
-    for (const auto& p : problems) message += (message.empty() ? "" : "\n") + p;
-    throw Error(message);
+    throw Error(join(problems, "\n"));
   }
   if (out.csv && !out.list_given) out.list = SIZE_MAX;
   return out;

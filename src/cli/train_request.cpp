@@ -12,11 +12,11 @@
 #include "khsweep/sweep/yaml_nodes.hpp"
 #include "khsweep/sweep/load_data.hpp"
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text.hpp"
 #include "khsweep/core/text_file.hpp"
 
 namespace khsweep::cli {
 
-using sweep::closest_match;
 using sweep::cross_check;
 using sweep::find_parameter;
 using sweep::ParamKind;
@@ -27,14 +27,6 @@ using sweep::RunParams;
 using sweep::suggest_parameter;
 
 namespace {
-
-std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
-
-std::string join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string out;
-  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
-  return out;
-}
 
 // Options of `khsweep train` that are not run parameters.
 struct CommandOption {

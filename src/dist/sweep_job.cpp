@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "execute.hpp"
+#include "khsweep/core/atomic_file.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/exit_codes.hpp"
 #include "khsweep/dist/signals.hpp"
@@ -369,19 +370,18 @@ class Coordinator {
   }
 
   // "<store>.progress": what `khsweep status` shows of a live job, replaced atomically.
+  // Rewritten every few seconds and of no use after a crash: atomic, not synced to disk.
   void write_progress_file(const job::Tally& t, double eta) const {
-    const fs::path file = store::progress_file(options_.store);
-    fs::path tmp = file;
-    tmp += ".tmp";
-    {
-      std::ofstream out(tmp);
-      out << "sweep " << sweep_.name << "\ntotal " << t.total << "\ndone " << t.done << "\nfailed " << t.failed
-          << "\ndiverged " << t.diverged << "\nrunning " << t.running << "\nwaiting_commit " << t.waiting_commit
-          << "\nranks " << ranks_ << "\nelapsed_seconds " << seconds_since(started_) << "\neta_seconds " << eta
-          << "\npid " << ::getpid() << "\n";
+    std::ostringstream out;
+    out << "sweep " << sweep_.name << "\ntotal " << t.total << "\ndone " << t.done << "\nfailed " << t.failed
+        << "\ndiverged " << t.diverged << "\nrunning " << t.running << "\nwaiting_commit " << t.waiting_commit
+        << "\nranks " << ranks_ << "\nelapsed_seconds " << seconds_since(started_) << "\neta_seconds " << eta
+        << "\npid " << ::getpid() << "\n";
+    try {
+      write_file_atomically(store::progress_file(options_.store), "progress file", out.str(), Sync::atomic_only);
+    } catch (const Error&) {
+      // Only `khsweep status` reads it; a full disk must not stop the job for it.
     }
-    std::error_code ignored;
-    fs::rename(tmp, file, ignored);
   }
 
   int finish() {

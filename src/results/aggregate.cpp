@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text.hpp"
 #include "khsweep/data/sha256.hpp"
 #include "khsweep/results/query.hpp"
 #include "khsweep/store/sweep_store.hpp"
@@ -23,12 +24,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kAggregatesSchema = "khsweep-aggregates/1";
-
-std::string join(const std::vector<std::string>& parts, const char* separator) {
-  std::string out;
-  for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? "" : separator) + parts[i];
-  return out;
-}
 
 std::size_t round_up8(std::size_t n) { return (n + 7) / 8 * 8; }
 

@@ -8,8 +8,8 @@
 #include <utility>
 
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text.hpp"
 #include "khsweep/results/query.hpp"
-#include "khsweep/sweep/run_params.hpp"
 
 namespace khsweep::results {
 
@@ -152,7 +152,7 @@ std::string unknown_column_message(const std::string& name, const store::IndexTa
   for (const auto& c : table.columns) candidates.push_back(c.name);
   for (const auto& alias : column_aliases()) candidates.push_back(alias.first);
   std::string message = "unknown column '" + name + "'";
-  if (std::string near = sweep::closest_match(name, candidates); !near.empty())
+  if (std::string near = closest_match(name, candidates); !near.empty())
     message += "; did you mean '" + resolve_column(near, table) + "'?";
   else
     message += " (the /runs columns are listed in docs/store.md)";

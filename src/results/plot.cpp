@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text.hpp"
 #include "khsweep/core/text_file.hpp"
 #include "khsweep/results/filter.hpp"
 #include "khsweep/results/groups.hpp"
@@ -26,7 +27,6 @@
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/index.hpp"
 #include "khsweep/store/sweep_store.hpp"
-#include "khsweep/sweep/run_params.hpp"
 
 extern char** environ;
 
@@ -63,11 +63,9 @@ const std::vector<MetricInfo>& metric_table() {
 const MetricInfo& metric_info(const std::string& metric) {
   for (const MetricInfo& m : metric_table())
     if (metric == m.name) return m;
-  const std::string close = sweep::closest_match(metric, plot_metrics());
-  std::string known;
-  for (const std::string& name : plot_metrics()) known += (known.empty() ? "" : ", ") + name;
-  throw Error("unknown metric '" + metric + "'" + (close.empty() ? "" : " (did you mean '" + close + "'?)") +
-              "; the curve columns are " + known);
+  const std::string close = closest_match(metric, plot_metrics());
+  throw Error("unknown metric " + in_quotes(metric) + (close.empty() ? "" : " (did you mean " + in_quotes(close) + "?)") +
+              "; the curve columns are " + join(plot_metrics(), ", "));
 }
 
 // One curve row, only the columns a plot needs (HDF5 reads a compound's fields by name).
@@ -100,7 +98,7 @@ auto with_store(const fs::path& path, double patience_seconds, F&& read) {
 }
 
 // A gnuplot single-quoted string: only ' needs escaping (as ''); control characters become spaces.
-std::string quoted(const std::string& text) {
+std::string gnuplot_string(const std::string& text) {
   std::string out = "'";
   for (char c : text) {
     if (c == '\'')
@@ -125,11 +123,6 @@ const std::vector<const char*>& colours() {
   static const std::vector<const char*> c = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
                                              "#56B4E9", "#000000", "#8C564B", "#7F7F7F", "#BCBD22"};
   return c;
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // A private temporary directory, removed with its contents at scope exit.
@@ -228,7 +221,7 @@ std::string metric_axis_label(const std::string& metric) { return metric_info(me
 double metric_scale(const std::string& metric) { return metric_info(metric).scale; }
 
 PlotFormat plot_format(const fs::path& out) {
-  const std::string ext = lower(out.extension().string());
+  const std::string ext = lowercase(out.extension().string());
   if (ext == ".png") return PlotFormat::png;
   if (ext == ".svg") return PlotFormat::svg;
   throw error_at(out.string(), "unsupported plot format '" + out.extension().string() +
@@ -317,11 +310,11 @@ std::string gnuplot_script(const std::vector<CurveSeries>& series, const PlotReq
   } else {
     g << "set terminal svg noenhanced size 1100,650 dynamic font 'sans,11' background rgb 'white'\n";
   }
-  g << "set output " << quoted(out.string()) << "\n"
+  g << "set output " << gnuplot_string(out.string()) << "\n"
     << "set encoding utf8\n"
-    << "set title " << quoted(title) << "\n"
+    << "set title " << gnuplot_string(title) << "\n"
     << "set xlabel 'epoch'\n"
-    << "set ylabel " << quoted(metric_axis_label(request.metric) + (request.log_y ? ", log scale" : "")) << "\n"
+    << "set ylabel " << gnuplot_string(metric_axis_label(request.metric) + (request.log_y ? ", log scale" : "")) << "\n"
     << "set grid\n"
     << "set key outside right top vertical Left reverse noautotitle\n"
     << "set xrange [" << (last_epoch > 1 ? 1 : 0) << ":" << (last_epoch > 1 ? last_epoch : 2) << "]\n";
@@ -332,14 +325,14 @@ std::string gnuplot_script(const std::vector<CurveSeries>& series, const PlotReq
   bool first = true;
   for (std::size_t i = 0; i < series.size(); ++i) {
     if (series[i].epochs.empty()) continue;
-    const std::string file = quoted((data_dir / ("series-" + std::to_string(i) + ".dat")).string());
+    const std::string file = gnuplot_string((data_dir / ("series-" + std::to_string(i) + ".dat")).string());
     const std::string colour = colours()[i % colours().size()];
     const std::size_t dash = 1 + i / colours().size();
     const std::string label = series[i].label + " (" + std::to_string(series[i].runs) + " run" +
                               (series[i].runs == 1 ? "" : "s") + ")";
     g << (first ? "  " : ", \\\n  ") << file << " using 1:3:4 with filledcurves lc rgb '" << colour << "', \\\n  "
       << file << " using 1:2 with linespoints lw 2 pt 7 ps 0.6 dt " << dash << " lc rgb '" << colour
-      << "' title " << quoted(label);
+      << "' title " << gnuplot_string(label);
     first = false;
   }
   g << "\n";

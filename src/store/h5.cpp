@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text.hpp"
 
 namespace khsweep::h5 {
 
@@ -90,8 +91,6 @@ struct Where {
     if (handle.reset() < 0) fail(what);
   }
 };
-
-std::string quoted(const std::string& name) { return "'" + name + "'"; }
 
 hid_t memory_type(Type type) {
   switch (type) {
@@ -225,7 +224,7 @@ detail::Handle compound_type(const Where& w, const std::vector<Field>& fields, s
   std::size_t packed = 0;
   for (const Field& f : fields) {
     const std::size_t offset = in_file ? packed : f.offset;
-    const std::string what = "add field " + quoted(f.name) + " to compound type";
+    const std::string what = "add field " + in_quotes(f.name) + " to compound type";
     if (f.type == Type::string) {
       const detail::Handle s = fixed_string_type(w, f.length);
       w.ok(H5Tinsert(t.id(), f.name.c_str(), offset, s.id()), what);
@@ -241,10 +240,10 @@ void check_fields(const Where& w, const std::vector<Field>& fields, std::size_t 
   if (fields.empty()) w.refuse("table has no fields");
   for (const Field& f : fields) {
     if (f.name.empty()) w.refuse("table field with an empty name");
-    if (f.type == Type::compound) w.refuse("table field " + quoted(f.name) + ": nested compounds are not supported");
-    if (f.type == Type::string && f.length == 0) w.refuse("string field " + quoted(f.name) + " has length 0");
+    if (f.type == Type::compound) w.refuse("table field " + in_quotes(f.name) + ": nested compounds are not supported");
+    if (f.type == Type::string && f.length == 0) w.refuse("string field " + in_quotes(f.name) + " has length 0");
     if (f.offset + field_size(f) > row_size)
-      w.refuse("field " + quoted(f.name) + " (offset " + std::to_string(f.offset) + ", " +
+      w.refuse("field " + in_quotes(f.name) + " (offset " + std::to_string(f.offset) + ", " +
                std::to_string(field_size(f)) + " bytes) does not fit in a " + std::to_string(row_size) + "-byte row");
   }
 }
@@ -259,19 +258,19 @@ void check_columns(const Where& w, hid_t file_t, const std::vector<Field>& field
   if (c != H5T_COMPOUND) w.refuse(what + ": it holds " + class_name(c) + " type, not a table");
   for (const Field& f : fields) {
     const int index = H5Tget_member_index(file_t, f.name.c_str());
-    if (index < 0) w.refuse(what + ": no field " + quoted(f.name));
+    if (index < 0) w.refuse(what + ": no field " + in_quotes(f.name));
     const H5T_class_t member = H5Tget_member_class(file_t, static_cast<unsigned>(index));
     if (member == H5T_NO_CLASS) w.fail(what);
     const bool want_string = f.type == Type::string;
     if ((member == H5T_STRING) != want_string || (member != H5T_STRING && member != H5T_INTEGER && member != H5T_FLOAT))
-      w.refuse(what + ": field " + quoted(f.name) + " is " + class_name(member) + ", expected " +
+      w.refuse(what + ": field " + in_quotes(f.name) + " is " + class_name(member) + ", expected " +
                (want_string ? "a string" : "a number"));
     if (every_column && want_string) {
       const detail::Handle t = w.own(H5Tget_member_type(file_t, static_cast<unsigned>(index)), H5Tclose, what);
       const std::size_t length = H5Tget_size(t.id());
       if (length == 0) w.fail(what);
       if (length != f.length)
-        w.refuse(what + ": field " + quoted(f.name) + " is a " + std::to_string(length) + "-byte string in the file, " +
+        w.refuse(what + ": field " + in_quotes(f.name) + " is a " + std::to_string(length) + "-byte string in the file, " +
                  std::to_string(f.length) + " bytes in memory");
     }
   }
@@ -286,7 +285,7 @@ void check_columns(const Where& w, hid_t file_t, const std::vector<Field>& field
       H5free_memory(name);
       const auto given = [&](const Field& f) { return f.name == column; };
       if (std::none_of(fields.begin(), fields.end(), given))
-        w.refuse(what + ": no value given for field " + quoted(column));
+        w.refuse(what + ": no value given for field " + in_quotes(column));
     }
     w.refuse(what + ": " + std::to_string(fields.size()) + " fields given for a table of " + std::to_string(members));
   }
@@ -331,7 +330,7 @@ struct AttributeValue {
 AttributeValue open_scalar_attribute(const Object& o, const std::string& name) {
   ensure_silenced();
   const Where w{o.file_path(), o.path()};
-  const std::string what = "read attribute " + quoted(name);
+  const std::string what = "read attribute " + in_quotes(name);
   if (!w.yes(H5Aexists(o.id(), name.c_str()), what)) w.refuse(what + ": no such attribute");
   AttributeValue v;
   v.attribute = w.own(H5Aopen(o.id(), name.c_str(), H5P_DEFAULT), H5Aclose, what);
@@ -353,7 +352,7 @@ struct Integer {
 
 Integer read_integer(const Object& o, const std::string& name, const std::string& wanted) {
   const Where w{o.file_path(), o.path()};
-  const std::string what = "read attribute " + quoted(name);
+  const std::string what = "read attribute " + in_quotes(name);
   const AttributeValue v = open_scalar_attribute(o, name);
   if (v.type_class != H5T_INTEGER)
     w.refuse(what + ": it is " + class_name(v.type_class) + ", expected " + wanted);
@@ -374,14 +373,14 @@ Integer read_integer(const Object& o, const std::string& name, const std::string
 
 [[noreturn]] void out_of_range(const Object& o, const std::string& name, const Integer& v, const char* type) {
   const Where w{o.file_path(), o.path()};
-  w.refuse("read attribute " + quoted(name) + ": value " + (v.negative ? "-" : "") +
+  w.refuse("read attribute " + in_quotes(name) + ": value " + (v.negative ? "-" : "") +
            std::to_string(v.magnitude) + " does not fit " + type);
 }
 
 void write_scalar_attribute(Object& o, const std::string& name, hid_t file_t, hid_t memory_t, const void* value) {
   ensure_silenced();
   const Where w{o.file_path(), o.path()};
-  const std::string what = "write attribute " + quoted(name);
+  const std::string what = "write attribute " + in_quotes(name);
   if (w.yes(H5Aexists(o.id(), name.c_str()), what)) w.ok(H5Adelete(o.id(), name.c_str()), what);
   const detail::Handle space = w.own(H5Screate(H5S_SCALAR), H5Sclose, what);
   detail::Handle attribute =
@@ -495,7 +494,7 @@ void Object::write_attribute(const std::string& name, double value) {
 
 bool Object::has_attribute(const std::string& name) const {
   ensure_silenced();
-  return Where{file_path_, path_}.yes(H5Aexists(id(), name.c_str()), "look up attribute " + quoted(name));
+  return Where{file_path_, path_}.yes(H5Aexists(id(), name.c_str()), "look up attribute " + in_quotes(name));
 }
 
 std::vector<std::string> Object::attribute_names() const {
@@ -514,7 +513,7 @@ std::vector<std::string> Object::attribute_names() const {
 
 void Object::read_attribute(const std::string& name, std::string& out) const {
   const Where w{file_path_, path_};
-  const std::string what = "read attribute " + quoted(name);
+  const std::string what = "read attribute " + in_quotes(name);
   const AttributeValue v = open_scalar_attribute(*this, name);
   if (v.type_class != H5T_STRING) w.refuse(what + ": it is " + class_name(v.type_class) + ", expected a string");
   const htri_t variable = H5Tis_variable_str(v.type.id());
@@ -548,7 +547,7 @@ void Object::read_attribute(const std::string& name, std::string& out) const {
 
 void Object::read_attribute(const std::string& name, bool& out) const {
   const Where w{file_path_, path_};
-  const std::string what = "read attribute " + quoted(name);
+  const std::string what = "read attribute " + in_quotes(name);
   const AttributeValue v = open_scalar_attribute(*this, name);
   if (v.type_class == H5T_INTEGER) {
     out = read_integer(*this, name, "a bool").magnitude != 0;
@@ -585,7 +584,7 @@ void Object::read_attribute(const std::string& name, std::uint64_t& out) const {
 
 void Object::read_attribute(const std::string& name, double& out) const {
   const Where w{file_path_, path_};
-  const std::string what = "read attribute " + quoted(name);
+  const std::string what = "read attribute " + in_quotes(name);
   const AttributeValue v = open_scalar_attribute(*this, name);
   if (v.type_class == H5T_INTEGER) {
     const Integer i = read_integer(*this, name, "a number");
@@ -963,9 +962,7 @@ File File::open_with(const std::filesystem::path& path, hid fapl, Mode mode) {
     const std::string reason = innermost_error();
     // HDF5's own words ("unable to lock file, errno = 11 ...") do not say what to do. Only a lock
     // failure is about locking: a damaged file must not be reported as a busy one.
-    std::string lower = reason;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const bool lock_failure = lower.find("unable to lock file") != std::string::npos || reason.empty();
+    const bool lock_failure = lowercase(reason).find("unable to lock file") != std::string::npos || reason.empty();
     if (lock_failure && locked_against_readers(file))
       w.refuse(what + ": the file is locked: it is open for writing (by another process, or by a store "
                       "transaction in progress); retry once the writer has closed it" +

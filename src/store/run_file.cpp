@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <system_error>
 
+#include "khsweep/core/atomic_file.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/run_layout.hpp"
@@ -49,25 +50,6 @@ void write_contents(h5::File& file, const train::RunConfig& config, const train:
   file.write_attribute("hdf5_version", h5::library_version());
   for (const auto& [key, value] : provenance.entries) file.write_attribute(key, value);
   write_run(file, config, result, weights_precision);
-}
-
-// fsync before rename: otherwise a power cut can leave the new name pointing at an empty file.
-void sync_to_disk(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int open_errno = errno;
-    throw error_at(path.string(), "cannot open to sync: " + std::generic_category().message(open_errno));
-  }
-  const int synced = ::fsync(fd);
-  const int sync_errno = errno;
-  ::close(fd);
-  if (synced != 0) throw error_at(path.string(), "cannot sync to disk: " + std::generic_category().message(sync_errno));
-}
-
-fs::path temporary_path(const fs::path& path) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  return tmp;
 }
 
 }  // namespace
@@ -143,23 +125,11 @@ void write_run_file(const fs::path& path, const train::RunConfig& config, const 
                     const Provenance& provenance, train::Precision weights_precision) {
   check_writable(path);
   check_content(path, result, provenance);
-  const fs::path tmp = temporary_path(path);
-  try {
-    {
-      h5::File file = h5::File::create(tmp);
-      write_contents(file, config, result, provenance, weights_precision);
-      file.close();
-    }
-    sync_to_disk(tmp);
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw error_at(path.string(), "cannot move '" + tmp.string() + "' into place: " + ec.message());
-  } catch (...) {
-    // A half-written .tmp is useless; the final path was never touched.
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw;
-  }
+  replace_file_atomically(path, "run file", [&](const fs::path& temporary) {
+    h5::File file = h5::File::create(temporary);
+    write_contents(file, config, result, provenance, weights_precision);
+    file.close();
+  });
 }
 
 StoredRun read_run_file(const fs::path& path) {

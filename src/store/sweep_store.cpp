@@ -15,6 +15,8 @@
 
 #include "khsweep/core/clock.hpp"
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/file_descriptor.hpp"
+#include "khsweep/core/text.hpp"
 #include "khsweep/store/consistency.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/index.hpp"
@@ -154,19 +156,13 @@ fs::path lock_path(const fs::path& store) { return beside_store(store, ".lock");
 // is refused like a second process.
 class CoordinatorLock {
  public:
-  explicit CoordinatorLock(const fs::path& store) : path_(lock_path(store)) {
-    refuse_second_names(store);
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0)
-      throw error_at(store.string(), "cannot create lock file '" + path_.string() +
-                                         "': " + std::generic_category().message(errno));
+  // fd_ owns the descriptor from the moment it is opened, so every throw below closes it.
+  explicit CoordinatorLock(const fs::path& store) : path_(lock_path(store)), fd_(open_lock_file(store, path_)) {
     struct flock lock {};
     lock.l_type = F_WRLCK;
     lock.l_whence = SEEK_SET;
-    if (::fcntl(fd_, F_OFD_SETLK, &lock) != 0) {
+    if (::fcntl(fd_.get(), F_OFD_SETLK, &lock) != 0) {
       const std::string holder = lock_holder(store);
-      ::close(fd_);
-      fd_ = -1;
       throw error_at(store.string(), "the store is in use by another khsweep run (" +
                                          (holder.empty() ? std::string("holder unknown") : holder) +
                                          "); two coordinators must not share a store");
@@ -174,12 +170,10 @@ class CoordinatorLock {
     char host[256] = {};
     gethostname(host, sizeof host - 1);
     const std::string who = "pid " + std::to_string(::getpid()) + " on host " + host + " since " + utc_now() + "\n";
-    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, who.data(), who.size(), 0) != static_cast<ssize_t>(who.size()))
+    if (::ftruncate(fd_.get(), 0) != 0 || ::pwrite(fd_.get(), who.data(), who.size(), 0) != static_cast<ssize_t>(who.size()))
       throw error_at(path_.string(), "cannot write lock file: " + std::generic_category().message(errno));
   }
-  ~CoordinatorLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing drops the fcntl lock
-  }
+  // Closing the descriptor (FileDescriptor's destructor) drops the lock.
   CoordinatorLock(const CoordinatorLock&) = delete;
   CoordinatorLock& operator=(const CoordinatorLock&) = delete;
 
@@ -194,8 +188,18 @@ class CoordinatorLock {
                                        "out through another; remove the other names (find -samefile lists them)");
   }
 
+  // Refuses a store with a second name, then opens (creating) its lock file.
+  static int open_lock_file(const fs::path& store, const fs::path& path) {
+    refuse_second_names(store);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+      throw error_at(store.string(), "cannot create lock file '" + path.string() +
+                                         "': " + std::generic_category().message(errno));
+    return fd;
+  }
+
   fs::path path_;
-  int fd_ = -1;
+  FileDescriptor fd_;
 };
 
 // How long the coordinator waits for readers (khsweep status, h5py) to let go of the store.
@@ -222,12 +226,6 @@ void check_schema(const h5::File& file, const fs::path& path) {
   const auto schema = file.attribute<std::string>("schema");
   if (schema != kStoreSchema)
     throw error_at(where, "not a khsweep store (schema '" + schema + "', expected '" + kStoreSchema + "')");
-}
-
-std::string join(const std::vector<std::string>& parts, const char* separator) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : separator) + p;
-  return out;
 }
 
 // Records `job` as the next /jobs/<n>, "running (or killed)" until record_job_end (inside the

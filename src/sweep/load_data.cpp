@@ -2,6 +2,8 @@
 
 #include <system_error>
 
+#include "khsweep/core/text.hpp"
+
 namespace khsweep::sweep {
 
 namespace fs = std::filesystem;
@@ -31,13 +33,9 @@ std::string data_value_problem(const std::string& value) {
   }
   if (data::find_known_dataset(value)) return "";
   std::vector<std::string> names;
-  std::string listed;
-  for (const auto& known : data::known_datasets()) {
-    names.push_back(known.name);
-    listed += (listed.empty() ? "" : ", ") + known.name;
-  }
-  std::string why = "no such directory: '" + value + "', nor a known dataset (" + listed + ")";
-  if (const std::string near = closest_match(value, names); !near.empty()) why += "; did you mean '" + near + "'?";
+  for (const auto& known : data::known_datasets()) names.push_back(known.name);
+  std::string why = "no such directory: " + in_quotes(value) + ", nor a known dataset (" + join(names, ", ") + ")";
+  if (const std::string near = closest_match(value, names); !near.empty()) why += "; did you mean " + in_quotes(near) + "?";
   return why;
 }
 

@@ -7,26 +7,12 @@
 #include <optional>
 #include <utility>
 
+#include "khsweep/core/text.hpp"
 #include "khsweep/data/catalog.hpp"
 #include "khsweep/sweep/run_params.hpp"
 
 namespace khsweep::sweep {
 namespace {
-
-
-std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string out;
-  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
-  return out;
-}
 
 // Shortest text that reads back as the same double.
 std::string format_real(double v) {
@@ -35,32 +21,6 @@ std::string format_real(double v) {
   char buf[64];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
-}
-
-// Optimal-string-alignment distance, case-insensitive, so "hidedn", "Hidden" and "hiden" are all close.
-std::size_t edit_distance(std::string_view a_in, std::string_view b_in) {
-  const std::string a = lowercase(a_in), b = lowercase(b_in);
-  const std::size_t n = a.size(), m = b.size();
-  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
-  for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= n; ++i)
-    for (std::size_t j = 1; j <= m; ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  return d[n][m];
-}
-
-// How many edits still count as a typo: none for one- or two-letter names (every short name
-// would be "close" to every other), then roughly one per three letters.
-std::size_t typo_budget(std::string_view word) {
-  if (word.size() <= 2) return 0;
-  if (word.size() <= 5) return 1;
-  if (word.size() <= 9) return 2;
-  return 3;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -477,31 +437,20 @@ const ParamSpec* find_parameter(std::string_view name) {
   return nullptr;
 }
 
-std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
-  std::string best;
-  std::size_t best_distance = typo_budget(word) + 1;
-  for (const auto& c : candidates) {
-    const std::size_t d = edit_distance(word, c);
-    if (d < best_distance) {
-      best_distance = d;
-      best = c;
-    }
-  }
-  return best;
-}
-
 std::string suggest_parameter(std::string_view unknown) {
-  std::string best;
-  std::size_t best_distance = typo_budget(unknown) + 1;
+  // Each name and its aliases, in table order, so the first parameter wins a tie as it did alone.
+  std::vector<std::string> spellings, owners;
   for (const auto& p : run_parameters()) {
-    std::size_t d = edit_distance(unknown, p.name);
-    for (const auto& h : p.hints) d = std::min(d, edit_distance(unknown, h));
-    if (d < best_distance) {
-      best_distance = d;
-      best = p.name;
+    spellings.push_back(p.name);
+    owners.push_back(p.name);
+    for (const auto& hint : p.hints) {
+      spellings.push_back(hint);
+      owners.push_back(p.name);
     }
   }
-  return best;
+  const std::string near = closest_match(unknown, spellings);
+  if (near.empty()) return "";
+  return owners[static_cast<std::size_t>(std::find(spellings.begin(), spellings.end(), near) - spellings.begin())];
 }
 
 std::vector<ParamProblem> cross_check(const RunParams& params, const std::vector<std::string>& given) {

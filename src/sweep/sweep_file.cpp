@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text.hpp"
 #include "khsweep/core/text_file.hpp"
 #include "khsweep/sweep/load_data.hpp"
 
@@ -25,14 +26,6 @@ constexpr std::size_t kMaxRuns = 1'000'000;
 
 const std::vector<std::string> kTopKeys = {"name", "description", "fixed", "grid", "arms", "service"};
 const std::vector<std::string> kServiceKeys = {"checkpoint_every", "commit_every_seconds"};
-
-std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
-
-std::string join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string out;
-  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
-  return out;
-}
 
 // Sweep and arm names become file names and table values: [A-Za-z0-9_.-]+ only.
 bool valid_name(const std::string& name) {

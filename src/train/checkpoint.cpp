@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "khsweep/core/atomic_file.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/file_descriptor.hpp"
 #include "khsweep/data/sha256.hpp"
@@ -39,51 +40,6 @@ std::string where(const fs::path& file) { return "checkpoint " + file.string(); 
 
 std::string system_message(int err) { return std::generic_category().message(err); }
 
-void write_atomically(const fs::path& file, const std::vector<std::uint8_t>& bytes) {
-  const fs::path tmp = file.string() + ".tmp." + std::to_string(::getpid());
-  const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
-  const auto failed = [&](const std::string& step, int err) {
-    ::unlink(tmp.c_str());
-    return error_at(where(file), step + ": " + system_message(err));
-  };
-
-  FileDescriptor out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (out.get() < 0) {
-    const int err = errno;
-    throw error_at(where(file), "cannot create " + tmp.string() + ": " + system_message(err));
-  }
-  std::size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(out.get(), bytes.data() + written, bytes.size() - written);
-    if (n < 0) {
-      const int err = errno;
-      if (err == EINTR) continue;
-      throw failed("cannot write " + tmp.string(), err);
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(out.get()) != 0) {
-    const int err = errno;
-    throw failed("cannot fsync " + tmp.string(), err);
-  }
-  if (const int err = out.close(); err != 0) throw failed("cannot close " + tmp.string(), err);
-  if (::rename(tmp.c_str(), file.c_str()) != 0) {
-    const int err = errno;
-    throw failed("cannot rename " + tmp.string() + " over it", err);
-  }
-  // The rename itself is durable only once the directory is synced.
-  FileDescriptor directory(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (directory.get() < 0) {
-    const int err = errno;
-    throw error_at(where(file), "cannot open directory " + dir.string() + " to fsync it: " + system_message(err));
-  }
-  // EINVAL: the file system cannot sync directories; there is nothing more to do.
-  if (::fsync(directory.get()) != 0 && errno != EINVAL) {
-    const int err = errno;
-    throw error_at(where(file), "cannot fsync directory " + dir.string() + ": " + system_message(err));
-  }
-}
-
 template <class Real>
 void save(const fs::path& file, const std::string& run_id, const TrainerState<Real>& state) {
   ByteWriter out;
@@ -100,7 +56,8 @@ void save(const fs::path& file, const std::string& run_id, const TrainerState<Re
   sha.update(bytes.data(), bytes.size());
   const auto digest = sha.digest();
   bytes.insert(bytes.end(), digest.begin(), digest.end());
-  write_atomically(file, bytes);
+  const std::string_view content(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  write_file_atomically(file, "checkpoint", content);
 }
 
 // The whole file; false if it does not exist. Throws khsweep::Error if it cannot be read.

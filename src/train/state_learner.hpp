@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text.hpp"
 #include "khsweep/train/checkpoint.hpp"
 #include "khsweep/train/learner.hpp"
 #include "khsweep/train/trainer.hpp"
@@ -94,9 +95,7 @@ inline std::size_t metric_samples(const data::Dataset& set, std::size_t limit) {
 inline void require_valid(const RunConfig& config) {
   const auto problems = validate(config);
   if (problems.empty()) return;
-  std::string all;
-  for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
-  throw Error("invalid run configuration: " + all);
+  throw Error("invalid run configuration: " + join(problems, "; "));
 }
 
 }  // namespace khsweep::train

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/text.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/run_file.hpp"
 #include "khsweep/store/run_layout.hpp"
@@ -42,6 +43,7 @@ namespace fs = std::filesystem;
 using khsweep::Error;
 namespace h5 = khsweep::h5;
 namespace store = khsweep::store;
+using khsweep::join;
 
 // A failed check: its message is the one line printed.
 struct CheckFailed {
@@ -186,12 +188,6 @@ std::vector<std::string> differing_fields(const Row& x, const Row& y, const std:
 }
 
 std::string text(const char* field, std::size_t length) { return h5::get_fixed_string(field, length); }
-
-std::string join(const std::vector<std::string>& parts, const std::string& sep = ", ") {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
-  return out;
-}
 
 // ---- opening a store, patiently while a live coordinator commits ----
 
@@ -342,7 +338,7 @@ bool same_values(const std::vector<double>& x, const std::vector<double>& y) {
 // Fails naming the first difference between two runs (wall times ignored).
 void compare_runs(const RunData& x, const RunData& y, const std::string& what) {
   if (auto d = config_differences(x.record.config, y.record.config); !d.empty())
-    fail(what + ": config differs in " + join(d));
+    fail(what + ": config differs in " + join(d, ", "));
   if (x.status != y.status || x.reason != y.reason)
     fail(what + ": summary status differs ('" + x.status + "' vs '" + y.status + "')");
   if (x.epochs_trained != y.epochs_trained)
@@ -353,7 +349,7 @@ void compare_runs(const RunData& x, const RunData& y, const std::string& what) {
     fail(what + ": curves have " + std::to_string(x.curves.size()) + " vs " + std::to_string(y.curves.size()) + " rows");
   for (std::size_t i = 0; i < x.curves.size(); ++i)
     if (auto d = differing_fields(x.curves[i], y.curves[i], curve_fields()); !d.empty())
-      fail(what + ": curves row " + std::to_string(i) + " differs in " + join(d));
+      fail(what + ": curves row " + std::to_string(i) + " differs in " + join(d, ", "));
   if (x.weight_type != y.weight_type)
     fail(what + ": params stored as " + h5::to_string(x.weight_type) + " vs " + h5::to_string(y.weight_type));
   if (x.W_dims != y.W_dims) fail(what + ": params/W shapes differ");
@@ -434,7 +430,7 @@ int check_contains(const fs::path& path, const std::vector<std::string>& wanted)
     if (!ids.count(id)) missing.push_back(id);
   if (!missing.empty())
     fail(path.string() + ": " + std::to_string(missing.size()) + " of " + std::to_string(wanted.size()) +
-         " runs missing: " + join(missing));
+         " runs missing: " + join(missing, ", "));
   std::cout << "ok: " << path.string() << " holds all " << wanted.size() << " runs\n";
   return 0;
 }
@@ -464,11 +460,11 @@ int check_same(const fs::path& a, const fs::path& b) {
   for (const auto& [id, row] : y.index)
     if (!x.index.count(id)) only_y.push_back(id);
   if (!only_x.empty() || !only_y.empty())
-    fail("the stores hold different runs: only in " + a.string() + ": [" + join(only_x) + "]; only in " + b.string() +
-         ": [" + join(only_y) + "]");
+    fail("the stores hold different runs: only in " + a.string() + ": [" + join(only_x, ", ") + "]; only in " + b.string() +
+         ": [" + join(only_y, ", ") + "]");
   for (const auto& [id, row] : x.index) {
     if (auto d = differing_fields(row, y.index.at(id), index_fields()); !d.empty())
-      fail("run " + id + ": /runs rows differ in " + join(d));
+      fail("run " + id + ": /runs rows differ in " + join(d, ", "));
     if (x.runs.count(id)) compare_runs(x.runs.at(id), y.runs.at(id), "run " + id);
   }
   std::cout << "ok: " << a.string() << " and " << b.string() << " hold the same " << x.index.size()

@@ -23,8 +23,8 @@
 //     b               hidden
 //                     float32 when written with Precision::f32, else float64
 //
-// Crash safety: the file is written to "<path>.tmp" beside the target, flushed, synced and
-// renamed onto <path>, so <path> is either absent, the previous file, or complete.
+// Crash safety: the file is written by replace_file_atomically (core/atomic_file.hpp), so <path> is
+// either absent, the previous file, or complete.
 
 #include <filesystem>
 #include <string>

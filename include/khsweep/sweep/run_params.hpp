@@ -81,8 +81,6 @@ struct ParamSpec {
 // "gibbs_steps" -> "k"), or "" when nothing is close.
 [[nodiscard]] std::string suggest_parameter(std::string_view unknown);
 
-// The candidate closest to `word` by edit distance, or "" when nothing is close.
-[[nodiscard]] std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
 
 // A problem found with one parameter of an assembled run.
 struct ParamProblem {
