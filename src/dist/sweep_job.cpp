@@ -397,7 +397,8 @@ class Coordinator {
     }
     write_progress_file(t, 0);
     const bool complete = outcome.exit_code == kExitOk || outcome.exit_code == kExitRunsFailed;
-    if (!complete) std::cerr << "khsweep run: " << outcome.text << "\n";
+    // Why the job stopped short, on stderr; a stop the user asked for needs no error line.
+    if (!complete && outcome.text.rfind("interrupted by ", 0) != 0) std::cerr << "khsweep run: " << outcome.text << "\n";
     std::cout << (complete ? "done: " : outcome.exit_code == kExitInterrupted ? "interrupted: " : "stopped: ")
               << t.done << "/" << t.total << " runs in " << options_.store.string() << " (" << t.failed
               << " failed, " << t.diverged << " diverged) in " << duration_text(seconds_since(started_));
