@@ -4,8 +4,8 @@
 
 #include "khsweep/cli/commands.hpp"
 #include "khsweep/core/error.hpp"
-#include "khsweep/dist/mpi.hpp"
-#include "khsweep/dist/sweep_job.hpp"
+#include "khsweep/runner/mpi.hpp"
+#include "khsweep/runner/sweep_job.hpp"
 
 namespace khsweep::cli {
 
@@ -25,7 +25,7 @@ const char* kRunUsage =
     "processes) stops handing out runs, checkpoints the runs in flight, commits and exits with 75.\n";
 
 // Returns the options, or an error message ("" on --help).
-bool parse(const std::vector<std::string>& args, dist::JobOptions& options, std::string& problem) {
+bool parse(const std::vector<std::string>& args, runner::JobOptions& options, std::string& problem) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](const char* flag) -> std::string {
@@ -67,7 +67,7 @@ bool parse(const std::vector<std::string>& args, dist::JobOptions& options, std:
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
-  dist::JobOptions options;
+  runner::JobOptions options;
   std::string problem;
   const bool parsed = parse(args, options, problem);
   // The usage, or the problem and the usage; `speak` false on every rank but 0 (all parsed the same).
@@ -78,10 +78,10 @@ int run_command(const std::vector<std::string>& args) {
     }
     return problem.empty() ? kExitOk : kExitUsage;
   };
-  if (!dist::launched_by_mpi()) {
+  if (!runner::launched_by_mpi()) {
     if (!parsed) return refuse(true);
     try {
-      return dist::run_sweep_alone(options);
+      return runner::run_sweep_alone(options);
     } catch (const std::exception& e) {
       std::cerr << "khsweep run: internal error: " << e.what() << "\n";
       return kExitInternal;
@@ -91,7 +91,7 @@ int run_command(const std::vector<std::string>& args) {
   const auto comm = mpi::Communicator::world();
   if (!parsed) return refuse(comm.rank() == 0);
   try {
-    return dist::run_sweep(comm, options);
+    return runner::run_sweep(comm, options);
   } catch (const std::exception& e) {
     std::cerr << "khsweep run: rank " << comm.rank() << ": internal error: " << e.what() << "\n";
     // The other ranks may be waiting on this one: end the job rather than hang it.

@@ -13,14 +13,14 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-source "$REPO/tests/dist/lib.sh"
+source "$REPO/tests/runner/lib.sh"
 source "$HERE/slurm_lib.sh"
 
 if [[ $(id -u) != 0 ]]; then
   echo "SKIP: the private SLURM cluster runs its daemons as root (SlurmUser=root)"
   exit 77
 fi
-dist_init slurm_requeue "$@"
+runner_init slurm_requeue "$@"
 T_START=$SECONDS
 bash "$REPO/scripts/ci-slurm-deps.sh"
 for tool in munged slurmctld slurmd sbatch scontrol squeue sinfo; do
@@ -39,7 +39,7 @@ on_exit() {
   fi
   slurm_stop || true
   (exit $rc)
-  dist_cleanup
+  runner_cleanup
 }
 trap on_exit EXIT
 

@@ -23,7 +23,7 @@ struct Dataset {
   std::vector<std::uint8_t> bits;    // count * dim, each 0 or 1 (empty when `shared_pixels` holds them)
   std::vector<std::uint8_t> labels;  // count
   std::string checksum;              // identifies the content the set was made from (hex SHA-256)
-  // The pixels in memory shared by the ranks of a node (dist/ sets this), instead of `bits`.
+  // The pixels in memory shared by the ranks of a node (runner/ sets this), instead of `bits`.
   const std::uint8_t* shared_pixels = nullptr;
 
   [[nodiscard]] const std::uint8_t* pixels() const { return shared_pixels != nullptr ? shared_pixels : bits.data(); }

@@ -2,7 +2,7 @@
 // The decisions of a sweep job, serial and free of MPI: which run goes to which rank next, what
 // happens to each report (commit it, put the run back, retire the rank, stop the job), when the
 // waiting results are committed and how a failing commit is split, and how the job ends. The MPI
-// coordinator (dist/sweep_job.cpp) only moves messages and trains between them; the unit tests
+// coordinator (runner/sweep_job.cpp) only moves messages and trains between them; the unit tests
 // drive this class with scripted reports, commit failures and a clock of their own.
 #include <chrono>
 #include <cstddef>

@@ -1,9 +1,9 @@
-#include "khsweep/dist/signals.hpp"
+#include "khsweep/runner/signals.hpp"
 
 #include <csignal>
 #include <initializer_list>
 
-namespace khsweep::dist {
+namespace khsweep::runner {
 
 namespace {
 volatile std::sig_atomic_t g_signal = 0;
@@ -34,4 +34,4 @@ const char* signal_name(int signal) {
   }
 }
 
-}  // namespace khsweep::dist
+}  // namespace khsweep::runner

@@ -1,4 +1,4 @@
-#include "khsweep/dist/mpi.hpp"
+#include "khsweep/runner/mpi.hpp"
 
 #include <mpi.h>
 

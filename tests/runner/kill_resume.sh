@@ -9,7 +9,7 @@
 # Usage: kill_resume.sh KHSWEEP STORE_CHECK   (env KILL_SEED: the seed of the kill times; KILL_ROUNDS)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-dist_init kill_resume "$@"
+runner_init kill_resume "$@"
 
 ROUNDS=${KILL_ROUNDS:-10}
 SEED=${KILL_SEED:-$(( ($$ * 7919 + $(date +%s)) % 32768 ))}

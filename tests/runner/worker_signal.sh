@@ -7,7 +7,7 @@
 # Usage: worker_signal.sh KHSWEEP STORE_CHECK
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-dist_init worker_signal "$@"
+runner_init worker_signal "$@"
 
 signal_test_sweep worker-signal "18 short runs; the workers get SIGTERM, the coordinator does not" > sweep.yaml
 TOTAL=$SIGNAL_TEST_RUNS

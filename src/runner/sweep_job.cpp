@@ -1,4 +1,4 @@
-#include "khsweep/dist/sweep_job.hpp"
+#include "khsweep/runner/sweep_job.hpp"
 
 #include <unistd.h>
 
@@ -19,7 +19,7 @@
 #include "khsweep/core/atomic_file.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/exit_codes.hpp"
-#include "khsweep/dist/signals.hpp"
+#include "khsweep/runner/signals.hpp"
 #include "khsweep/store/run_file.hpp"
 #include "khsweep/store/sweep_store.hpp"
 #include "khsweep/sweep/cost.hpp"
@@ -28,7 +28,7 @@
 #include "khsweep/sweep/sweep_file.hpp"
 #include "khsweep/train/checkpoint.hpp"
 
-namespace khsweep::dist {
+namespace khsweep::runner {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -506,4 +506,4 @@ int run_sweep_alone(const JobOptions& options) {
   return coordinator.run();
 }
 
-}  // namespace khsweep::dist
+}  // namespace khsweep::runner

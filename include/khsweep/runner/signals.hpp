@@ -3,7 +3,7 @@
 // and exit with kExitInterrupted. The handlers only set a flag; the loops poll it between
 // minibatches (every 20 ms) and between epochs. Ctrl-C or SIGTERM to Open MPI's mpirun reaches the
 // ranks as SIGTERM one second later, and SIGKILL follows a second after that (docs/store.md).
-namespace khsweep::dist {
+namespace khsweep::runner {
 
 void install_stop_handlers();
 // The signal that asked for a stop (0 when none) and how many stop signals arrived.
@@ -12,4 +12,4 @@ void install_stop_handlers();
 // "SIGTERM", "SIGINT", "SIGUSR1".
 [[nodiscard]] const char* signal_name(int signal);
 
-}  // namespace khsweep::dist
+}  // namespace khsweep::runner

@@ -9,7 +9,7 @@
 #include "khsweep/train/result.hpp"
 #include "khsweep/train/serialize.hpp"
 
-namespace khsweep::dist {
+namespace khsweep::runner {
 
 enum Tag : int {
   kReady = 1,      // worker -> coordinator: idle, give me a run (no payload)
@@ -109,4 +109,4 @@ T unpack(const std::vector<std::uint8_t>& bytes, const std::string& source) {
   return value;
 }
 
-}  // namespace khsweep::dist
+}  // namespace khsweep::runner

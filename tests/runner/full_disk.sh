@@ -9,7 +9,7 @@
 # Usage: full_disk.sh KHSWEEP STORE_CHECK
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-dist_init full_disk "$@"
+runner_init full_disk "$@"
 
 mkdir disk
 if ! mount -t tmpfs -o size=1m tmpfs disk 2> mount.err; then
@@ -17,7 +17,7 @@ if ! mount -t tmpfs -o size=1m tmpfs disk 2> mount.err; then
   exit 77
 fi
 # The mount goes before the work directory is removed, whatever the outcome.
-trap 'rc=$?; umount "$WORK/disk" 2> /dev/null || true; (exit $rc); dist_cleanup' EXIT
+trap 'rc=$?; umount "$WORK/disk" 2> /dev/null || true; (exit $rc); runner_cleanup' EXIT
 
 cat > sweep.yaml << EOF
 name: full-disk

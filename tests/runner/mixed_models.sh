@@ -7,7 +7,7 @@
 # Usage: mixed_models.sh KHSWEEP STORE_CHECK
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-dist_init mixed_models "$@"
+runner_init mixed_models "$@"
 
 cat > mixed.yaml << EOF
 name: mixed

@@ -1,4 +1,4 @@
-// store_check: checks on sweep stores for the MPI integration tests (tests/dist/*.sh).
+// store_check: checks on sweep stores for the MPI integration tests (tests/runner/*.sh).
 //
 //   store_check valid S.h5 [--expect-runs N] [--wait SECONDS]
 //       the store opens read-only, has the store schema, its /runs ids are unique, every completed

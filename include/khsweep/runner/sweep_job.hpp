@@ -6,9 +6,9 @@
 // rank trains it: a run is a pure function of its parameters, data and seed.
 #include <filesystem>
 
-#include "khsweep/dist/mpi.hpp"
+#include "khsweep/runner/mpi.hpp"
 
-namespace khsweep::dist {
+namespace khsweep::runner {
 
 struct JobOptions {
   std::filesystem::path sweep;
@@ -30,4 +30,4 @@ struct JobOptions {
 // by the environment each of them sets for its ranks.
 [[nodiscard]] bool launched_by_mpi();
 
-}  // namespace khsweep::dist
+}  // namespace khsweep::runner

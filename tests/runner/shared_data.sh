@@ -7,7 +7,7 @@
 # Usage: shared_data.sh KHSWEEP STORE_CHECK
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-dist_init shared_data "$@"
+runner_init shared_data "$@"
 cat > full.yaml << EOF
 name: full
 description: all of MNIST, so that a private copy per rank would show

@@ -7,7 +7,7 @@
 #include "khsweep/sweep/load_data.hpp"
 #include "khsweep/train/learner.hpp"
 
-namespace khsweep::dist {
+namespace khsweep::runner {
 
 const data::DataSplit& DataCache::get(const sweep::DataSelection& selection) {
   const std::string key = sweep::selection_key(selection);
@@ -176,4 +176,4 @@ Report execute(const Assignment& a, DataCache& cache, const std::function<bool()
   return report;
 }
 
-}  // namespace khsweep::dist
+}  // namespace khsweep::runner

@@ -8,7 +8,7 @@
 # Usage: sweep_ranks.sh KHSWEEP STORE_CHECK
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-dist_init sweep_ranks "$@"
+runner_init sweep_ranks "$@"
 
 cat > ranks.yaml << EOF
 name: ranks

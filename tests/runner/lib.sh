@@ -1,8 +1,8 @@
-# Helpers of the MPI integration tests (tests/dist/*.sh); sourced, never run.
+# Helpers of the MPI integration tests (tests/runner/*.sh); sourced, never run.
 #
 # A test script starts with
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-#   dist_init NAME "$@"          # args: the khsweep binary, store_check
+#   runner_init NAME "$@"          # args: the khsweep binary, store_check
 # and gets: $KHSWEEP, $STORE_CHECK, $MNIST (the data), $WORK (a private temp dir, removed at
 # exit together with every sweep the test started in the background).
 #
@@ -10,20 +10,20 @@
 # kill -9 exactly the processes of one job: mpirun and its ranks, which Open MPI puts in process
 # groups of their own, all share mpirun's session.
 
-DIST_NAME=""
-DIST_SESSIONS=()   # session ids of the sweeps started in the background
-DIST_T0=$SECONDS
+RUNNER_NAME=""
+RUNNER_SESSIONS=()   # session ids of the sweeps started in the background
+RUNNER_T0=$SECONDS
 
-log() { echo "[$DIST_NAME $((SECONDS - DIST_T0))s] $*"; }
+log() { echo "[$RUNNER_NAME $((SECONDS - RUNNER_T0))s] $*"; }
 
 fail() {
-  echo "[$DIST_NAME] FAIL: $*" >&2
+  echo "[$RUNNER_NAME] FAIL: $*" >&2
   exit 1
 }
 
-# dist_init NAME KHSWEEP STORE_CHECK
-dist_init() {
-  DIST_NAME=$1
+# runner_init NAME KHSWEEP STORE_CHECK
+runner_init() {
+  RUNNER_NAME=$1
   KHSWEEP=${2:-}
   STORE_CHECK=${3:-}
   [[ -x "$KHSWEEP" ]] || fail "usage: $0 KHSWEEP_BINARY STORE_CHECK_BINARY (khsweep '$KHSWEEP' is not executable)"
@@ -34,11 +34,11 @@ dist_init() {
   fi
   command -v mpirun > /dev/null || fail "mpirun is not on PATH"
   MNIST=$(cd "$KHSWEEP_MNIST_DIR" && pwd)
-  WORK=$(mktemp -d "${TMPDIR:-/tmp}/khsweep-$DIST_NAME.XXXXXX")
-  trap dist_cleanup EXIT
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/khsweep-$RUNNER_NAME.XXXXXX")
+  trap runner_cleanup EXIT
   # A command that fails under set -e says which and where, rather than ending the test silently.
   set -E
-  trap 'echo "[$DIST_NAME] FAIL: exit $? from \"$BASH_COMMAND\" at ${BASH_SOURCE[0]##*/}:$LINENO" >&2' ERR
+  trap 'echo "[$RUNNER_NAME] FAIL: exit $? from \"$BASH_COMMAND\" at ${BASH_SOURCE[0]##*/}:$LINENO" >&2' ERR
   # Open MPI's session directory and shared-memory files go into $WORK too, so a job killed
   # with -9 leaves nothing behind in /tmp or /dev/shm.
   mkdir -p "$WORK/ompi"
@@ -51,23 +51,23 @@ dist_init() {
   log "work dir $WORK, data $MNIST"
 }
 
-dist_cleanup() {
+runner_cleanup() {
   local rc=$? sid
-  for sid in "${DIST_SESSIONS[@]}"; do
+  for sid in "${RUNNER_SESSIONS[@]}"; do
     if pgrep -s "$sid" > /dev/null 2>&1; then
       pkill -KILL -s "$sid" 2> /dev/null || true
     fi
   done
   wait 2> /dev/null || true
   if [[ $rc -ne 0 && -n "${KEEP_WORK:-}" ]]; then
-    echo "[$DIST_NAME] keeping $WORK (KEEP_WORK is set)"
+    echo "[$RUNNER_NAME] keeping $WORK (KEEP_WORK is set)"
   else
     rm -rf "$WORK"
   fi
   if [[ $rc -eq 0 ]]; then
-    echo "[$DIST_NAME] PASS in $((SECONDS - DIST_T0)) s"
+    echo "[$RUNNER_NAME] PASS in $((SECONDS - RUNNER_T0)) s"
   elif [[ $rc -ne 77 ]]; then
-    echo "[$DIST_NAME] FAILED (exit $rc) after $((SECONDS - DIST_T0)) s"
+    echo "[$RUNNER_NAME] FAILED (exit $rc) after $((SECONDS - RUNNER_T0)) s"
   fi
 }
 
@@ -134,7 +134,7 @@ start_sweep() {
   shift 4
   setsid mpirun --oversubscribe -np "$np" "$KHSWEEP" run "$sweep" --store "$store" --quiet "$@" > "$logfile" 2>&1 &
   SWEEP_PID=$!
-  DIST_SESSIONS+=("$SWEEP_PID")
+  RUNNER_SESSIONS+=("$SWEEP_PID")
   # Without job control a background child is no group leader, so setsid makes it a session
   # leader in place and execs mpirun: its pid is the session id. Wait for that to happen, so that
   # the session can be signalled from now on.

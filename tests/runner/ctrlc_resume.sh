@@ -15,7 +15,7 @@
 # Usage: ctrlc_resume.sh KHSWEEP STORE_CHECK
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-dist_init ctrlc_resume "$@"
+runner_init ctrlc_resume "$@"
 
 # 3 runs, one per rank, of 2 epochs of 2000 minibatches (2-3 s per epoch with 3 ranks on 2 idle
 # cores, more on busy ones); the runs differ only in their seed so that they keep pace with each

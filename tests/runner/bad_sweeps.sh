@@ -9,7 +9,7 @@
 # Usage: bad_sweeps.sh KHSWEEP STORE_CHECK
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-dist_init bad_sweeps "$@"
+runner_init bad_sweeps "$@"
 
 mkdir -p empty_data
 

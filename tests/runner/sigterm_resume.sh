@@ -8,7 +8,7 @@
 # Usage: sigterm_resume.sh KHSWEEP STORE_CHECK
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-dist_init sigterm_resume "$@"
+runner_init sigterm_resume "$@"
 
 signal_test_sweep stop "18 short runs for the signal test" > stop.yaml
 TOTAL=$SIGNAL_TEST_RUNS

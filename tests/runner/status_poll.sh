@@ -10,7 +10,7 @@
 # Usage: status_poll.sh KHSWEEP STORE_CHECK
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-dist_init status_poll "$@"
+runner_init status_poll "$@"
 
 cat > poll.yaml << EOF
 name: poll

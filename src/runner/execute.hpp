@@ -5,10 +5,10 @@
 #include <string>
 
 #include "khsweep/data/dataset.hpp"
-#include "khsweep/dist/mpi.hpp"
+#include "khsweep/runner/mpi.hpp"
 #include "protocol.hpp"
 
-namespace khsweep::dist {
+namespace khsweep::runner {
 
 // Datasets loaded by this process, kept for the next run on the same selection.
 class DataCache {
@@ -37,4 +37,4 @@ class DataCache {
 [[nodiscard]] Report execute(const Assignment& assignment, DataCache& cache, const std::function<bool()>& stop_now,
                              const std::string& host, int rank, const std::function<void()>& meanwhile = {});
 
-}  // namespace khsweep::dist
+}  // namespace khsweep::runner
