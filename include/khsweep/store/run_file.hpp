@@ -15,7 +15,8 @@
 //   /curves           compound dataset, one row per trained epoch: epoch (int32), kh_epsilon,
 //                     train_seconds, metric_seconds (float64), evaluated (int8, 0/1), train_mse,
 //                     train_cross_entropy, train_pll, train_accuracy, val_mse, val_cross_entropy,
-//                     val_pll, val_accuracy (float64, NaN where not measured);
+//                     val_pll, val_accuracy, train_noisy_accuracy, val_noisy_accuracy (float64,
+//                     NaN where not measured; curve_fields() in run_layout.cpp is the list);
 //                     pandas.DataFrame(f["curves"][:]) gives the learning curves
 //   /params           attributes pixels, classes, hidden (int64); datasets
 //     W               visible x hidden, row-major (h5py shape (visible, hidden))
