@@ -44,7 +44,10 @@ std::vector<std::string> ids_out_of_step(const h5::File& file) {
   std::vector<h5::Field> fields;  // only what decides whether a run needs its group
   for (const h5::Field& f : index_fields())
     if (f.name == "id" || f.name == "status") fields.push_back(f);
-  const std::vector<IndexRow> rows = file.read_table<IndexRow>("runs", fields);
+  return ids_out_of_step(file, file.read_table<IndexRow>("runs", fields));
+}
+
+std::vector<std::string> ids_out_of_step(const h5::File& file, const std::vector<IndexRow>& rows) {
   std::vector<std::string> out;
   for (const auto& [id, state] : id_states(rows, group_names(file))) {
     const bool needs_group = std::any_of(state.rows.begin(), state.rows.end(),
@@ -54,8 +57,9 @@ std::vector<std::string> ids_out_of_step(const h5::File& file) {
   return out;
 }
 
-void check_index_matches_groups(const h5::File& file, const std::filesystem::path& path) {
-  const std::vector<std::string> ids = ids_out_of_step(file);
+namespace {
+
+void refuse_out_of_step(const std::vector<std::string>& ids, const std::filesystem::path& path) {
   if (ids.empty()) return;
   constexpr std::size_t kNamed = 3;
   std::string named;
@@ -65,6 +69,17 @@ void check_index_matches_groups(const h5::File& file, const std::filesystem::pat
                                     count_text(ids.size(), "run") + " (" + named +
                                     "), as an edit behind khsweep's back leaves them (`khsweep check " +
                                     path.string() + "` says how); run `khsweep check --repair " + path.string() + "`");
+}
+
+}  // namespace
+
+void check_index_matches_groups(const h5::File& file, const std::filesystem::path& path) {
+  refuse_out_of_step(ids_out_of_step(file), path);
+}
+
+void check_index_matches_groups(const h5::File& file, const std::filesystem::path& path,
+                                const std::vector<IndexRow>& rows) {
+  refuse_out_of_step(ids_out_of_step(file, rows), path);
 }
 
 Inspection inspect(const h5::File& file) {

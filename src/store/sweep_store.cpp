@@ -309,7 +309,6 @@ SweepStore SweepStore::open_for_sweep(const fs::path& path, const JobInfo& job) 
     file.create_group("jobs");
   } else {
     check_schema(file, path);
-    check_index_matches_groups(file, path);  // else runs would be retrained and fail to commit
     if (!index_is_current(file)) {
       // A store from before the model kinds: rewrite /runs with their columns, inside this
       // transaction, so every later append and reader sees one table layout.
@@ -319,7 +318,9 @@ SweepStore SweepStore::open_for_sweep(const fs::path& path, const JobInfo& job) 
     std::vector<h5::Field> fields;
     for (const h5::Field& f : index_fields())
       if (f.name == "id" || f.name == "status" || f.name == "reason") fields.push_back(f);
-    for (const IndexRow& row : file.read_table<IndexRow>("runs", fields)) {
+    const std::vector<IndexRow> rows = file.read_table<IndexRow>("runs", fields);
+    check_index_matches_groups(file, path, rows);  // else runs would be retrained and fail to commit
+    for (const IndexRow& row : rows) {
       const std::string id = h5::get_fixed_string(row.id, sizeof row.id);
       impl->committed.insert(id);
       const std::string status = h5::get_fixed_string(row.status, sizeof row.status);

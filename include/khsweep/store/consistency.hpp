@@ -22,10 +22,14 @@ namespace khsweep::store {
 // The ids, sorted, whose /runs rows and /run groups disagree: a completed or diverged run's row
 // without its group, a failed run's row with a group, a group without a row, an id in several rows.
 [[nodiscard]] std::vector<std::string> ids_out_of_step(const h5::File& file);
+// The same, for /runs rows the caller has read already (their id and status columns at least).
+[[nodiscard]] std::vector<std::string> ids_out_of_step(const h5::File& file, const std::vector<IndexRow>& rows);
 
 // Throws khsweep::Error if ids_out_of_step finds any: one line naming the store, how many ids,
 // the first few, and the fix (`khsweep check --repair`).
 void check_index_matches_groups(const h5::File& file, const std::filesystem::path& path);
+void check_index_matches_groups(const h5::File& file, const std::filesystem::path& path,
+                                const std::vector<IndexRow>& rows);
 
 // What `khsweep check` finds in a store, and what a repair leaves: the groups are the results and
 // the index follows them. A group that reads whole (read_run) keeps one row that agrees with it,
