@@ -6,14 +6,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <memory>
-#include <thread>
-#include <deque>
-#include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "execute.hpp"
 #include "khsweep/core/atomic_file.hpp"
@@ -50,11 +48,13 @@ std::string duration_text(double seconds) {
   return text;
 }
 
-// Every line of a (possibly multi-line) error, each prefixed so it reads on its own in a job log.
-void report_error(const std::exception& e) {
-  std::istringstream lines(e.what());
-  for (std::string line; std::getline(lines, line);) std::cerr << "khsweep run: " << line << "\n";
+// Every line of a (possibly multi-line) text, each prefixed so it reads on its own in a job log.
+void log(std::ostream& out, const std::string& text) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) out << "khsweep run: " << line << "\n";
 }
+
+void report_error(const std::exception& e) { log(std::cerr, e.what()); }
 
 // The selection with its dataset as the directory this coordinator resolved and verified, not a
 // name each rank would resolve through its own environment (ranks still compare checksums).
@@ -313,7 +313,7 @@ class Coordinator {
 
   void take(const Report& report) {
     const std::string line = scheduler_->on_report(report, Clock::now());
-    if (!line.empty()) log(line, report.kind == Report::failed || report.kind == Report::fault);
+    if (!line.empty()) log(report.kind == Report::failed || report.kind == Report::fault ? std::cerr : std::cout, line);
     interrupt_if_stopping();
   }
 
@@ -336,17 +336,12 @@ class Coordinator {
       if (scheduler_->is_busy(rank)) sends_.push_back(comm_->post(rank, kInterrupt, {}));
   }
 
-  void log(const std::string& text, bool to_errors) {
-    std::istringstream lines(text);
-    for (std::string line; std::getline(lines, line);) (to_errors ? std::cerr : std::cout) << "khsweep run: " << line << "\n";
-  }
-
   // Commits what is due; a commit that lands prints progress (each line counts committed runs).
   bool commit(bool force) {
     const std::size_t before = scheduler_->tally().waiting_commit;
     std::vector<std::string> events;
     const bool clear = scheduler_->commit_due(Clock::now(), force, events);
-    for (const std::string& event : events) log(event, true);
+    for (const std::string& event : events) log(std::cerr, event);
     interrupt_if_stopping();  // the store may have run out of patience
     if (scheduler_->tally().waiting_commit < before) print_progress();
     return clear;
