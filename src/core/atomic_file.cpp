@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <system_error>
 
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/file_descriptor.hpp"
@@ -17,7 +16,7 @@ namespace {
 
 // "<file>: cannot write the <what>: <step>: <reason>".
 Error write_failed(const fs::path& file, const std::string& what, const std::string& step, int err) {
-  const std::string reason = std::generic_category().message(err);
+  const std::string reason = errno_text(err);
   return error_at(file.string(), "cannot write the " + what + ": " + step + ": " + reason);
 }
 

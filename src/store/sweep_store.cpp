@@ -171,7 +171,7 @@ class CoordinatorLock {
     gethostname(host, sizeof host - 1);
     const std::string who = "pid " + std::to_string(::getpid()) + " on host " + host + " since " + utc_now() + "\n";
     if (::ftruncate(fd_.get(), 0) != 0 || ::pwrite(fd_.get(), who.data(), who.size(), 0) != static_cast<ssize_t>(who.size()))
-      throw error_at(path_.string(), "cannot write lock file: " + std::generic_category().message(errno));
+      throw error_at(path_.string(), "cannot write lock file: " + errno_text(errno));
   }
   // Closing the descriptor (FileDescriptor's destructor) drops the lock.
   CoordinatorLock(const CoordinatorLock&) = delete;
@@ -194,7 +194,7 @@ class CoordinatorLock {
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
       throw error_at(store.string(), "cannot create lock file '" + path.string() +
-                                         "': " + std::generic_category().message(errno));
+                                         "': " + errno_text(errno));
     return fd;
   }
 

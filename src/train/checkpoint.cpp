@@ -38,8 +38,6 @@ constexpr Precision precision_of() {
 
 std::string where(const fs::path& file) { return "checkpoint " + file.string(); }
 
-std::string system_message(int err) { return std::generic_category().message(err); }
-
 template <class Real>
 void save(const fs::path& file, const std::string& run_id, const TrainerState<Real>& state) {
   ByteWriter out;
@@ -66,12 +64,12 @@ bool read_file(const fs::path& file, std::vector<std::uint8_t>& bytes) {
   if (in.get() < 0) {
     const int err = errno;
     if (err == ENOENT) return false;
-    throw error_at(where(file), "cannot open: " + system_message(err));
+    throw error_at(where(file), "cannot open: " + errno_text(err));
   }
   struct stat info {};
   if (::fstat(in.get(), &info) != 0) {
     const int err = errno;
-    throw error_at(where(file), "cannot stat: " + system_message(err));
+    throw error_at(where(file), "cannot stat: " + errno_text(err));
   }
   if (!S_ISREG(info.st_mode)) throw error_at(where(file), "not a regular file");
   bytes.clear();
@@ -82,7 +80,7 @@ bool read_file(const fs::path& file, std::vector<std::uint8_t>& bytes) {
     if (n < 0) {
       const int err = errno;
       if (err == EINTR) continue;
-      throw error_at(where(file), "cannot read: " + system_message(err));
+      throw error_at(where(file), "cannot read: " + errno_text(err));
     }
     if (n == 0) break;
     bytes.insert(bytes.end(), chunk, chunk + n);
