@@ -13,7 +13,7 @@
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/text.hpp"
 #include "khsweep/sweep/load_data.hpp"
-#include "khsweep/sweep/run_params.hpp"
+#include "khsweep/train/run_params.hpp"
 #include "khsweep/train/dense_reference.hpp"
 #include "khsweep/train/trainer.hpp"
 
@@ -56,10 +56,10 @@ double peak_memory_mib() {
 template <class Field>
 auto table_values(const std::string& flag, const std::string& value, const char* name, Field field,
                   std::vector<std::string>& problems) {
-  const sweep::ParamSpec& row = *sweep::find_parameter(name);
-  std::vector<decltype(field(sweep::RunParams{}))> values;
+  const train::ParamSpec& row = *train::find_parameter(name);
+  std::vector<decltype(field(train::RunParams{}))> values;
   for (const auto& item : split(value)) {
-    sweep::RunParams params;
+    train::RunParams params;
     const std::string reason = row.set(params, item);
     if (reason.empty())
       values.push_back(field(params));
@@ -71,7 +71,7 @@ auto table_values(const std::string& flag, const std::string& value, const char*
 }
 
 struct Options {
-  sweep::DataSelection data;
+  train::DataSelection data;
   std::vector<int> hidden{100, 500};
   std::vector<int> k{1, 10};
   std::vector<train::Task> tasks{train::Task::reconstruction, train::Task::classification};

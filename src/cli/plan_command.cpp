@@ -219,8 +219,8 @@ int plan_command(const std::vector<std::string>& args) {
     std::vector<std::string> cells = {std::to_string(r.run->index), r.id + (r.repeat ? "*" : "")};
     if (!r.run->arm.empty()) cells.push_back(r.run->arm);
     for (const auto& name : varying) {
-      const sweep::ParamSpec& p = *sweep::find_parameter(name);
-      const bool unused = !sweep::reads(p, r.run->params.config);
+      const train::ParamSpec& p = *train::find_parameter(name);
+      const bool unused = !train::reads(p, r.run->params.config);
       cells.push_back(unused ? "-" : p.get(r.run->params));
     }
     cells.push_back(minutes(r.seconds));

@@ -1,6 +1,4 @@
 // `khsweep train`'s front end: a YAML file and flags -> one validated run.
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -9,22 +7,21 @@
 #include <utility>
 
 #include "khsweep/cli/train_request.hpp"
-#include "khsweep/sweep/yaml_nodes.hpp"
+#include "khsweep/sweep/config_file.hpp"
 #include "khsweep/sweep/load_data.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/text.hpp"
-#include "khsweep/core/text_file.hpp"
 
 namespace khsweep::cli {
 
-using sweep::cross_check;
-using sweep::find_parameter;
-using sweep::ParamKind;
-using sweep::ParamProblem;
-using sweep::ParamSpec;
-using sweep::run_parameters;
-using sweep::RunParams;
-using sweep::suggest_parameter;
+using train::cross_check;
+using train::find_parameter;
+using train::ParamKind;
+using train::ParamProblem;
+using train::ParamSpec;
+using train::run_parameters;
+using train::RunParams;
+using train::suggest_parameter;
 
 namespace {
 
@@ -58,7 +55,7 @@ const CommandOption* find_command_option(std::string_view name) {
 // Every name a user may type, for did-you-mean on the command line.
 std::vector<std::string> flag_names() {
   std::vector<std::string> names;
-  for (const auto& p : run_parameters()) names.push_back(p.name);
+  for (const auto& p : train::run_parameters()) names.push_back(p.name);
   for (const auto& o : command_options()) names.emplace_back(o.name);
   return names;
 }
@@ -96,8 +93,6 @@ class Problems {
   std::vector<Entry> entries_;
 };
 
-using sweep::node_kind;
-
 constexpr const char* kCommandLine = "command line";
 
 std::string flag_where(std::string_view name) { return std::string(kCommandLine) + ": --" + std::string(name); }
@@ -124,61 +119,24 @@ struct Parse {
 
 // Reads --config's file into the request. Returns false when the file could not be read or
 // parsed at all, so that checks depending on its contents are skipped rather than misleading.
-bool apply_yaml_file(Parse& st) {
-  const std::string& path = st.request.config_path;
-  try {
-    st.request.config_text = read_text_file(path, "config file");
-  } catch (const Error& e) {  // its message names the file
-    st.problems.add_line(Stage::file, e.what());
-    return false;
-  }
+bool apply_config_file(Parse& st) {
+  sweep::ConfigFile file = sweep::read_config_file(st.request.config_path);
+  st.request.config_text = std::move(file.text);
+  for (const std::string& problem : file.problems) st.problems.add_line(Stage::file, problem);
+  if (!file.readable) return false;
 
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(st.request.config_text);
-  } catch (const YAML::ParserException& e) {
-    st.problems.add(Stage::file, path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
-                    "YAML syntax error: " + e.msg);
-    return false;
-  } catch (const YAML::Exception& e) {
-    st.problems.add(Stage::file, path, std::string("YAML error: ") + e.what());
-    return false;
-  }
-  if (docs.size() > 1) {
-    st.problems.add(Stage::file, path + ":" + std::to_string(docs[1].Mark().line + 1),
-                    "expected one YAML document, found " + std::to_string(docs.size()) + " (remove the '---')");
-    return false;
-  }
-  if (docs.empty() || docs[0].IsNull()) return true;  // an empty file sets nothing
-  const YAML::Node& root = docs[0];
-  if (!root.IsMap()) {
-    st.problems.add(Stage::file, path + ":" + std::to_string(root.Mark().line + 1),
-                    "the top level must be a mapping of parameter names to values ('hidden: 500'), got " +
-                        node_kind(root));
-    return false;
-  }
-
-  std::map<std::string, int> first_line;
-  for (auto it = root.begin(); it != root.end(); ++it) {
-    const YAML::Node key = it->first;
-    const YAML::Node value = it->second;
-    const int line = key.Mark().line + 1;
-    const std::string at_line = path + ":" + std::to_string(line);
-    if (!key.IsScalar()) {
-      st.problems.add(Stage::file, at_line, "keys must be parameter names, got " + node_kind(key));
+  for (const sweep::ConfigEntry& entry : file.entries) {
+    const std::string& name = entry.name;
+    const std::string& where = entry.where;
+    if (entry.first_line > 0) {
+      st.problems.add(Stage::file, where, "given twice (first on line " + std::to_string(entry.first_line) + ")");
       continue;
     }
-    const std::string name = key.Scalar();
-    const std::string where = at_line + ": key " + in_quotes(name);
-    if (auto [seen, fresh] = first_line.emplace(name, line); !fresh) {
-      st.problems.add(Stage::file, where, "given twice (first on line " + std::to_string(seen->second) + ")");
-      continue;
-    }
-    const ParamSpec* spec = find_parameter(name);
+    const train::ParamSpec* spec = train::find_parameter(name);
     const CommandOption* option = spec ? nullptr : find_command_option(name);
     if (!spec && !option) {
       std::string why = "unknown parameter";
-      if (auto near = suggest_parameter(name); !near.empty()) why += "; did you mean " + in_quotes(near) + "?";
+      if (auto near = train::suggest_parameter(name); !near.empty()) why += "; did you mean " + in_quotes(near) + "?";
       else why += " (khsweep train --help lists them)";
       st.problems.add(Stage::file, where, why);
       continue;
@@ -188,17 +146,16 @@ bool apply_yaml_file(Parse& st) {
       continue;
     }
     const std::string accepted = spec ? spec->accepted() : "a path";
-    if (!value.IsScalar()) {
-      st.problems.add(Stage::file, where, "expected " + accepted + ", got " + node_kind(value));
+    if (!entry.is_scalar) {
+      st.problems.add(Stage::file, where, "expected " + accepted + ", got " + entry.value_kind);
       continue;
     }
-    const std::string& scalar = value.Scalar();
     if (option) {  // out
-      if (scalar.empty()) st.problems.add(Stage::file, where, "needs a non-empty path");
-      else st.request.out_path = scalar;
+      if (entry.value.empty()) st.problems.add(Stage::file, where, "needs a non-empty path");
+      else st.request.out_path = entry.value;
       continue;
     }
-    if (auto why = spec->set(st.request, scalar); !why.empty()) {
+    if (auto why = spec->set(st.request, entry.value); !why.empty()) {
       st.problems.add(Stage::file, where, why);
       continue;
     }
@@ -230,12 +187,12 @@ std::vector<Flag> split_flags(const std::vector<std::string>& args, Problems& pr
     f.name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
     if (eq != std::string::npos) f.value = arg.substr(eq + 1);
 
-    const ParamSpec* spec = find_parameter(f.name);
+    const train::ParamSpec* spec = train::find_parameter(f.name);
     const CommandOption* option = spec ? nullptr : find_command_option(f.name);
     if (!spec && !option) {
       std::string why = "unknown option";
       std::string near = closest_match(f.name, flag_names());
-      if (near.empty()) near = suggest_parameter(f.name);
+      if (near.empty()) near = train::suggest_parameter(f.name);
       if (!near.empty()) why += "; did you mean --" + near + "?";
       else why += " (khsweep train --help lists them)";
       problems.add(Stage::command_line, flag_where(f.name), why, f.index);
@@ -250,7 +207,7 @@ std::vector<Flag> split_flags(const std::vector<std::string>& args, Problems& pr
       }
     } else if (!f.value) {
       const bool has_next = i + 1 < args.size() && args[i + 1].compare(0, 2, "--") != 0;
-      if (spec && spec->kind == ParamKind::boolean && !has_next) {
+      if (spec && spec->kind == train::ParamKind::boolean && !has_next) {
         f.value = "true";  // a bare boolean flag means true
       } else if (has_next) {
         f.value = args[++i];
@@ -284,7 +241,7 @@ TrainRequest parse_train_request(const std::vector<std::string>& args) {
     if (f.name == "config") st.request.config_path = *f.value;
 
   bool file_ok = true;
-  if (!st.request.config_path.empty()) file_ok = apply_yaml_file(st);
+  if (!st.request.config_path.empty()) file_ok = apply_config_file(st);
 
   // Flags after the file, so they override it wherever they stand on the line.
   for (const Flag& f : flags) {
@@ -296,7 +253,7 @@ TrainRequest parse_train_request(const std::vector<std::string>& args) {
     else if (f.name == "out") {
       if (f.value->empty()) st.problems.add(Stage::command_line, where, "needs a non-empty path", f.index);
       else st.request.out_path = *f.value;
-    } else if (const ParamSpec* spec = find_parameter(f.name)) {
+    } else if (const train::ParamSpec* spec = train::find_parameter(f.name)) {
       if (auto why = spec->set(st.request, *f.value); !why.empty())
         st.problems.add(Stage::command_line, where, why, f.index);
       else st.record(f.name, where);
@@ -304,13 +261,13 @@ TrainRequest parse_train_request(const std::vector<std::string>& args) {
   }
 
   // The data value is checked whenever one was given, even if the file could not be read.
-  std::vector<ParamProblem> cross;
+  std::vector<train::ParamProblem> cross;
   const std::string& data = st.request.data.dataset;
   if (!data.empty())
     if (auto why = sweep::data_value_problem(data); !why.empty()) cross.push_back({"data", why});
   // Checks across parameters only make sense once the file's values are in.
   if (file_ok) {
-    const std::vector<ParamProblem> more = cross_check(st.request, st.given);
+    const std::vector<train::ParamProblem> more = train::cross_check(st.request, st.given);
     cross.insert(cross.end(), more.begin(), more.end());
   }
   for (const auto& p : cross) st.problems.add(Stage::cross, st.place_of(p.parameter), p.reason);
@@ -321,15 +278,15 @@ TrainRequest parse_train_request(const std::vector<std::string>& args) {
 
 std::string train_usage() {
   std::ostringstream out;
-  const RunParams defaults;
-  const auto placeholder = [](const ParamSpec& p) -> std::string {
+  const train::RunParams defaults;
+  const auto placeholder = [](const train::ParamSpec& p) -> std::string {
     switch (p.kind) {
-      case ParamKind::integer:
-      case ParamKind::count: return "N";
-      case ParamKind::real: return "X";
-      case ParamKind::boolean: return "[BOOL]";
-      case ParamKind::choice: return join(p.choices, "|");
-      case ParamKind::path: return "NAME|DIR";
+      case train::ParamKind::integer:
+      case train::ParamKind::count: return "N";
+      case train::ParamKind::real: return "X";
+      case train::ParamKind::boolean: return "[BOOL]";
+      case train::ParamKind::choice: return join(p.choices, "|");
+      case train::ParamKind::path: return "NAME|DIR";
     }
     return "VALUE";
   };
@@ -351,14 +308,14 @@ std::string train_usage() {
          "reported at once, with its file and line. The Krotov-Hopfield parameters are\n"
          "refused when kh is none, so that a baseline run never looks like a KH run.\n";
   std::string group;
-  for (const auto& p : run_parameters()) {
+  for (const auto& p : train::run_parameters()) {
     if (p.group != group) {
       group = p.group;
       out << "\n" << group << ":\n";
     }
     const std::string shown = p.default_note.empty() ? p.get(defaults) : p.default_note;
-    std::string second = p.kind == ParamKind::choice ? "" : p.accepted() + "; ";
-    if (p.kind == ParamKind::boolean) second = "true/false/yes/no, bare: true; ";
+    std::string second = p.kind == train::ParamKind::choice ? "" : p.accepted() + "; ";
+    if (p.kind == train::ParamKind::boolean) second = "true/false/yes/no, bare: true; ";
     second += shown == "required" ? shown : "default: " + shown;
     row("--" + p.name + " " + placeholder(p), p.help, second);
   }

@@ -9,7 +9,7 @@
 
 namespace khsweep::runner {
 
-const data::DataSplit& DataCache::get(const sweep::DataSelection& selection) {
+const data::DataSplit& DataCache::get(const train::DataSelection& selection) {
   const std::string key = sweep::selection_key(selection);
   auto it = loaded_.find(key);
   if (it == loaded_.end()) it = loaded_.emplace(key, sweep::load_data(selection)).first;
@@ -40,7 +40,7 @@ data::Dataset decode_shape(train::ByteReader& in) {
 
 }  // namespace
 
-void DataCache::share_on_node(const std::vector<sweep::DataSelection>& selections, mpi::NodeMemory& node) {
+void DataCache::share_on_node(const std::vector<train::DataSelection>& selections, mpi::NodeMemory& node) {
   for (const auto& selection : selections) {
     const std::string key = sweep::selection_key(selection);
     // The leader describes the split (or says it has none: an empty message); everyone learns it.

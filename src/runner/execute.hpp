@@ -13,13 +13,13 @@ namespace khsweep::runner {
 // Datasets loaded by this process, kept for the next run on the same selection.
 class DataCache {
  public:
-  const data::DataSplit& get(const sweep::DataSelection& selection);
+  const data::DataSplit& get(const train::DataSelection& selection);
 
   // Collective over the node: every selection's images are put once in memory the node's ranks
   // share (the node's leader loads them, or has them already), and this cache then reads them
   // there, so 64 ranks on a node hold one copy of MNIST, not 64. A selection the leader cannot
   // load is skipped: each rank then loads it for itself, and fails the run with the reason.
-  void share_on_node(const std::vector<sweep::DataSelection>& selections, mpi::NodeMemory& node);
+  void share_on_node(const std::vector<train::DataSelection>& selections, mpi::NodeMemory& node);
 
  private:
   std::map<std::string, data::DataSplit> loaded_;

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "khsweep/job/scheduler.hpp"
-#include "khsweep/sweep/run_params.hpp"
+#include "khsweep/train/run_params.hpp"
 #include "khsweep/train/result.hpp"
 #include "khsweep/train/serialize.hpp"
 
@@ -23,7 +23,7 @@ enum Tag : int {
 // One run handed to a worker.
 struct Assignment {
   std::string id;
-  sweep::RunParams params;
+  train::RunParams params;
   std::string train_checksum;       // what the coordinator loaded; a worker seeing other data fails the run
   std::string validation_checksum;
   std::string checkpoint;           // file for this run's checkpoints
@@ -33,7 +33,7 @@ struct Assignment {
 // What became of an assigned run (the scheduler's type; the protocol only carries it).
 using job::Report;
 
-inline void encode(train::ByteWriter& out, const sweep::DataSelection& d) {
+inline void encode(train::ByteWriter& out, const train::DataSelection& d) {
   out.string(d.dataset);
   out.u64(d.train_subset);
   out.u64(d.validation_subset);
@@ -42,7 +42,7 @@ inline void encode(train::ByteWriter& out, const sweep::DataSelection& d) {
   out.i32(d.threshold);
 }
 
-inline void decode(train::ByteReader& in, sweep::DataSelection& d) {
+inline void decode(train::ByteReader& in, train::DataSelection& d) {
   d.dataset = in.string();
   d.train_subset = in.u64();
   d.validation_subset = in.u64();

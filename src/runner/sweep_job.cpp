@@ -58,7 +58,7 @@ void report_error(const std::exception& e) { log(std::cerr, e.what()); }
 
 // The selection with its dataset as the directory this coordinator resolved and verified, not a
 // name each rank would resolve through its own environment (ranks still compare checksums).
-sweep::DataSelection resolved(sweep::DataSelection selection) {
+train::DataSelection resolved(train::DataSelection selection) {
   selection.dataset = sweep::resolve_data(selection.dataset).directory.string();
   return selection;
 }
@@ -433,7 +433,7 @@ class Coordinator {
   JobOptions options_;
   sweep::Sweep sweep_;
   DataCache data_;
-  std::vector<sweep::DataSelection> data_selections_;  // each distinct one once, directory resolved
+  std::vector<train::DataSelection> data_selections_;  // each distinct one once, directory resolved
   store::JobInfo job_info_;
   std::vector<std::string> hosts_;
   std::unique_ptr<store::SweepStore> store_;
@@ -460,7 +460,7 @@ int work(const mpi::Communicator& comm, const std::string& host, mpi::NodeMemory
     if (message->tag == kInterrupt) continue;  // arrived after its run had already finished
     if (message->tag == kShare) {
       train::ByteReader in(message->bytes, "data selections");
-      std::vector<sweep::DataSelection> selections(in.u64());
+      std::vector<train::DataSelection> selections(in.u64());
       for (auto& selection : selections) decode(in, selection);
       data.share_on_node(selections, node);
       continue;

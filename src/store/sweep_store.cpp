@@ -22,7 +22,7 @@
 #include "khsweep/store/index.hpp"
 #include "khsweep/store/run_layout.hpp"
 #include "khsweep/store/transaction.hpp"
-#include "khsweep/sweep/run_params.hpp"
+#include "khsweep/train/run_params.hpp"
 #include "khsweep/train/summary.hpp"
 
 namespace khsweep::store {
@@ -41,7 +41,7 @@ void put_text(char (&field)[N], const std::string& value) {
 // A column of a parameter the run's model kind does not read shows NaN, 0 or "" rather than a default
 // that looks real (as the KH columns of a baseline do). RBM rows keep every column they had.
 void blank_unread_columns(IndexRow& row, const train::RunConfig& c) {
-  const auto unread = [&](const char* name) { return !sweep::reads(*sweep::find_parameter(name), c); };
+  const auto unread = [&](const char* name) { return !train::reads(*train::find_parameter(name), c); };
   const auto text = [](auto& field) { std::memset(field, 0, sizeof field); };
   if (unread("task")) text(row.task);
   if (unread("hidden")) row.hidden = 0;
@@ -68,7 +68,7 @@ void blank_unread_columns(IndexRow& row, const train::RunConfig& c) {
 IndexRow make_row(const CommittedRun& run, int job) {
   IndexRow row{};
   const train::RunConfig& c = run.params.config;
-  const sweep::DataSelection& d = run.params.data;
+  const train::DataSelection& d = run.params.data;
   h5::set_fixed_string(row.id, sizeof row.id, run.id);
   const char* status = !run.failure.empty() ? kFailed
                        : run.result.status == train::RunStatus::diverged ? kDiverged

@@ -63,7 +63,7 @@ double mhc_seconds(const train::RunConfig& c, std::size_t train_samples, std::si
 
 }  // namespace
 
-double estimate_seconds(const RunParams& params, std::size_t train_samples, std::size_t validation_samples) {
+double estimate_seconds(const train::RunParams& params, std::size_t train_samples, std::size_t validation_samples) {
   const train::RunConfig& c = params.config;
   if (c.model == train::Model::kh_bio) return kh_bio_seconds(c, train_samples, validation_samples);
   if (c.model == train::Model::mhc) return mhc_seconds(c, train_samples, validation_samples);
@@ -164,7 +164,7 @@ MemoryParts mhc_memory(const train::RunConfig& c, const DataShape& data) {
   return m;
 }
 
-MemoryParts memory_parts(const RunParams& params, const DataShape& data) {
+MemoryParts memory_parts(const train::RunParams& params, const DataShape& data) {
   const train::RunConfig& c = params.config;
   if (c.model == train::Model::kh_bio) return kh_bio_memory(c, data);
   if (c.model == train::Model::mhc) return mhc_memory(c, data);
@@ -197,7 +197,7 @@ DataShape shape_of(const data::DataSplit& split) {
   return {split.train.count, split.validation.count, split.train.dim, split.train.classes};
 }
 
-double estimate_bytes(const RunParams& params, const DataShape& data) { return memory_parts(params, data).total(); }
+double estimate_bytes(const train::RunParams& params, const DataShape& data) { return memory_parts(params, data).total(); }
 
 double data_bytes(const DataShape& data) {
   // One byte per pixel and one per label (data::Dataset), twice: loading holds the file's bytes
@@ -232,7 +232,7 @@ std::string bytes_text(double bytes) {
   return text;
 }
 
-void check_fits_in_memory(const std::string& who, const RunParams& params, const DataShape& data) {
+void check_fits_in_memory(const std::string& who, const train::RunParams& params, const DataShape& data) {
   const MemoryParts parts = memory_parts(params, data);
   const double run = parts.total(), shared = data_bytes(data), need = run + shared;
   const MemoryLimit limit = memory_limit();

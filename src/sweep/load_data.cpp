@@ -39,7 +39,7 @@ std::string data_value_problem(const std::string& value) {
   return why;
 }
 
-data::DataSplit load_data(const DataSelection& selection) {
+data::DataSplit load_data(const train::DataSelection& selection) {
   const DataSource source = resolve_data(selection.dataset);
   // A known dataset's directory is always DATA_DIR/NAME.
   data::DataSplit split = source.known != nullptr
@@ -51,7 +51,7 @@ data::DataSplit load_data(const DataSelection& selection) {
   return split;
 }
 
-std::string selection_key(const DataSelection& s) {
+std::string selection_key(const train::DataSelection& s) {
   // By directory, not by value: `mnist` and the data/mnist it resolves to are loaded once.
   return resolve_data(s.dataset).directory.string() + "|t" + std::to_string(s.threshold) + "|n" + std::to_string(s.train_subset) + "," +
          std::to_string(s.validation_subset) + "|" + (s.subset_mode == data::SubsetMode::first ? "first" : "random") +

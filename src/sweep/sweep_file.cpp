@@ -1,6 +1,6 @@
 // Sweep files: YAML -> validated sections -> the expanded list of runs.
 #include "khsweep/sweep/sweep_file.hpp"
-#include "khsweep/sweep/yaml_nodes.hpp"
+#include "yaml_nodes.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -64,7 +64,7 @@ class Problems {
 
 // One parameter set in one place: a scalar (one value) or an axis (a list).
 struct Setting {
-  const ParamSpec* spec = nullptr;
+  const train::ParamSpec* spec = nullptr;
   int line = 0;             // the key's line
   std::string section;      // "fixed", "grid" or "arm 'kh'", as messages name it
   std::vector<std::string> values;  // as written; each accepted by the table
@@ -95,10 +95,10 @@ struct Load {
 
 // Checks one value against its row of the table; returns its canonical text, or nullopt after
 // reporting why it was refused.
-std::optional<std::string> check_value(Load& st, const ParamSpec& spec, const std::string& where,
+std::optional<std::string> check_value(Load& st, const train::ParamSpec& spec, const std::string& where,
                                        const YAML::Node& node, int fallback_line) {
   const int line = line_of(node) ? line_of(node) : fallback_line;
-  RunParams scratch;
+  train::RunParams scratch;
   if (auto why = spec.set(scratch, node.Scalar()); !why.empty()) {
     st.problems.add(line, where + ": " + why);
     st.runs_complete = false;
@@ -115,10 +115,10 @@ std::optional<Setting> read_setting(Load& st, const YAML::Node& key, const YAML:
                                     const std::string& section, Lists lists) {
   const int line = line_of(key);
   const std::string name = key.Scalar();
-  const ParamSpec* spec = find_parameter(name);
+  const train::ParamSpec* spec = train::find_parameter(name);
   if (!spec) {
     std::string why = section + ": key " + in_quotes(name) + ": unknown parameter";
-    if (auto near = suggest_parameter(name); !near.empty()) why += "; did you mean " + in_quotes(near) + "?";
+    if (auto near = train::suggest_parameter(name); !near.empty()) why += "; did you mean " + in_quotes(near) + "?";
     else why += " (khsweep train --help lists them)";
     st.problems.add(line, why);
     return std::nullopt;
@@ -283,7 +283,7 @@ void read_service(Load& st, const YAML::Node& node, int line, SweepService& serv
       std::string why = where + ": unknown setting";
       if (auto near = closest_match(name, kServiceKeys); !near.empty())
         why += "; did you mean " + in_quotes(near) + "?";
-      else if (find_parameter(name)) why += "; run parameters go under fixed or grid";
+      else if (train::find_parameter(name)) why += "; run parameters go under fixed or grid";
       else why += " (expected " + join(kServiceKeys, " or ") + ")";
       st.problems.add(key_line, why);
       continue;
@@ -349,7 +349,7 @@ std::size_t count_runs(const Load& st) {
 // nested loops in file order, the first slowest. Cross checks run on each, each distinct problem
 // reported once.
 std::vector<PlannedRun> expand(Load& st) {
-  RunParams base;
+  train::RunParams base;
   for (const auto& s : st.fixed) (void)s.spec->set(base, s.values.front());
 
   // Problems with a parameter no place sets (or with none): message -> the arms it occurs in.
@@ -381,7 +381,7 @@ std::vector<PlannedRun> expand(Load& st) {
       run.arm = arm.name;
       run.index = runs.size();
 
-      for (const ParamProblem& p : cross_check(run.params, given)) {
+      for (const train::ParamProblem& p : train::cross_check(run.params, given)) {
         const std::string key = p.parameter.empty() ? "" : "key " + in_quotes(p.parameter) + ": ";
         if (const Setting* s = p.parameter.empty() ? nullptr : place(p.parameter)) {
           const bool from_arm = std::any_of(arm.settings.begin(), arm.settings.end(),
@@ -481,12 +481,12 @@ Sweep load_sweep(const std::filesystem::path& path) {
       std::string why = "key " + in_quotes(name) + ": unknown key";
       if (auto near = closest_match(name, kTopKeys); !near.empty())
         why += "; did you mean " + in_quotes(near) + "?";
-      else if (const std::string param = find_parameter(name) ? name : suggest_parameter(name); !param.empty())
+      else if (const std::string param = train::find_parameter(name) ? name : train::suggest_parameter(name); !param.empty())
         why += "; run parameters such as " + in_quotes(param) + " go under fixed (one value) or grid (a list)";
       else
         why += " (expected one of " + join(kTopKeys, ", ") + ")";
       st.problems.add(line, why);
-      if (find_parameter(name)) st.runs_complete = false;  // the runs would miss what the user meant
+      if (train::find_parameter(name)) st.runs_complete = false;  // the runs would miss what the user meant
     }
   }
   if (first_line.find("name") == first_line.end())
@@ -509,10 +509,10 @@ Sweep load_sweep(const std::filesystem::path& path) {
 
 std::vector<std::string> varying_parameters(const Sweep& sweep) {
   std::vector<std::string> out;
-  for (const auto& p : run_parameters()) {
+  for (const auto& p : train::run_parameters()) {
     std::set<std::string> values;
     for (const auto& run : sweep.runs)
-      if (reads(p, run.params.config)) values.insert(p.get(run.params));
+      if (train::reads(p, run.params.config)) values.insert(p.get(run.params));
     if (values.size() > 1) out.push_back(p.name);
   }
   return out;

@@ -130,7 +130,7 @@ BOOST_AUTO_TEST_CASE(help_skips_validation) {
   const TrainRequest r = parse_train_request({"--hidden", "zero", "--help"});
   BOOST_TEST(r.help);
   const std::string usage = khsweep::cli::train_usage();
-  for (const auto& p : khsweep::sweep::run_parameters()) {
+  for (const auto& p : khsweep::train::run_parameters()) {
     BOOST_TEST(contains(usage, "--" + p.name + " "), p.name);
     BOOST_TEST(contains(usage, p.help), p.name);
   }

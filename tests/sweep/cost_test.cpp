@@ -8,7 +8,7 @@
 #include "khsweep/sweep/cost.hpp"
 
 using khsweep::sweep::estimate_seconds;
-using khsweep::sweep::RunParams;
+using khsweep::train::RunParams;
 
 using khsweep::testing::contains;
 using khsweep::testing::expect_line;

@@ -14,6 +14,7 @@
 
 namespace fs = std::filesystem;
 using namespace khsweep::sweep;
+using khsweep::train::DataSelection;
 using khsweep::testing::mnist_present;
 using khsweep::testing::contains;
 using khsweep::testing::ScopedEnv;
@@ -88,10 +89,10 @@ BOOST_AUTO_TEST_CASE(name_and_path_give_one_run_id, *boost::unit_test::precondit
   fs::create_directory_symlink(mnist, "datasets/mnist");
   ScopedEnv env("KHSWEEP_DATA_DIR", std::string("datasets"));
 
-  RunParams by_name;
+  khsweep::train::RunParams by_name;
   by_name.data.dataset = "mnist";
   by_name.data.train_subset = 500;
-  RunParams by_path = by_name;
+  khsweep::train::RunParams by_path = by_name;
   by_path.data.dataset = mnist.string();
 
   // One directory, one key: a data cache loads it once.

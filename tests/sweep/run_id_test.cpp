@@ -7,8 +7,9 @@
 
 using khsweep::model::KhVariant;
 using khsweep::sweep::run_id;
-using khsweep::sweep::run_parameters;
-using khsweep::sweep::RunParams;
+using khsweep::train::reads;
+using khsweep::train::run_parameters;
+using khsweep::train::RunParams;
 
 namespace {
 
@@ -30,15 +31,15 @@ RunParams kh_run() {
 std::string id_of(const RunParams& p) { return run_id(p, kTrain, kValidation); }
 
 // Another valid value for the row: the next choice, the flipped boolean, or one more.
-std::string other_value(const khsweep::sweep::ParamSpec& spec, const RunParams& p) {
+std::string other_value(const khsweep::train::ParamSpec& spec, const RunParams& p) {
   const std::string now = spec.get(p);
   switch (spec.kind) {
-    case khsweep::sweep::ParamKind::choice:
+    case khsweep::train::ParamKind::choice:
       for (const auto& c : spec.choices)
         if (c != now) return c;
       return now;
-    case khsweep::sweep::ParamKind::boolean: return now == "true" ? "false" : "true";
-    case khsweep::sweep::ParamKind::real: return std::to_string(std::stod(now) + 1.0);
+    case khsweep::train::ParamKind::boolean: return now == "true" ? "false" : "true";
+    case khsweep::train::ParamKind::real: return std::to_string(std::stod(now) + 1.0);
     default: return std::to_string(std::stoull(now) + 1);
   }
 }
@@ -59,7 +60,7 @@ BOOST_AUTO_TEST_CASE(stable_recipe) {
 }
 
 // A run that reads `spec`: the KH run, or a run of the first model kind the row belongs to.
-RunParams reader_of(const khsweep::sweep::ParamSpec& spec) {
+RunParams reader_of(const khsweep::train::ParamSpec& spec) {
   RunParams run = kh_run();
   if (reads(spec, run.config)) return run;
   run.config.kh = khsweep::model::KhVariant::none;

@@ -2,14 +2,14 @@
 #include <string>
 #include <vector>
 
-#include "khsweep/sweep/run_params.hpp"
+#include "khsweep/train/run_params.hpp"
 
 // `khsweep train`'s front end: a YAML file and flags become one validated run, through the
-// parameter table of sweep/run_params.hpp.
+// parameter table of train/run_params.hpp.
 namespace khsweep::cli {
 
 // One `khsweep train` invocation, validated.
-struct TrainRequest : sweep::RunParams {
+struct TrainRequest : train::RunParams {
   std::string out_path;      // optional output HDF5 path
   std::string config_text;   // the YAML text as given, for provenance ("" without --config)
   std::string config_path;

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "khsweep/sweep/run_params.hpp"
+#include "khsweep/train/run_params.hpp"
 #include "khsweep/train/result.hpp"
 
 namespace khsweep::store {
@@ -32,7 +32,7 @@ struct CommittedRun {
   std::string id;
   std::string sweep;   // the sweep file's name
   std::string arm;
-  sweep::RunParams params;
+  train::RunParams params;
   std::string train_checksum;
   std::string validation_checksum;
   std::size_t train_samples = 0;

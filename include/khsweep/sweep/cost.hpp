@@ -3,7 +3,7 @@
 #include <string>
 
 #include "khsweep/data/dataset.hpp"
-#include "khsweep/sweep/run_params.hpp"
+#include "khsweep/train/run_params.hpp"
 #include "khsweep/sweep/sweep_file.hpp"
 
 // A rough a priori cost of a run, in time and in memory, for planning sweeps (models and
@@ -11,7 +11,7 @@
 namespace khsweep::sweep {
 
 // Estimated seconds one run takes on one core, given its training and validation set sizes.
-[[nodiscard]] double estimate_seconds(const RunParams& params, std::size_t train_samples,
+[[nodiscard]] double estimate_seconds(const train::RunParams& params, std::size_t train_samples,
                                       std::size_t validation_samples);
 
 // The sizes of a run's data that its memory depends on.
@@ -26,7 +26,7 @@ struct DataShape {
 // Estimated peak bytes of one run's process, apart from its data: the weights and their working
 // copies, the minibatch buffers, the PCD chain, the KH rule's workspace, the metrics' copies of
 // the weights, the curves and the result.
-[[nodiscard]] double estimate_bytes(const RunParams& params, const DataShape& data);
+[[nodiscard]] double estimate_bytes(const train::RunParams& params, const DataShape& data);
 
 // Bytes of a run's training and validation sets in memory while they are loaded: once per node,
 // whatever its runs.
@@ -46,7 +46,7 @@ struct MemoryLimit {
 
 // Throws khsweep::Error "WHO: needs about 12.3 GiB of memory (...), more than ...; lower hidden
 // (now 50000)" when the run and its data would not fit in memory_limit().
-void check_fits_in_memory(const std::string& who, const RunParams& params, const DataShape& data);
+void check_fits_in_memory(const std::string& who, const train::RunParams& params, const DataShape& data);
 // The same for a run of a sweep, named "SWEEP_FILE: run #N (arm A)" as `khsweep plan` lists it.
 void check_fits_in_memory(const Sweep& sweep, const PlannedRun& run, const DataShape& data);
 

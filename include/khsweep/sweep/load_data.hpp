@@ -4,7 +4,7 @@
 
 #include "khsweep/data/catalog.hpp"
 #include "khsweep/data/dataset.hpp"
-#include "khsweep/sweep/run_params.hpp"
+#include "khsweep/train/run_params.hpp"
 
 namespace khsweep::sweep {
 
@@ -26,10 +26,10 @@ struct DataSource {
 // The training and validation sets a run's data selection names: the IDX directory (a known
 // dataset verified against the catalogue), binarised at its threshold, cut to its subsets.
 // Throws khsweep::Error naming the file and the reason.
-[[nodiscard]] data::DataSplit load_data(const DataSelection& selection);
+[[nodiscard]] data::DataSplit load_data(const train::DataSelection& selection);
 
 // Equal for two selections exactly when they select the same data from the same directory (a
 // dataset's name and its resolved path are the same directory).
-[[nodiscard]] std::string selection_key(const DataSelection& selection);
+[[nodiscard]] std::string selection_key(const train::DataSelection& selection);
 
 }  // namespace khsweep::sweep

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "khsweep/sweep/run_params.hpp"
+#include "khsweep/train/run_params.hpp"
 
 // Sweep files (docs/sweep-files.md): a name, fixed parameters, grid axes and arms, validated as a
 // whole and expanded into the list of runs.
@@ -18,7 +18,7 @@ struct SweepService {
 
 // One run of an expanded sweep.
 struct PlannedRun {
-  RunParams params;
+  train::RunParams params;
   std::string arm;        // the arm's name; "" when the sweep has no arms
   std::size_t index = 0;  // position in expansion order
 };

@@ -9,9 +9,9 @@
 
 #include "khsweep/core/text.hpp"
 #include "khsweep/data/catalog.hpp"
-#include "khsweep/sweep/run_params.hpp"
+#include "khsweep/train/run_params.hpp"
 
-namespace khsweep::sweep {
+namespace khsweep::train {
 namespace {
 
 // Shortest text that reads back as the same double.
@@ -502,4 +502,4 @@ std::vector<ParamProblem> cross_check(const RunParams& params, const std::vector
   return out;
 }
 
-}  // namespace khsweep::sweep
+}  // namespace khsweep::train

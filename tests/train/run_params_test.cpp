@@ -5,13 +5,13 @@
 #include <string>
 #include <vector>
 
-#include "khsweep/sweep/run_params.hpp"
+#include "khsweep/train/run_params.hpp"
 
-using khsweep::sweep::cross_check;
-using khsweep::sweep::find_parameter;
-using khsweep::sweep::ParamProblem;
-using khsweep::sweep::run_parameters;
-using khsweep::sweep::RunParams;
+using khsweep::train::cross_check;
+using khsweep::train::find_parameter;
+using khsweep::train::ParamProblem;
+using khsweep::train::run_parameters;
+using khsweep::train::RunParams;
 
 namespace {
 
@@ -36,7 +36,7 @@ BOOST_AUTO_TEST_CASE(table_round_trips_defaults) {
 }
 
 BOOST_AUTO_TEST_CASE(did_you_mean) {
-  using khsweep::sweep::suggest_parameter;
+  using khsweep::train::suggest_parameter;
   BOOST_TEST(suggest_parameter("hiden") == "hidden");
   BOOST_TEST(suggest_parameter("epoch") == "epochs");
   BOOST_TEST(suggest_parameter("learningrate") == "learning_rate");

@@ -12,7 +12,7 @@
 // The one place user text (a sweep file's values, `khsweep train`'s YAML file and flags) becomes
 // a run's parameters. Every parameter is a row of one table, so the names, the accepted values,
 // the help text and the parsing can never drift apart.
-namespace khsweep::sweep {
+namespace khsweep::train {
 
 // Which data a run trains and validates on, and how it is binarised.
 struct DataSelection {
@@ -92,4 +92,4 @@ struct ParamProblem {
 // KH on, KH parameters in `given` (those the user set) while kh is none, then train::validate's.
 [[nodiscard]] std::vector<ParamProblem> cross_check(const RunParams& params, const std::vector<std::string>& given);
 
-}  // namespace khsweep::sweep
+}  // namespace khsweep::train
