@@ -111,10 +111,6 @@ struct ComboLess {
   }
 };
 
-void check_store_schema(const h5::File& file, const fs::path& path) {
-  if (!file.has_attribute("schema") || file.attribute<std::string>("schema") != store::kStoreSchema)
-    throw error_at(path.string(), std::string("not a khsweep store (expected schema '") + store::kStoreSchema + "')");
-}
 
 }  // namespace
 
@@ -329,7 +325,7 @@ void store_aggregates(const fs::path& path, const Aggregate& aggregate, const st
   for (auto pause = std::chrono::milliseconds(10);; pause = std::min(pause * 2, std::chrono::milliseconds(500))) {
     try {
       store::Transaction t = store::Transaction::begin(path);
-      check_store_schema(t.file(), path);
+      store::check_store_schema(t.file(), path);
       write_aggregates(t.file(), aggregate, where);
       t.commit();
       return;

@@ -10,6 +10,7 @@
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/text.hpp"
 #include "khsweep/results/query.hpp"
+#include "khsweep/train/run_params.hpp"
 
 namespace khsweep::results {
 
@@ -17,8 +18,12 @@ namespace {
 
 // The names users know from the papers and the sweep files, for the /runs columns.
 const std::vector<std::pair<std::string, std::string>>& column_aliases() {
-  static const std::vector<std::pair<std::string, std::string>> aliases = {
-      {"M", "hidden"}, {"Delta", "delta"}, {"eta", "learning_rate"}};
+  static const std::vector<std::pair<std::string, std::string>> aliases = [] {
+    std::vector<std::pair<std::string, std::string>> a = {{"M", "hidden"}, {"Delta", "delta"}, {"eta", "learning_rate"}};
+    for (const train::ParamSpec& spec : train::run_parameters())  // "kh_eps0", "dataset": names of older stores
+      for (const std::string& former : spec.former_names) a.emplace_back(former, spec.name);
+    return a;
+  }();
   return aliases;
 }
 

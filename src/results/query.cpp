@@ -22,16 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void check_schema(const h5::File& file, const fs::path& path) {
-  const std::string where = path.string();
-  if (!file.has_attribute("schema"))
-    throw error_at(where, std::string("not a khsweep store (no 'schema' attribute, expected '") +
-                              store::kStoreSchema + "')");
-  const auto schema = file.attribute<std::string>("schema");
-  if (schema != store::kStoreSchema)
-    throw error_at(where, "not a khsweep store (schema '" + schema + "', expected '" + store::kStoreSchema + "')");
-}
-
 std::string joined_lines(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& line : lines) out += (out.empty() ? "" : "\n") + line;
@@ -70,7 +60,7 @@ h5::File open_store_for_reading(const fs::path& path, double patience_seconds) {
       if (std::chrono::steady_clock::now() >= deadline || store::lock_holder(path).empty()) throw;
     }
     if (file) {
-      check_schema(*file, path);  // an opened file is what it is: no point waiting
+      store::check_store_schema(*file, path);  // an opened file is what it is: no point waiting
       store::check_index_matches_groups(*file, path);
       return std::move(*file);
     }

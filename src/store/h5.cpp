@@ -497,6 +497,12 @@ bool Object::has_attribute(const std::string& name) const {
   return Where{file_path_, path_}.yes(H5Aexists(id(), name.c_str()), "look up attribute " + in_quotes(name));
 }
 
+void Object::rename_attribute(const std::string& from, const std::string& to) {
+  ensure_silenced();
+  Where{file_path_, path_}.ok(H5Arename(id(), from.c_str(), to.c_str()),
+                              "rename attribute " + in_quotes(from) + " to " + in_quotes(to));
+}
+
 std::vector<std::string> Object::attribute_names() const {
   ensure_silenced();
   std::vector<std::string> names;

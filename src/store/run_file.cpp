@@ -113,8 +113,8 @@ void check_replaceable(const fs::path& path, bool force) {
   } catch (const Error&) {
     schema = "";  // not HDF5, or unreadable: not a run file
   }
-  if (schema == kRunSchema) return;
-  if (schema == kStoreSchema) refuse("a khsweep sweep store");
+  if (schema == kRunSchema || schema == kRunSchemaV1) return;
+  if (schema == kStoreSchema || schema == kStoreSchemaV1) refuse("a khsweep sweep store");
   if (!force)
     throw error_at(where, "cannot write: the file exists and is not a khsweep run file" +
                               (schema.empty() ? std::string() : " (schema '" + schema + "')") +
@@ -139,7 +139,7 @@ StoredRun read_run_file(const fs::path& path) {
   if (!file.has_attribute("schema"))
     throw error_at(where, std::string("not a khsweep run file (no 'schema' attribute, expected '") + kRunSchema + "')");
   run.schema = file.attribute<std::string>("schema");
-  if (run.schema != kRunSchema)
+  if (run.schema != kRunSchema && run.schema != kRunSchemaV1)
     throw error_at(where, "not a khsweep run file (schema '" + run.schema + "', expected '" + kRunSchema + "')");
   for (const std::string& name : file.attribute_names())
     if (name != "schema") run.provenance.entries.emplace_back(name, file.attribute<std::string>(name));

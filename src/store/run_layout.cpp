@@ -1,10 +1,12 @@
 #include "khsweep/store/run_layout.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 
 #include "khsweep/core/error.hpp"
+#include "khsweep/train/run_params.hpp"
 #include "khsweep/version.hpp"
 
 namespace khsweep::store {
@@ -98,78 +100,51 @@ Enum parse_enum(const h5::Object& o, const std::string& name, const std::array<E
                      accepted + ")");
 }
 
-void write_config(h5::Group& g, const train::RunConfig& c) {
-  g.write_attribute("task", train::to_string(c.task));
-  g.write_attribute("hidden", c.hidden);
-  g.write_attribute("gibbs_steps", c.gibbs_steps);
-  g.write_attribute("persistent", c.persistent);
-  g.write_attribute("init", train::to_string(c.init));
-  g.write_attribute("learning_rate", c.learning_rate);
-  g.write_attribute("batch_size", c.batch_size);
-  g.write_attribute("epochs", c.epochs);
-  g.write_attribute("seed", static_cast<std::uint64_t>(c.seed));
-  g.write_attribute("label_sampling", train::to_string(c.label_sampling));
-  g.write_attribute("precision", train::to_string(c.precision));
-  g.write_attribute("kh", train::to_string(c.kh));
-  g.write_attribute("kh_eps0", c.kh_eps0);
-  g.write_attribute("kh_delta", c.kh_delta);
-  g.write_attribute("kh_anneal_epochs", c.kh_anneal_epochs);
-  g.write_attribute("kh_rank", c.kh_rank);
-  g.write_attribute("kh_power", c.kh_power);
-  g.write_attribute("kh_radius", c.kh_radius);
-  g.write_attribute("metrics_every", c.metrics_every);
-  g.write_attribute("train_metric_samples", static_cast<std::uint64_t>(c.train_metric_samples));
-  g.write_attribute("model", train::to_string(c.model));
-  g.write_attribute("readout_activation_power", c.readout_activation_power);
-  g.write_attribute("readout_loss_power", c.readout_loss_power);
-  g.write_attribute("readout_beta", c.readout_beta);
-  g.write_attribute("readout_learning_rate", c.readout_learning_rate);
-  g.write_attribute("readout_epochs", c.readout_epochs);
-  g.write_attribute("mhc_learning_rate", c.mhc_learning_rate);
-  g.write_attribute("mhc_beta", c.mhc_beta);
-  g.write_attribute("euler_steps", c.euler_steps);
-  g.write_attribute("euler_dt", c.euler_dt);
-  g.write_attribute("noise", c.noise);
+// One attribute per parameter of the table that configures the model (the data selection is not
+// part of a run's config), named as in sweep files, typed by the parameter's kind.
+void write_config(h5::Group& g, const train::RunConfig& config) {
+  train::RunParams params;
+  params.config = config;
+  for (const train::ParamSpec& spec : train::run_parameters()) {
+    if (spec.selects_data) continue;
+    const train::StoredValue value = spec.value(params);
+    if (spec.kind == train::ParamKind::boolean) g.write_attribute(spec.name, std::get<std::int64_t>(value) != 0);
+    else if (const auto* i = std::get_if<std::int64_t>(&value)) g.write_attribute(spec.name, *i);
+    else if (const auto* u = std::get_if<std::uint64_t>(&value)) g.write_attribute(spec.name, *u);
+    else if (const auto* d = std::get_if<double>(&value)) g.write_attribute(spec.name, *d);
+    else g.write_attribute(spec.name, std::get<std::string>(value));
+  }
 }
 
+// Reads what write_config wrote, and what schema 1 files wrote: the same values under the former
+// names of some parameters (gibbs_steps for k, kh_eps0 for eps0, ...), and before the model kinds
+// existed no `model` nor the other kinds' parameters (an RBM, which never reads them).
 train::RunConfig read_config(const h5::Group& g) {
-  using model::Init;
-  using model::KhVariant;
-  using model::LabelSampling;
-  train::RunConfig c;
-  c.task = parse_enum(g, "task", std::array{train::Task::reconstruction, train::Task::classification});
-  g.read_attribute("hidden", c.hidden);
-  g.read_attribute("gibbs_steps", c.gibbs_steps);
-  g.read_attribute("persistent", c.persistent);
-  c.init = parse_enum(g, "init", std::array{Init::std_normal, Init::lecun});
-  g.read_attribute("learning_rate", c.learning_rate);
-  g.read_attribute("batch_size", c.batch_size);
-  g.read_attribute("epochs", c.epochs);
-  c.seed = g.attribute<std::uint64_t>("seed");
-  c.label_sampling = parse_enum(g, "label_sampling", std::array{LabelSampling::sample, LabelSampling::argmax});
-  c.precision = parse_enum(g, "precision", std::array{train::Precision::f32, train::Precision::f64});
-  c.kh = parse_enum(g, "kh", std::array{KhVariant::none, KhVariant::top_down, KhVariant::bottom_up});
-  g.read_attribute("kh_eps0", c.kh_eps0);
-  g.read_attribute("kh_delta", c.kh_delta);
-  g.read_attribute("kh_anneal_epochs", c.kh_anneal_epochs);
-  g.read_attribute("kh_rank", c.kh_rank);
-  g.read_attribute("kh_power", c.kh_power);
-  g.read_attribute("kh_radius", c.kh_radius);
-  g.read_attribute("metrics_every", c.metrics_every);
-  c.train_metric_samples = static_cast<std::size_t>(g.attribute<std::uint64_t>("train_metric_samples"));
-  if (!g.has_attribute("model")) return c;  // written before there were other model kinds: an RBM
-  c.model = parse_enum(g, "model", std::array{train::Model::rbm, train::Model::kh_bio, train::Model::mhc});
-  g.read_attribute("readout_activation_power", c.readout_activation_power);
-  g.read_attribute("readout_loss_power", c.readout_loss_power);
-  g.read_attribute("readout_beta", c.readout_beta);
-  g.read_attribute("readout_learning_rate", c.readout_learning_rate);
-  g.read_attribute("readout_epochs", c.readout_epochs);
-  g.read_attribute("mhc_learning_rate", c.mhc_learning_rate);
-  g.read_attribute("mhc_beta", c.mhc_beta);
-  g.read_attribute("euler_steps", c.euler_steps);
-  g.read_attribute("euler_dt", c.euler_dt);
-  g.read_attribute("noise", c.noise);
-  return c;
+  const bool before_model_kinds = !g.has_attribute("model");
+  train::RunParams params;
+  for (const train::ParamSpec& spec : train::run_parameters()) {
+    if (spec.selects_data) continue;
+    std::string name = spec.name;
+    for (const std::string& former : spec.former_names)
+      if (!g.has_attribute(name) && g.has_attribute(former)) name = former;
+    if (!g.has_attribute(name)) {
+      const bool read_by_rbm = spec.models.empty() ||
+                               std::find(spec.models.begin(), spec.models.end(), train::Model::rbm) != spec.models.end();
+      if (before_model_kinds && (spec.name == "model" || !read_by_rbm)) continue;  // the default: an RBM's
+      throw error_at(g.file_path(), g.path() + ": no attribute '" + spec.name + "'");
+    }
+    train::StoredValue value;
+    switch (spec.kind) {
+      case train::ParamKind::integer: value = g.attribute<std::int64_t>(name); break;
+      case train::ParamKind::count: value = g.attribute<std::uint64_t>(name); break;
+      case train::ParamKind::real: value = g.attribute<double>(name); break;
+      case train::ParamKind::boolean: value = std::int64_t{g.attribute<bool>(name) ? 1 : 0}; break;
+      default: value = g.attribute<std::string>(name); break;
+    }
+    if (const std::string why = train::set_stored(spec, params, value); !why.empty())
+      throw error_at(g.file_path(), g.path() + ": attribute '" + name + "': " + why);
+  }
+  return params.config;
 }
 
 void write_params(h5::Group& g, const model::Params<double>& p, train::Precision precision) {

@@ -38,37 +38,8 @@ void put_text(char (&field)[N], const std::string& value) {
   h5::set_fixed_string(field, N, value.size() <= N ? value : value.substr(0, N - 3) + "...");
 }
 
-// A column of a parameter the run's model kind does not read shows NaN, 0 or "" rather than a default
-// that looks real (as the KH columns of a baseline do). RBM rows keep every column they had.
-void blank_unread_columns(IndexRow& row, const train::RunConfig& c) {
-  const auto unread = [&](const char* name) { return !train::reads(*train::find_parameter(name), c); };
-  const auto text = [](auto& field) { std::memset(field, 0, sizeof field); };
-  if (unread("task")) text(row.task);
-  if (unread("hidden")) row.hidden = 0;
-  if (unread("k")) row.k = 0;
-  if (unread("persistent")) row.persistent = 0;
-  if (unread("init")) text(row.init);
-  if (unread("learning_rate")) row.learning_rate = NAN;
-  if (unread("batch_size")) row.batch_size = 0;
-  if (unread("label_sampling")) text(row.label_sampling);
-  if (unread("kh")) text(row.kh);
-  if (unread("metrics_every")) row.metrics_every = 0;
-  if (unread("activation_power")) row.activation_power = NAN;
-  if (unread("loss_power")) row.loss_power = NAN;
-  if (unread("readout_beta")) row.readout_beta = NAN;
-  if (unread("readout_learning_rate")) row.readout_learning_rate = NAN;
-  if (unread("readout_epochs")) row.readout_epochs = 0;
-  if (unread("mhc_learning_rate")) row.mhc_learning_rate = NAN;
-  if (unread("beta")) row.beta = NAN;
-  if (unread("euler_steps")) row.euler_steps = 0;
-  if (unread("dt")) row.dt = NAN;
-  if (unread("noise")) row.noise = NAN;
-}
-
 IndexRow make_row(const CommittedRun& run, int job) {
   IndexRow row{};
-  const train::RunConfig& c = run.params.config;
-  const train::DataSelection& d = run.params.data;
   h5::set_fixed_string(row.id, sizeof row.id, run.id);
   const char* status = !run.failure.empty() ? kFailed
                        : run.result.status == train::RunStatus::diverged ? kDiverged
@@ -76,46 +47,7 @@ IndexRow make_row(const CommittedRun& run, int job) {
   h5::set_fixed_string(row.status, sizeof row.status, status);
   put_text(row.sweep, run.sweep);
   put_text(row.arm, run.arm);
-  h5::set_fixed_string(row.task, sizeof row.task, train::to_string(c.task));
-  row.hidden = c.hidden;
-  row.k = c.gibbs_steps;
-  row.persistent = c.persistent ? 1 : 0;
-  h5::set_fixed_string(row.init, sizeof row.init, train::to_string(c.init));
-  row.learning_rate = c.learning_rate;
-  row.batch_size = c.batch_size;
-  row.epochs = c.epochs;
-  row.seed = c.seed;
-  h5::set_fixed_string(row.label_sampling, sizeof row.label_sampling, train::to_string(c.label_sampling));
-  h5::set_fixed_string(row.precision, sizeof row.precision, train::to_string(c.weights_precision()));
-  h5::set_fixed_string(row.kh, sizeof row.kh, train::to_string(c.kh));
-  const bool kh = c.kh != model::KhVariant::none || c.model == train::Model::kh_bio;  // kh_bio's rule is KH's
-  // KH parameters mean nothing for a baseline run: NaN / 0 rather than defaults that look real.
-  row.eps0 = kh ? c.kh_eps0 : NAN;
-  row.delta = kh ? c.kh_delta : NAN;
-  row.S = kh ? c.anneal_epochs() : 0;
-  row.l = kh ? c.kh_rank : 0;
-  row.p = kh ? c.kh_power : NAN;
-  row.R = kh ? c.radius() : NAN;
-  row.metrics_every = c.metrics_every;
-  row.train_metric_samples = c.train_metric_samples;
-  h5::set_fixed_string(row.model, sizeof row.model, train::to_string(c.model));
-  row.activation_power = c.readout_activation_power;
-  row.loss_power = c.readout_loss_power;
-  row.readout_beta = c.readout_beta;
-  row.readout_learning_rate = c.readout_learning_rate;
-  row.readout_epochs = c.readout_epochs;
-  row.mhc_learning_rate = c.mhc_learning_rate;
-  row.beta = c.mhc_beta;
-  row.euler_steps = c.euler_steps;
-  row.dt = c.euler_dt;
-  row.noise = c.noise;
-  blank_unread_columns(row, c);
-  put_text(row.dataset, d.dataset);
-  row.train_subset = d.train_subset;
-  row.validation_subset = d.validation_subset;
-  h5::set_fixed_string(row.subset, sizeof row.subset, d.subset_mode == data::SubsetMode::first ? "first" : "random");
-  row.subset_seed = d.subset_seed;
-  row.threshold = d.threshold;
+  set_parameters(row, run.params);
   h5::set_fixed_string(row.train_checksum, sizeof row.train_checksum, run.train_checksum);
   h5::set_fixed_string(row.validation_checksum, sizeof row.validation_checksum, run.validation_checksum);
   row.train_samples = run.train_samples;
@@ -219,13 +151,18 @@ Transaction begin_patiently(const fs::path& path, double patience) {
   }
 }
 
-void check_schema(const h5::File& file, const fs::path& path) {
-  const std::string where = path.string();
-  if (!file.has_attribute("schema"))
-    throw error_at(where, std::string("not a khsweep store (no 'schema' attribute, expected '") + kStoreSchema + "')");
-  const auto schema = file.attribute<std::string>("schema");
-  if (schema != kStoreSchema)
-    throw error_at(where, "not a khsweep store (schema '" + schema + "', expected '" + kStoreSchema + "')");
+// Schema 1 -> 2 inside the caller's transaction: every /run/<id>/config attribute under its
+// parameter's one name, /runs with the current columns, and the schema attribute.
+void upgrade_to_current_schema(h5::File& file) {
+  const h5::Group all_runs = file.open_group("run");
+  for (const std::string& id : all_runs.child_names()) {
+    h5::Group config = all_runs.open_group(id).open_group("config");
+    for (const train::ParamSpec& spec : train::run_parameters())
+      for (const std::string& former : spec.former_names)
+        if (config.has_attribute(former) && !config.has_attribute(spec.name)) config.rename_attribute(former, spec.name);
+  }
+  rewrite_index(file, read_index_rows(file));
+  file.write_attribute("schema", kStoreSchema);
 }
 
 // Records `job` as the next /jobs/<n>, "running (or killed)" until record_job_end (inside the
@@ -267,12 +204,21 @@ IndexRow row_from_group(const std::string& id, const RunRecord& group, int job) 
   run.params.config = group.config;
   run.result = group.result;
   IndexRow row = make_row(run, job);
-  std::memset(row.subset, 0, sizeof row.subset);
-  row.threshold = 0;
+  for (const train::ParamSpec& spec : train::run_parameters())
+    if (spec.selects_data) set_parameter_cell(row, spec, train::blank_value(spec));
   return row;
 }
 
 }  // namespace
+
+void check_store_schema(const h5::File& file, const fs::path& path) {
+  const std::string where = path.string();
+  if (!file.has_attribute("schema"))
+    throw error_at(where, std::string("not a khsweep store (no 'schema' attribute, expected '") + kStoreSchema + "')");
+  const auto schema = file.attribute<std::string>("schema");
+  if (schema != kStoreSchema && schema != kStoreSchemaV1)
+    throw error_at(where, "not a khsweep store (schema '" + schema + "', expected '" + kStoreSchema + "')");
+}
 
 struct SweepStore::Impl {
   fs::path path;
@@ -308,11 +254,11 @@ SweepStore SweepStore::open_for_sweep(const fs::path& path, const JobInfo& job) 
     file.create_group("run");
     file.create_group("jobs");
   } else {
-    check_schema(file, path);
-    if (!index_is_current(file)) {
-      // A store from before the model kinds: rewrite /runs with their columns, inside this
-      // transaction, so every later append and reader sees one table layout.
-      rewrite_index(file, read_index_rows(file));
+    check_store_schema(file, path);
+    if (file.attribute<std::string>("schema") != kStoreSchema || !index_is_current(file)) {
+      // An older store: brought to the current layout inside this transaction, so every later
+      // append and reader sees one table layout and one name per parameter.
+      upgrade_to_current_schema(file);
     }
     // Only the columns the coordinator needs: the whole rows are ~1 KB each.
     std::vector<h5::Field> fields;
@@ -424,7 +370,7 @@ StoreOverview read_overview(const fs::path& path, double patience_seconds) {
     try {
       check_no_pending_commit(path);
       const h5::File file = h5::File::open_read(path);
-      check_schema(file, path);
+      check_store_schema(file, path);
       check_index_matches_groups(file, path);
       StoreOverview o;
       file.read_attribute("created_at", o.created_at);
@@ -465,7 +411,7 @@ std::vector<StoreProblem> check_store(const fs::path& path) {
     return {{"", e.what(), "the interrupted commit rolled back first"}};
   }
   const h5::File file = h5::File::open_read(path);
-  check_schema(file, path);
+  check_store_schema(file, path);
   return inspect(file).problems;
 }
 
@@ -476,7 +422,7 @@ RepairReport repair_store(const fs::path& path) {
   report.rolled_back = has_journal(path);  // with the lock held, a journal is a dead writer's
   Transaction t = begin_patiently(path, kReaderPatienceSeconds);
   h5::File& file = t.file();
-  check_schema(file, path);
+  check_store_schema(file, path);
   Inspection found = inspect(file);
   if (found.problems.empty()) return report;  // the transaction rolls back what was never written
 

@@ -172,6 +172,10 @@ ParamSpec whole_param(std::string name, PartOf<Part> part, T Part::*field, Bound
     return "";
   };
   s.get = [part, field](const RunParams& p) { return std::to_string((p.*part).*field); };
+  s.value = [part, field](const RunParams& p) -> StoredValue {
+    if constexpr (is_unsigned) return static_cast<std::uint64_t>((p.*part).*field);
+    else return static_cast<std::int64_t>((p.*part).*field);
+  };
   return s;
 }
 
@@ -188,6 +192,7 @@ ParamSpec real_param(std::string name, double train::RunConfig::*field, Bounds b
     return "";
   };
   s.get = [field](const RunParams& p) { return format_real(p.config.*field); };
+  s.value = [field](const RunParams& p) -> StoredValue { return p.config.*field; };
   return s;
 }
 
@@ -200,6 +205,7 @@ ParamSpec bool_param(std::string name, bool train::RunConfig::*field, std::strin
     return "";
   };
   s.get = [field](const RunParams& p) { return std::string(p.config.*field ? "true" : "false"); };
+  s.value = [field](const RunParams& p) -> StoredValue { return std::int64_t{p.config.*field ? 1 : 0}; };
   return s;
 }
 
@@ -209,6 +215,9 @@ ParamSpec choice_param(std::string name, PartOf<Part> part, E Part::*field,
                        std::vector<std::pair<std::string, E>> names, std::string group, std::string help) {
   ParamSpec s = base(std::move(name), ParamKind::choice, std::move(group), std::move(help));
   for (const auto& n : names) s.choices.push_back(n.first);
+  std::size_t longest = 0;
+  for (const auto& n : names) longest = std::max(longest, n.first.size());
+  s.text_width = (longest + 1 + 3) / 4 * 4;  // the name and its NUL, rounded up to 4 bytes
   const std::vector<std::string> choices = s.choices;
   s.set = [part, field, names, choices](RunParams& p, std::string_view text) -> std::string {
     for (const auto& [n, v] : names)
@@ -225,6 +234,8 @@ ParamSpec choice_param(std::string name, PartOf<Part> part, E Part::*field,
       if ((p.*part).*field == v) return n;
     return "?";
   };
+  const auto get = s.get;
+  s.value = [get](const RunParams& p) -> StoredValue { return get(p); };
   return s;
 }
 
@@ -236,10 +247,13 @@ ParamSpec path_param(std::string name, std::string DataSelection::*field, std::s
     return "";
   };
   s.get = [field](const RunParams& p) { return p.data.*field; };
+  s.value = [field](const RunParams& p) -> StoredValue { return p.data.*field; };
+  s.text_width = 256;  // longer paths are cut in /runs, with "..."
   return s;
 }
 
 ParamSpec with(ParamSpec s, std::vector<std::string> hints, std::string default_note = "", bool kh_only = false) {
+  if (!s.effective) s.effective = s.value;
   s.hints = std::move(hints);
   s.default_note = std::move(default_note);
   s.kh_only = kh_only;
@@ -397,6 +411,26 @@ std::vector<ParamSpec> build_table() {
   read_only_by(t, {"activation_power", "loss_power", "readout_beta", "readout_learning_rate", "readout_epochs"},
                {Model::kh_bio});
   read_only_by(t, {"mhc_learning_rate", "beta", "euler_steps", "dt", "noise"}, {Model::mhc});
+
+  const auto row = [&t](const std::string& name) -> ParamSpec& {
+    return *std::find_if(t.begin(), t.end(), [&](const ParamSpec& r) { return r.name == name; });
+  };
+  for (const char* name : {"eps0", "delta", "S"}) row(name).kh_tuned = true;
+  // /runs holds what the run used: S and R resolved from their "0 = tied" defaults, and the
+  // precision the weights really have (the MHC trains in double whatever precision says).
+  row("S").effective = [](const RunParams& p) -> StoredValue { return std::int64_t{p.config.anneal_epochs()}; };
+  row("R").effective = [](const RunParams& p) -> StoredValue { return p.config.radius(); };
+  row("precision").effective = [](const RunParams& p) -> StoredValue {
+    return std::string(train::to_string(p.config.weights_precision()));
+  };
+  row("precision").blank_when_unread = false;
+  // Schema 1 files named these /config attributes after the RunConfig fields.
+  const std::pair<const char*, const char*> former[] = {
+      {"k", "gibbs_steps"}, {"eps0", "kh_eps0"}, {"delta", "kh_delta"}, {"S", "kh_anneal_epochs"},
+      {"l", "kh_rank"}, {"p", "kh_power"}, {"R", "kh_radius"}, {"activation_power", "readout_activation_power"},
+      {"loss_power", "readout_loss_power"}, {"beta", "mhc_beta"}, {"dt", "euler_dt"}};
+  for (const auto& [name, old_name] : former) row(name).former_names.emplace_back(old_name);
+  row("data").former_names.emplace_back("dataset");  // the /runs column of schema 1 stores
   return t;
 }
 
@@ -424,6 +458,43 @@ bool reads(const ParamSpec& spec, const train::RunConfig& config) {
   if (!spec.models.empty() && std::find(spec.models.begin(), spec.models.end(), config.model) == spec.models.end())
     return false;
   return !(spec.kh_only && config.model == train::Model::rbm && config.kh == model::KhVariant::none);
+}
+
+StoredValue column_value(const ParamSpec& spec, const RunParams& params) {
+  if (reads(spec, params.config) || !spec.blank_when_unread) return spec.effective(params);
+  return blank_value(spec);
+}
+
+StoredValue blank_value(const ParamSpec& spec) {
+  switch (spec.kind) {
+    case ParamKind::integer:
+    case ParamKind::boolean: return std::int64_t{0};
+    case ParamKind::count: return std::uint64_t{0};
+    case ParamKind::real: return std::numeric_limits<double>::quiet_NaN();
+    default: return std::string();
+  }
+}
+
+std::string set_stored(const ParamSpec& spec, RunParams& params, const StoredValue& value) {
+  std::string text;
+  if (const auto* i = std::get_if<std::int64_t>(&value))
+    text = spec.kind == ParamKind::boolean ? (*i != 0 ? "true" : "false") : std::to_string(*i);
+  else if (const auto* u = std::get_if<std::uint64_t>(&value))
+    text = std::to_string(*u);
+  else if (const auto* d = std::get_if<double>(&value))
+    text = format_real(*d);
+  else
+    text = std::get<std::string>(value);
+  // Already so: a default outside the accepted range ("R: 0", tied to init) reads back as itself.
+  if (text == spec.get(params)) return "";
+  return spec.set(params, text);
+}
+
+std::vector<std::string> parameter_names(const std::function<bool(const ParamSpec&)>& keep) {
+  std::vector<std::string> names;
+  for (const ParamSpec& p : run_parameters())
+    if (keep(p)) names.push_back(p.name);
+  return names;
 }
 
 const std::vector<ParamSpec>& run_parameters() {

@@ -21,9 +21,10 @@ RUNS_COLUMNS = [
     "id", "status", "sweep", "arm",
     "task", "hidden", "k", "persistent", "init", "learning_rate", "batch_size", "epochs",
     "seed", "label_sampling", "precision", "kh", "eps0", "delta", "S", "l", "p", "R",
-    "metrics_every", "train_metric_samples", "model", "activation_power", "loss_power", "readout_beta",
+    "model", "activation_power", "loss_power", "readout_beta",
     "readout_learning_rate", "readout_epochs", "mhc_learning_rate", "beta", "euler_steps", "dt", "noise",
-    "dataset", "train_subset", "validation_subset", "subset", "subset_seed", "threshold",
+    "metrics_every", "train_metric_samples",
+    "data", "train_subset", "validation_subset", "subset", "subset_seed", "threshold",
     "train_checksum", "validation_checksum", "train_samples", "validation_samples",
     "epochs_trained", "final_val_mse", "min_val_mse", "final_val_cross_entropy",
     "min_val_cross_entropy", "final_val_pll", "final_val_accuracy", "max_val_accuracy",
@@ -72,7 +73,7 @@ def main(store):
     check(list(runs["status"]) == ["completed"] * RUNS + ["failed"], f"statuses {list(runs['status'])}")
     check(set(runs["arm"]) == {"small", "large"}, f"arms {set(runs['arm'])}")
     check(runs["reason"].iloc[-1] == "synthetic failure", f"reason {runs['reason'].iloc[-1]!r}")
-    check(all(isinstance(v, str) for v in runs["dataset"]), "dataset did not decode to str")
+    check(all(isinstance(v, str) for v in runs["data"]), "data did not decode to str")
     check(list(runs["hidden"]) == [8, 8, 8, 16, 16, 16, 8], f"hidden {list(runs['hidden'])}")
     check(list(runs["seed"]) == [1, 2, 3, 1, 2, 3, 99], f"seed {list(runs['seed'])}")
     # --- docs/results.md, seed statistics ---

@@ -107,27 +107,14 @@ store::Provenance sample_provenance() {
   return p;
 }
 
+// Every model parameter of the table, compared as its canonical text (exact for reals: the shortest
+// text that reads back as the same double).
 void check_config(const train::RunConfig& a, const train::RunConfig& b) {
-  BOOST_TEST((a.task == b.task));
-  BOOST_TEST(a.hidden == b.hidden);
-  BOOST_TEST(a.gibbs_steps == b.gibbs_steps);
-  BOOST_TEST(a.persistent == b.persistent);
-  BOOST_TEST((a.init == b.init));
-  BOOST_TEST(same_bits(a.learning_rate, b.learning_rate));
-  BOOST_TEST(a.batch_size == b.batch_size);
-  BOOST_TEST(a.epochs == b.epochs);
-  BOOST_TEST(a.seed == b.seed);
-  BOOST_TEST((a.label_sampling == b.label_sampling));
-  BOOST_TEST((a.precision == b.precision));
-  BOOST_TEST((a.kh == b.kh));
-  BOOST_TEST(same_bits(a.kh_eps0, b.kh_eps0));
-  BOOST_TEST(same_bits(a.kh_delta, b.kh_delta));
-  BOOST_TEST(a.kh_anneal_epochs == b.kh_anneal_epochs);
-  BOOST_TEST(a.kh_rank == b.kh_rank);
-  BOOST_TEST(same_bits(a.kh_power, b.kh_power));
-  BOOST_TEST(same_bits(a.kh_radius, b.kh_radius));
-  BOOST_TEST(a.metrics_every == b.metrics_every);
-  BOOST_TEST(a.train_metric_samples == b.train_metric_samples);
+  train::RunParams pa, pb;
+  pa.config = a;
+  pb.config = b;
+  for (const auto& spec : train::run_parameters())
+    if (!spec.selects_data) BOOST_TEST(spec.get(pa) == spec.get(pb), spec.name);
 }
 
 void check_metrics(const train::SetMetrics& a, const train::SetMetrics& b) {
@@ -180,7 +167,7 @@ BOOST_AUTO_TEST_CASE(round_trip_double_precision) {
   store::write_run_file(path, config, result, sample_provenance(), train::Precision::f64);
 
   const store::StoredRun run = store::read_run_file(path);
-  BOOST_TEST(run.schema == "khsweep-run/1");
+  BOOST_TEST(run.schema == "khsweep-run/2");
   check_config(run.config, config);
   check_result(run.result, result);
 
@@ -241,12 +228,17 @@ BOOST_AUTO_TEST_CASE(layout_is_what_h5py_and_pandas_expect) {
   BOOST_TEST(w(1, 2) == result.params.W(1, 2));
 
   const h5::Group config = f.open_group("config");
+  // The names of sweep files and /runs (docs/run-file.md lists them).
   const std::vector<std::string> fields = {
-      "task",    "hidden",   "gibbs_steps",      "persistent", "init",      "learning_rate", "batch_size",
-      "epochs",  "seed",     "label_sampling",   "precision",  "kh",        "kh_eps0",       "kh_delta",
-      "kh_anneal_epochs",    "kh_rank",          "kh_power",   "kh_radius", "metrics_every", "train_metric_samples",
-      "model",   "readout_activation_power", "readout_loss_power", "readout_beta", "readout_learning_rate",
-      "readout_epochs", "mhc_learning_rate", "mhc_beta", "euler_steps", "euler_dt", "noise"};
+      "task", "hidden", "k", "persistent", "init", "learning_rate", "batch_size", "epochs", "seed",
+      "label_sampling", "precision", "kh", "eps0", "delta", "S", "l", "p", "R", "model", "activation_power",
+      "loss_power", "readout_beta", "readout_learning_rate", "readout_epochs", "mhc_learning_rate", "beta",
+      "euler_steps", "dt", "noise", "metrics_every", "train_metric_samples"};
+  // ... and they are the parameter table's model rows, so a new parameter cannot miss /config.
+  std::vector<std::string> table_rows;
+  for (const auto& spec : train::run_parameters())
+    if (!spec.selects_data) table_rows.push_back(spec.name);
+  BOOST_TEST(fields == table_rows, boost::test_tools::per_element());
   BOOST_TEST(config.attribute_names() == fields, boost::test_tools::per_element());
   BOOST_TEST(config.attribute<std::string>("kh") == "bottom_up");
   BOOST_TEST(config.attribute<bool>("persistent"));
@@ -268,6 +260,36 @@ BOOST_AUTO_TEST_CASE(layout_is_what_h5py_and_pandas_expect) {
   BOOST_TEST(acc[0].value == 0.5);
   BOOST_TEST(acc[1].evaluated == 0);
   BOOST_TEST(std::isnan(acc[1].value));
+}
+
+// A run file of schema 1 (khsweep before the names were unified) still reads, to the same config:
+// its /config named k, eps0, delta, S, l, p, R, ... after RunConfig's fields.
+BOOST_AUTO_TEST_CASE(schema_1_run_files_read_under_their_former_attribute_names) {
+  ScratchDir s("khsweep-run-file-test-");
+  const fs::path path = s / "old.h5";
+  train::RunConfig config = sample_config();
+  config.kh_anneal_epochs = 0;  // "= epochs", stored as given
+  config.kh_radius = 0.0;       // "tied to init": outside R's accepted range, and still a stored value
+  store::write_run_file(path, config, sample_result(false), sample_provenance(), train::Precision::f64);
+  std::size_t renamed = 0;
+  {
+    h5::File f = h5::File::open_read_write(path);
+    f.write_attribute("schema", std::string(store::kRunSchemaV1));
+    h5::Group g = f.open_group("config");
+    for (const auto& spec : train::run_parameters())
+      for (const std::string& former : spec.former_names)
+        if (g.has_attribute(spec.name)) {
+          g.rename_attribute(spec.name, former);
+          ++renamed;
+        }
+    BOOST_TEST(!g.has_attribute("eps0"));
+    BOOST_TEST(g.has_attribute("kh_eps0"));
+    BOOST_TEST(g.has_attribute("gibbs_steps"));
+  }
+  BOOST_TEST(renamed == 11u);  // k, eps0, delta, S, l, p, R, activation_power, loss_power, beta, dt
+  const store::StoredRun run = store::read_run_file(path);
+  BOOST_TEST(run.schema == "khsweep-run/1");
+  check_config(run.config, config);
 }
 
 BOOST_AUTO_TEST_CASE(run_without_epochs_round_trips) {
@@ -308,12 +330,12 @@ BOOST_AUTO_TEST_CASE(schema_mismatch_is_reported) {
     f.write_attribute("schema", "khsweep-store/1");
   }
   BOOST_TEST(error_of([&] { (void)store::read_run_file(other); }) ==
-             other.string() + ": not a khsweep run file (schema 'khsweep-store/1', expected 'khsweep-run/1')");
+             other.string() + ": not a khsweep run file (schema 'khsweep-store/1', expected 'khsweep-run/2')");
 
   const fs::path bare = s / "bare.h5";
   { h5::File f = h5::File::create(bare); }
   BOOST_TEST(error_of([&] { (void)store::read_run_file(bare); }) ==
-             bare.string() + ": not a khsweep run file (no 'schema' attribute, expected 'khsweep-run/1')");
+             bare.string() + ": not a khsweep run file (no 'schema' attribute, expected 'khsweep-run/2')");
 }
 
 BOOST_AUTO_TEST_CASE(missing_and_corrupt_files_are_reported) {
@@ -417,7 +439,7 @@ BOOST_AUTO_TEST_CASE(h5dump_reads_the_file) {
   const std::string dump_schema = "h5dump -a /schema '" + path.string() + "' > '" + schema.string() + "' 2>&1";
   const int attr_status = std::system(dump_schema.c_str());
   BOOST_TEST(WEXITSTATUS(attr_status) == 0);
-  BOOST_TEST(contains(read_text(schema), "\"khsweep-run/1\""), read_text(schema));
+  BOOST_TEST(contains(read_text(schema), "\"khsweep-run/2\""), read_text(schema));
 }
 
 BOOST_AUTO_TEST_CASE(out_replaces_only_run_files_unless_forced_and_never_stores_or_special_files) {

@@ -12,6 +12,7 @@
 #include "khsweep/store/run_layout.hpp"
 #include "khsweep/store/transaction.hpp"
 #include "khsweep/store/sweep_store.hpp"
+#include "khsweep/store/index.hpp"
 
 using namespace khsweep;
 using namespace khsweep::testing;
@@ -211,4 +212,64 @@ BOOST_AUTO_TEST_CASE(another_programs_hdf5_file_is_not_adopted_as_a_store) {
 
   // A brand-new path still becomes a store.
   (void)store::SweepStore::open_for_sweep(dir / "new.h5", job_info());
+}
+
+// A store of schema 1 (before one name per parameter): /run/<id>/config said gibbs_steps, kh_eps0,
+// ... and /runs said `dataset`. Readers take it as it is; the next sweep renames everything in one
+// transaction, and the runs read back the same.
+BOOST_AUTO_TEST_CASE(a_schema_1_store_reads_and_the_next_sweep_brings_it_to_one_name_per_parameter) {
+  ScratchDir dir("khsweep-sweep-store-test-");
+  const auto path = dir / "s.h5";
+  const std::string id = "00000000000000a1";
+  store::CommittedRun run = finished_run(id, 1);
+  run.params.data.dataset = "data/mnist";
+  {
+    auto s = store::SweepStore::open_for_sweep(path, job_info());
+    s.commit({run});
+    s.finish_job("completed");
+  }
+  const auto config_of = [&](const h5::File& f) { return store::read_run(f.open_group("run/" + id)).config; };
+  const auto text_of = [](const train::RunConfig& c) {
+    train::RunParams p;
+    p.config = c;
+    std::string all;
+    for (const auto& spec : train::run_parameters())
+      if (!spec.selects_data) all += spec.name + "=" + spec.get(p) + " ";
+    return all;
+  };
+  const std::string expected = text_of(run.params.config);
+  {  // Turn it into what khsweep wrote before.
+    h5::File f = h5::File::open_read_write(path);
+    f.write_attribute("schema", std::string(store::kStoreSchemaV1));
+    h5::Group config = f.open_group("run/" + id + "/config");
+    for (const auto& spec : train::run_parameters())
+      for (const std::string& former : spec.former_names)
+        if (config.has_attribute(spec.name)) config.rename_attribute(spec.name, former);
+    const std::vector<store::IndexRow> rows = store::read_index_rows(f);
+    std::vector<h5::Field> fields = store::index_fields();
+    for (h5::Field& field : fields)
+      if (field.name == "data") field.name = "dataset";
+    f.remove("runs");
+    f.create_table("runs", fields, sizeof(store::IndexRow), 16);
+    f.append_rows("runs", fields, sizeof(store::IndexRow), rows.data(), rows.size());
+    BOOST_TEST(!store::index_is_current(f));
+    BOOST_TEST(config.has_attribute("kh_eps0"));
+  }
+  {
+    const h5::File f = h5::File::open_read(path);
+    BOOST_TEST(text_of(config_of(f)) == expected);
+    BOOST_TEST(store::read_index(f).column("data").text.at(0) == "data/mnist");
+  }
+  BOOST_TEST(store::read_overview(path).runs.size() == 1u);
+
+  store::SweepStore::open_for_sweep(path, job_info()).finish_job("completed");
+  const h5::File f = h5::File::open_read(path);
+  BOOST_TEST(f.attribute<std::string>("schema") == store::kStoreSchema);
+  BOOST_TEST(store::index_is_current(f));
+  const h5::Group config = f.open_group("run/" + id + "/config");
+  BOOST_TEST(config.has_attribute("eps0"));
+  BOOST_TEST(config.has_attribute("k"));
+  BOOST_TEST(!config.has_attribute("kh_eps0"));
+  BOOST_TEST(text_of(config_of(f)) == expected);
+  BOOST_TEST(store::read_index(f).column("data").text.at(0) == "data/mnist");
 }

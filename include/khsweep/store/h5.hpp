@@ -100,6 +100,8 @@ class Object {
   void write_attribute(const std::string& name, double value);
 
   [[nodiscard]] bool has_attribute(const std::string& name) const;
+  // Renames an attribute, keeping its value and type; `to` must not exist yet.
+  void rename_attribute(const std::string& from, const std::string& to);
   // In creation order when the object tracks it (everything this layer creates does), else by name.
   [[nodiscard]] std::vector<std::string> attribute_names() const;
 

@@ -8,8 +8,12 @@
 #include <vector>
 
 #include "khsweep/store/h5.hpp"
+#include "khsweep/train/run_params.hpp"
 
 namespace khsweep::store {
+
+// Room for the parameter columns of an IndexRow; index_fields() checks that the table fits.
+inline constexpr std::size_t kParameterBytes = 1024;
 
 // One row of /runs. Fixed-size fields so the table is a plain compound h5py and pandas read as-is;
 // strings are NUL-padded bytes (decode in pandas with .str.decode("utf-8")).
@@ -18,46 +22,10 @@ struct IndexRow {
   char status[10];
   char sweep[48];
   char arm[32];
-  // run parameters (train::RunConfig), effective values: S and R as used, not 0
-  char task[16];
-  std::int32_t hidden;
-  std::int32_t k;
-  std::int8_t persistent;
-  char init[8];
-  double learning_rate;
-  std::int32_t batch_size;
-  std::int32_t epochs;
-  std::uint64_t seed;
-  char label_sampling[8];
-  char precision[8];
-  char kh[12];
-  double eps0;
-  double delta;
-  std::int32_t S;
-  std::int32_t l;
-  double p;
-  double R;
-  std::int32_t metrics_every;
-  std::uint64_t train_metric_samples;
-  // the model kind and the other kinds' parameters (NaN / 0 / "" where the run's kind does not read them)
-  char model[8];
-  double activation_power;
-  double loss_power;
-  double readout_beta;
-  double readout_learning_rate;
-  std::int32_t readout_epochs;
-  double mhc_learning_rate;
-  double beta;
-  std::int32_t euler_steps;
-  double dt;
-  double noise;
-  // data
-  char dataset[256];
-  std::uint64_t train_subset;
-  std::uint64_t validation_subset;
-  char subset[8];
-  std::uint64_t subset_seed;
-  std::int32_t threshold;
+  // The run parameters: one column per row of the parameter table (train/run_params.hpp), in its
+  // order, holding train::column_value (S and R as used, not 0; NaN / 0 / "" where the run does not
+  // read the parameter). index_fields() lays them out in these bytes; parameter_cell reads one.
+  unsigned char parameters[kParameterBytes];
   char train_checksum[64];
   char validation_checksum[64];
   std::uint64_t train_samples;
@@ -90,8 +58,17 @@ struct IndexRow {
 // The columns of /runs in file order (the order h5py and pandas show).
 [[nodiscard]] const std::vector<h5::Field>& index_fields();
 
-// Every row of /runs. A store written before the model kinds lacks their columns (`model` and the
-// other kinds' parameters): its rows come back as the RBM runs they are ("rbm", NaN / 0 elsewhere).
+// Writes every parameter column of `row` from `params` (train::column_value of each table row).
+void set_parameters(IndexRow& row, const train::RunParams& params);
+
+// Writes one parameter column; a path longer than its column is cut, ending in "...".
+void set_parameter_cell(IndexRow& row, const train::ParamSpec& spec, const train::StoredValue& value);
+
+// One parameter column of `row`, by its table row.
+[[nodiscard]] train::StoredValue parameter_cell(const IndexRow& row, const train::ParamSpec& spec);
+
+// Every row of /runs. A store written before a parameter existed lacks its column: its rows come
+// back with what a default RBM run stores there ("rbm" for `model`, NaN / 0 for other kinds' settings).
 [[nodiscard]] std::vector<IndexRow> read_index_rows(const h5::File& file);
 
 // Whether /runs has every column of index_fields(); if not, the next sweep rewrites it (sweep_store.cpp).

@@ -2,13 +2,14 @@
 // One run's result file: what `khsweep train --out FILE.h5` writes. docs/run-file.md has the
 // same layout with h5py/pandas examples.
 //
-// Layout, schema "khsweep-run/1" (strings are variable-length UTF-8 unless noted):
-//   /                 attributes: schema = "khsweep-run/1"; code_version ("<version>+<git describe>");
+// Layout, schema "khsweep-run/2" (strings are variable-length UTF-8 unless noted):
+//   /                 attributes: schema = "khsweep-run/2"; code_version ("<version>+<git describe>");
 //                     hdf5_version (the library that wrote the file); then every provenance entry
 //                     as a string attribute (dataset, dataset_checksum, config_yaml, host, ...)
-//   /config           one attribute per train::RunConfig field, named as the field: enums as their
-//                     to_string names, ints as int64, seed and train_metric_samples as uint64,
-//                     persistent as h5py's bool enum, the rest float64
+//   /config           one attribute per model parameter of the parameter table (train/run_params.hpp),
+//                     named as in sweep files (k, eps0, S, ...) and holding the value as set (S = 0
+//                     means "= epochs"): choices as text, whole numbers as int64 (counts and seed as
+//                     uint64), persistent as h5py's bool enum, the rest float64
 //   /summary          attributes: status ("completed" | "diverged"), reason (empty when completed),
 //                     epochs_trained (int64, = rows of /curves), receptive_field_overlap,
 //                     total_seconds (float64)
@@ -37,7 +38,10 @@
 
 namespace khsweep::store {
 
-inline constexpr const char* kRunSchema = "khsweep-run/1";
+inline constexpr const char* kRunSchema = "khsweep-run/2";
+// Schema 1 differs only in /config: some attributes were named after RunConfig's fields
+// (gibbs_steps, kh_eps0, ...). read_run_file reads both.
+inline constexpr const char* kRunSchemaV1 = "khsweep-run/1";
 
 // Where a run's inputs came from and when it ran: (key, value) pairs stored as root attributes.
 // The keys schema, code_version and hdf5_version are reserved: the writer records them itself.

@@ -20,12 +20,20 @@
 #include <string>
 #include <vector>
 
+#include "khsweep/store/h5.hpp"
 #include "khsweep/train/run_params.hpp"
 #include "khsweep/train/result.hpp"
 
 namespace khsweep::store {
 
-inline constexpr const char* kStoreSchema = "khsweep-store/1";
+// The layout this code writes. Schema 1 named some /run/<id>/config attributes after RunConfig's
+// fields (gibbs_steps, kh_eps0, ...) and the /runs column `data` "dataset"; it still reads, and the
+// first sweep that writes into such a store renames them in one transaction.
+inline constexpr const char* kStoreSchema = "khsweep-store/2";
+inline constexpr const char* kStoreSchemaV1 = "khsweep-store/1";
+
+// Throws khsweep::Error naming `path` unless `file` is a khsweep store this code reads.
+void check_store_schema(const h5::File& file, const std::filesystem::path& path);
 
 // Everything the store records about one run the coordinator commits.
 struct CommittedRun {
