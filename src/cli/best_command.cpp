@@ -10,6 +10,7 @@
 #include "khsweep/cli/options.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/results/aggregate.hpp"
+#include "khsweep/train/run_params.hpp"
 #include "khsweep/results/filter.hpp"
 
 namespace khsweep::cli {
@@ -45,16 +46,13 @@ std::vector<std::string> split(const std::string& text) {
   return parts;
 }
 
-// The sweep-file parameter a /runs column is set by, or "" when it is no parameter.
-std::string parameter_of(const std::string& column) {
-  if (column == "dataset") return "data";
-  if (column == "train_checksum" || column == "validation_checksum") return "";
-  return column;
-}
+// The sweep-file parameter a /runs column is set by (the same name), or "" when it is no parameter.
+std::string parameter_of(const std::string& column) { return train::find_parameter(column) ? column : ""; }
 
 std::string yaml_value(const store::IndexTable& table, const std::string& column, std::size_t row) {
   const std::string v = results::cell_text(table, column, row);
-  if (column == "persistent") return v == "0" ? "false" : "true";
+  if (const train::ParamSpec* spec = train::find_parameter(column); spec && spec->kind == train::ParamKind::boolean)
+    return v == "0" ? "false" : "true";
   if (v.find_first_of(":#'\"{}[],&*!|>%@`") != std::string::npos || v.empty() || v.front() == ' ') {
     std::string quoted = "'";
     for (char c : v) quoted += c == '\'' ? std::string("''") : std::string(1, c);
@@ -188,7 +186,7 @@ int best_command(const std::vector<std::string>& args) {
         if (parameter.empty()) continue;
         std::cout << "    " << parameter << ": " << yaml_value(table, by_columns[i], row) << "\n";
       }
-      for (const char* column : {"kh", "eps0", "delta", "S"})
+      for (const std::string& column : results::kh_choice_columns())
         std::cout << "    " << column << ": " << yaml_value(table, column, row) << "\n";
     }
     return kExitOk;
@@ -197,7 +195,7 @@ int best_command(const std::vector<std::string>& args) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header;
   for (std::size_t i : shown) header.push_back(by_columns[i]);
-  for (const char* c : {"kh", "eps0", "delta", "S"}) header.emplace_back(c);
+  for (const std::string& c : results::kh_choice_columns()) header.push_back(c);
   const std::string unit = results::metric_display(metric).unit;
   const std::string title = metric + (unit == "%" ? " %" : "");
   for (const std::string& h : {title, std::string("n"), std::string("of"), "baseline " + title, std::string("n")})
@@ -207,11 +205,11 @@ int best_command(const std::vector<std::string>& args) {
     std::vector<std::string> row;
     for (std::size_t i : shown) row.push_back(c.setting[i]);
     if (c.best < 0) {
-      for (int i = 0; i < 4; ++i) row.emplace_back("-");
+      for (std::size_t i = 0; i < results::kh_choice_columns().size(); ++i) row.emplace_back("-");
       row.insert(row.end(), {"-", "0", std::to_string(c.candidates)});
     } else {
       const auto& g = group_at(c.best);
-      for (const char* column : {"kh", "eps0", "delta", "S"}) row.push_back(results::cell_text(table, column, g.rows.front()));
+      for (const std::string& column : results::kh_choice_columns()) row.push_back(results::cell_text(table, column, g.rows.front()));
       row.push_back(results::format_stats(metric, g.summary[m]));
       row.push_back(std::to_string(g.summary[m].n));
       row.push_back(std::to_string(c.candidates));

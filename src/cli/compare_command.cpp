@@ -39,8 +39,6 @@ constexpr const char* kUsage =
     "  --include-diverged  pair diverged runs too, marked in the output\n"
     "  --format            table (default), csv (raw values; accuracy as a fraction) or json\n";
 
-// KH parameters shown for every configuration; the others only when they vary.
-const std::vector<std::string> kAlwaysShown = {"kh", "eps0", "delta", "S"};
 
 struct Columns {
   std::vector<std::string> setting;  // non-KH configuration columns that tell configurations apart
@@ -55,13 +53,15 @@ Columns shown_columns(const store::IndexTable& table, const std::vector<results:
   const std::vector<std::string> varying = results::varying_columns(table, rows);
   for (const std::string& column : varying) {
     if (std::find(kh_columns.begin(), kh_columns.end(), column) != kh_columns.end()) continue;
-    // The data checksums tell datasets apart; the dataset's name says it better.
-    const std::string shown = column == "train_checksum" || column == "validation_checksum" ? "dataset" : column;
+    // The data checksums tell datasets apart; the data's name says it better.
+    const std::string shown = column == "train_checksum" || column == "validation_checksum" ? "data" : column;
     if (std::find(out.setting.begin(), out.setting.end(), shown) == out.setting.end()) out.setting.push_back(shown);
   }
-  out.kh = kAlwaysShown;
+  // kh and the tuned KH settings for every configuration; the other KH settings only when they vary.
+  const auto& always_shown = results::kh_choice_columns();
+  out.kh = always_shown;
   for (const std::string& column : kh_columns)
-    if (std::find(kAlwaysShown.begin(), kAlwaysShown.end(), column) == kAlwaysShown.end() &&
+    if (std::find(always_shown.begin(), always_shown.end(), column) == always_shown.end() &&
         std::find(varying.begin(), varying.end(), column) != varying.end())
       out.kh.push_back(column);
   return out;

@@ -372,15 +372,31 @@ Pivot pivot(const store::IndexTable& table, const Aggregate& aggregate, const st
   return p;
 }
 
+namespace {
+std::vector<std::string> kh_and(const std::vector<std::string>& settings) {
+  std::vector<std::string> c = {"kh"};
+  c.insert(c.end(), settings.begin(), settings.end());
+  return c;
+}
+}  // namespace
+
 const std::vector<std::string>& kh_parameter_columns() {
-  static const std::vector<std::string> columns = {"kh", "eps0", "delta", "S", "l", "p", "R"};
+  static const std::vector<std::string> columns = kh_and(kh_setting_columns());
+  return columns;
+}
+
+const std::vector<std::string>& kh_choice_columns() {
+  static const std::vector<std::string> columns = kh_and(kh_tuned_columns());
   return columns;
 }
 
 std::vector<std::string> default_best_by() {
+  const auto tuned = [](const std::string& c) {
+    return std::find(kh_tuned_columns().begin(), kh_tuned_columns().end(), c) != kh_tuned_columns().end();
+  };
   std::vector<std::string> by;
   for (const auto& c : configuration_columns())
-    if (c != "eps0" && c != "delta" && c != "S" && c != "seed") by.push_back(c);
+    if (!tuned(c)) by.push_back(c);
   return by;
 }
 

@@ -6,16 +6,35 @@
 #include <map>
 
 #include "khsweep/store/sweep_store.hpp"
+#include "khsweep/train/run_params.hpp"
 
 namespace khsweep::results {
 
 const std::vector<std::string>& configuration_columns() {
-  static const std::vector<std::string> columns = {
-      "task",   "hidden", "k",  "persistent", "init", "learning_rate", "batch_size", "epochs",
-      "label_sampling", "precision", "kh", "eps0", "delta", "S", "l", "p", "R", "metrics_every",
-      "train_metric_samples", "model", "activation_power", "loss_power", "readout_beta", "readout_learning_rate",
-      "readout_epochs", "mhc_learning_rate", "beta", "euler_steps", "dt", "noise", "train_subset", "validation_subset", "subset", "subset_seed", "threshold",
-      "train_checksum", "validation_checksum"};
+  static const std::vector<std::string> columns = [] {
+    std::vector<std::string> c;
+    // In /runs order: the model's parameters, then the data selection's. The data path is left out:
+    // the checksums below say which data it was, wherever it lay.
+    for (const bool data : {false, true})
+      for (const train::ParamSpec& spec : train::run_parameters())
+        if (spec.selects_data == data && spec.name != "seed" && spec.kind != train::ParamKind::path)
+          c.push_back(spec.name);
+    c.emplace_back("train_checksum");
+    c.emplace_back("validation_checksum");
+    return c;
+  }();
+  return columns;
+}
+
+const std::vector<std::string>& kh_setting_columns() {
+  static const std::vector<std::string> columns =
+      train::parameter_names([](const train::ParamSpec& spec) { return spec.kh_only; });
+  return columns;
+}
+
+const std::vector<std::string>& kh_tuned_columns() {
+  static const std::vector<std::string> columns =
+      train::parameter_names([](const train::ParamSpec& spec) { return spec.kh_tuned; });
   return columns;
 }
 

@@ -167,10 +167,9 @@ int run_program(const std::string& program, const fs::path& script, const fs::pa
   return status;
 }
 
-// The KH parameters: meaningless (NaN or 0) for kh = none runs.
+// The KH settings: meaningless (NaN or 0) for kh = none runs.
 bool kh_only(const std::string& column) {
-  static const std::vector<std::string> columns = {"eps0", "delta", "S", "l", "p", "R"};
-  return std::find(columns.begin(), columns.end(), column) != columns.end();
+  return std::find(kh_setting_columns().begin(), kh_setting_columns().end(), column) != kh_setting_columns().end();
 }
 
 bool is_kh_none(const store::IndexTable& table, std::size_t row) {

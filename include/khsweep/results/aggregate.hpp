@@ -127,9 +127,12 @@ struct BestChoice {
   int candidates = 0;                 // KH groups compared
 };
 
-// The KH hyperparameter columns (eps0, delta, S) and the columns a baseline run leaves unset.
+// kh and the KH settings a baseline leaves unset (kh_setting_columns): what a KH group and its
+// baseline may differ in.
 [[nodiscard]] const std::vector<std::string>& kh_parameter_columns();
-// Default --by: configuration_columns() without eps0, delta, S (and the seed, never one of them).
+// kh and the tuned KH settings (kh, eps0, delta, S): what `best` reports for each setting.
+[[nodiscard]] const std::vector<std::string>& kh_choice_columns();
+// Default --by: configuration_columns() without the tuned KH settings (kh_tuned_columns).
 [[nodiscard]] std::vector<std::string> default_best_by();
 
 // For each combination of the `by` columns among KH groups (kh != none), the group with the best

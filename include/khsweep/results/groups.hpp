@@ -13,6 +13,13 @@ namespace khsweep::results {
 // them differ only by seed.
 [[nodiscard]] const std::vector<std::string>& configuration_columns();
 
+// The KH rule's settings (eps0, delta, S, l, p, R): NaN or 0 for a baseline (kh = none), which
+// does not read them. The parameter table's kh_only rows.
+[[nodiscard]] const std::vector<std::string>& kh_setting_columns();
+
+// The KH settings the paper's grid search tunes (eps0, delta, S): what `best` picks per setting.
+[[nodiscard]] const std::vector<std::string>& kh_tuned_columns();
+
 // Of those, the ones whose value differs between the given rows: what tells groups apart.
 [[nodiscard]] std::vector<std::string> varying_columns(const store::IndexTable& table,
                                                        const std::vector<std::size_t>& rows);
