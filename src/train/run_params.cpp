@@ -560,15 +560,9 @@ std::vector<ParamProblem> cross_check(const RunParams& params, const std::vector
       out.push_back({"kh", variant + " needs eps0 > 0, the initial KH step size (e.g. eps0 0.01); eps0 is unset"});
   }
 
-  for (const std::string& message : train::validate(c)) {
-    const auto colon = message.find(": ");
-    const std::string name = colon == std::string::npos ? "" : message.substr(0, colon);
-    if (!name.empty() && find_parameter(name)) {
-      if (name == "eps0" && (has_problem("kh") || has_problem("model"))) continue;  // said above already
-      if (!has_problem(name)) out.push_back({name, message.substr(colon + 2)});
-    } else {
-      out.push_back({"", message});
-    }
+  for (const ParamProblem& problem : train::validate(c)) {
+    if (problem.parameter == "eps0" && (has_problem("kh") || has_problem("model"))) continue;  // said above already
+    if (problem.parameter.empty() || !has_problem(problem.parameter)) out.push_back(problem);
   }
   return out;
 }

@@ -93,7 +93,8 @@ inline std::size_t metric_samples(const data::Dataset& set, std::size_t limit) {
 
 // Refuses a config with problems, naming all of them in one line.
 inline void require_valid(const RunConfig& config) {
-  const auto problems = validate(config);
+  std::vector<std::string> problems;
+  for (const ParamProblem& problem : validate(config)) problems.push_back(problem.text());
   if (problems.empty()) return;
   throw Error("invalid run configuration: " + join(problems, "; "));
 }

@@ -62,7 +62,8 @@ struct Trainer<Real>::Impl {
 
   Impl(const RunConfig& c, const data::Dataset& tr, const data::Dataset& va)
       : config(c), train(&tr), validation(&va) {
-    std::vector<std::string> problems = validate(config);
+    std::vector<std::string> problems;
+    for (const ParamProblem& problem : validate(config)) problems.push_back(problem.text());
     if (train->count == 0) problems.push_back("training set is empty");
     if (validation->dim != train->dim) problems.push_back("training and validation images differ in size");
     if (config.task == Task::classification && train->classes < 2) problems.push_back("classification needs labels");

@@ -93,3 +93,39 @@ BOOST_AUTO_TEST_CASE(model_kinds_refuse_rows_they_do_not_read) {
   p.config.kh_rank = 100;  // the hidden units are ranked: the anti-Hebbian unit must exist
   BOOST_TEST(names(cross_check(p, {"data", "model", "eps0", "l"}), "l", "kh_bio ranks the hidden units"));
 }
+
+// train::validate names its parameter as a typed field, never inside its text, and always a row of
+// the table: the CLI places each problem where the user set that parameter.
+BOOST_AUTO_TEST_CASE(validate_names_each_problem_by_a_table_row) {
+  using khsweep::train::Model;
+  using khsweep::model::KhVariant;
+  khsweep::train::RunConfig bad;
+  bad.hidden = 0;
+  bad.gibbs_steps = 0;
+  bad.learning_rate = -1;
+  bad.batch_size = 0;
+  bad.epochs = 0;
+  bad.metrics_every = 0;
+  bad.kh_anneal_epochs = -1;
+  bad.kh = KhVariant::bottom_up;
+  bad.kh_eps0 = 0;
+  bad.kh_delta = -1;
+  bad.kh_rank = 0;
+  bad.kh_power = 0;
+  bad.kh_radius = -1;
+  std::vector<ParamProblem> problems = khsweep::train::validate(bad);
+  khsweep::train::RunConfig bio;
+  bio.model = Model::kh_bio;
+  bio.kh = KhVariant::top_down;
+  bio.readout_epochs = 0;
+  khsweep::train::RunConfig mhc;
+  mhc.model = Model::mhc;
+  mhc.euler_steps = 0;
+  for (const auto& more : {khsweep::train::validate(bio), khsweep::train::validate(mhc)})
+    problems.insert(problems.end(), more.begin(), more.end());
+  BOOST_TEST(problems.size() >= 16u);
+  for (const auto& problem : problems) {
+    BOOST_TEST(find_parameter(problem.parameter) != nullptr, problem.parameter + ": " + problem.reason);
+    BOOST_TEST(problem.reason.find(problem.parameter + ":") != 0u, problem.reason);
+  }
+}

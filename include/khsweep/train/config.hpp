@@ -64,9 +64,17 @@ struct RunConfig {
   [[nodiscard]] model::KhSettings kh_settings() const;
 };
 
-// Every problem with a config's values, one message each ("hidden: must be >= 1, got 0").
-// The CLI reports them all at once; the trainer refuses a config that has any.
-[[nodiscard]] std::vector<std::string> validate(const RunConfig& config);
+// A problem with one parameter of a run (named as in the parameter table), or with none ("").
+struct ParamProblem {
+  std::string parameter;
+  std::string reason;
+  // "hidden: must be >= 1, got 0", or the reason alone.
+  [[nodiscard]] std::string text() const { return parameter.empty() ? reason : parameter + ": " + reason; }
+};
+
+// Every problem with a config's values. The CLI reports them all at once, each at the place the
+// parameter was set; the trainer refuses a config that has any.
+[[nodiscard]] std::vector<ParamProblem> validate(const RunConfig& config);
 
 // Names used in files and on the command line.
 [[nodiscard]] const char* to_string(Task);

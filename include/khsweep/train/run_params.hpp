@@ -109,12 +109,6 @@ struct ParamSpec {
 [[nodiscard]] std::string suggest_parameter(std::string_view unknown);
 
 
-// A problem found with one parameter of an assembled run.
-struct ParamProblem {
-  std::string parameter;  // a table name, or "" when the problem is with no one parameter
-  std::string reason;
-};
-
 // Problems between parameters of a run whose values each parsed: `data` missing, eps0 = 0 with
 // KH on, KH parameters in `given` (those the user set) while kh is none, then train::validate's.
 [[nodiscard]] std::vector<ParamProblem> cross_check(const RunParams& params, const std::vector<std::string>& given);
