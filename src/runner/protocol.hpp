@@ -33,28 +33,9 @@ struct Assignment {
 // What became of an assigned run (the scheduler's type; the protocol only carries it).
 using job::Report;
 
-inline void encode(train::ByteWriter& out, const train::DataSelection& d) {
-  out.string(d.dataset);
-  out.u64(d.train_subset);
-  out.u64(d.validation_subset);
-  out.u8(d.subset_mode == data::SubsetMode::first ? 0 : 1);
-  out.u64(d.subset_seed);
-  out.i32(d.threshold);
-}
-
-inline void decode(train::ByteReader& in, train::DataSelection& d) {
-  d.dataset = in.string();
-  d.train_subset = in.u64();
-  d.validation_subset = in.u64();
-  d.subset_mode = in.u8() == 0 ? data::SubsetMode::first : data::SubsetMode::random;
-  d.subset_seed = in.u64();
-  d.threshold = in.i32();
-}
-
 inline void encode(train::ByteWriter& out, const Assignment& a) {
   out.string(a.id);
-  train::encode(out, a.params.config);
-  encode(out, a.params.data);
+  train::encode(out, a.params);
   out.string(a.train_checksum);
   out.string(a.validation_checksum);
   out.string(a.checkpoint);
@@ -63,8 +44,7 @@ inline void encode(train::ByteWriter& out, const Assignment& a) {
 
 inline void decode(train::ByteReader& in, Assignment& a) {
   a.id = in.string();
-  train::decode(in, a.params.config);
-  decode(in, a.params.data);
+  train::decode(in, a.params);
   a.train_checksum = in.string();
   a.validation_checksum = in.string();
   a.checkpoint = in.string();

@@ -197,7 +197,7 @@ class Coordinator {
   void share_data() {
     train::ByteWriter out;
     out.u64(data_selections_.size());
-    for (const auto& selection : data_selections_) encode(out, selection);
+    for (const auto& selection : data_selections_) encode(out, train::RunParams{{}, selection});
     const std::vector<std::uint8_t> payload = out.take();
     for (int rank = 1; rank < ranks_; ++rank) comm_->send(rank, kShare, payload);
     data_.share_on_node(data_selections_, *node_);
@@ -461,7 +461,11 @@ int work(const mpi::Communicator& comm, const std::string& host, mpi::NodeMemory
     if (message->tag == kShare) {
       train::ByteReader in(message->bytes, "data selections");
       std::vector<train::DataSelection> selections(in.u64());
-      for (auto& selection : selections) decode(in, selection);
+      for (auto& selection : selections) {
+        train::RunParams carrier;  // a selection travels as the data rows of a run's parameters
+        decode(in, carrier);
+        selection = carrier.data;
+      }
       data.share_on_node(selections, node);
       continue;
     }

@@ -12,10 +12,18 @@
 #include "khsweep/train/run_params.hpp"
 
 namespace khsweep::train {
+
+// Every field of RunConfig and DataSelection is a run parameter with a row in build_table(): the
+// store, the messages between ranks and run ids all come from the table. If this fires, a field
+// changed: give it its row (or update the size, 64-bit Linux ABI).
+static_assert(sizeof(void*) != 8 || sizeof(RunConfig) == 208, "RunConfig changed: update the parameter table");
+static_assert(sizeof(void*) != 8 || sizeof(DataSelection) == 72, "DataSelection changed: update the parameter table");
+
 namespace {
 
 // Shortest text that reads back as the same double.
 std::string format_real(double v) {
+  if (v == 0 && std::signbit(v)) return "-0";  // reads back as -0.0: the bits of a run's config survive
   // Whole numbers in full ("100000", not the shortest form's "1e+05").
   if (v == std::trunc(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
   char buf[64];

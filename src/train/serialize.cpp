@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 #include <type_traits>
+#include <variant>
 
 namespace khsweep::train {
 
@@ -11,11 +12,6 @@ static_assert(sizeof(int) == 4, "int members are encoded as 32-bit values");
 static_assert(sizeof(float) == 4 && sizeof(double) == 8 && std::numeric_limits<float>::is_iec559 &&
                   std::numeric_limits<double>::is_iec559,
               "floats are copied byte for byte as IEEE 754 binary32/binary64");
-// If this fires, RunConfig changed: add the member to run_config_members() below (its structured
-// binding stops compiling when the member count changes, but not when a type changes size), to the
-// round-trip test in tests/train/serialize_test.cpp, and then update the size here (64-bit Linux ABI).
-static_assert(sizeof(void*) != 8 || sizeof(RunConfig) == 208, "RunConfig changed: update its encoder");
-
 void ByteReader::require(std::uint64_t count, std::size_t item_size, const char* what) const {
   const std::size_t left = remaining();
   if (item_size != 0 && count > left / item_size)
@@ -180,19 +176,8 @@ auto reader(ByteReader& in) {
 
 // Each *_members function hands every member of a struct, in declaration order, to f. The structured
 // binding names them all, so adding or removing a member stops these lines compiling until the
-// encoding (and its round-trip test) is updated.
-template <class C, class F>
-void run_config_members(C& c, F&& f) {
-  auto& [task, hidden, gibbs_steps, persistent, init, learning_rate, batch_size, epochs, seed, label_sampling,
-         precision, kh, kh_eps0, kh_delta, kh_anneal_epochs, kh_rank, kh_power, kh_radius, metrics_every,
-         train_metric_samples, model, readout_activation_power, readout_loss_power, readout_beta,
-         readout_learning_rate, readout_epochs, mhc_learning_rate, mhc_beta, euler_steps, euler_dt, noise] = c;
-  f(task, hidden, gibbs_steps, persistent, init, learning_rate, batch_size, epochs, seed, label_sampling, precision,
-    kh, kh_eps0, kh_delta, kh_anneal_epochs, kh_rank, kh_power, kh_radius, metrics_every, train_metric_samples, model,
-    readout_activation_power, readout_loss_power, readout_beta, readout_learning_rate, readout_epochs, mhc_learning_rate, mhc_beta,
-    euler_steps, euler_dt, noise);
-}
-
+// encoding (and its round-trip test) is updated. Run parameters are not among them: the parameter
+// table encodes them (encode(RunParams) below), so a new parameter needs no line here.
 template <class C, class F>
 void layout_members(C& c, F&& f) {
   auto& [pixels, classes, hidden] = c;
@@ -231,8 +216,33 @@ void trainer_state_members(C& c, F&& f) {
 
 }  // namespace
 
-void encode(ByteWriter& out, const RunConfig& value) { run_config_members(value, writer(out)); }
-void decode(ByteReader& in, RunConfig& value) { run_config_members(value, reader(in)); }
+// Every row of the parameter table in table order, typed by its kind: the same build reads what it
+// wrote, and reals travel as their bits (the sign of zero included).
+void encode(ByteWriter& out, const RunParams& value) {
+  for (const ParamSpec& spec : run_parameters()) {
+    const StoredValue v = spec.value(value);
+    if (const auto* i = std::get_if<std::int64_t>(&v)) out.i64(*i);
+    else if (const auto* u = std::get_if<std::uint64_t>(&v)) out.u64(*u);
+    else if (const auto* d = std::get_if<double>(&v)) out.f64(*d);
+    else out.string(std::get<std::string>(v));
+  }
+}
+
+void decode(ByteReader& in, RunParams& value) {
+  RunParams decoded;
+  for (const ParamSpec& spec : run_parameters()) {
+    StoredValue v;
+    switch (spec.kind) {
+      case ParamKind::integer:
+      case ParamKind::boolean: v = in.i64(); break;
+      case ParamKind::count: v = in.u64(); break;
+      case ParamKind::real: v = in.f64(); break;
+      default: v = in.string(); break;
+    }
+    if (const std::string why = set_stored(spec, decoded, v); !why.empty()) in.fail("parameter " + spec.name + ": " + why);
+  }
+  value = std::move(decoded);
+}
 void encode(ByteWriter& out, const model::Layout& value) { layout_members(value, writer(out)); }
 void decode(ByteReader& in, model::Layout& value) { layout_members(value, reader(in)); }
 void encode(ByteWriter& out, const SetMetrics& value) { set_metrics_members(value, writer(out)); }

@@ -185,87 +185,45 @@ class AddressSpaceCap {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(run_config_round_trips_every_member) {
-  const train::RunConfig defaults;
-  train::RunConfig original;
-  original.task = train::Task::classification;
-  original.hidden = 37;
-  original.gibbs_steps = 3;
-  original.persistent = true;
-  original.init = model::Init::std_normal;
-  original.learning_rate = 0.0123;
-  original.batch_size = 17;
-  original.epochs = 41;
-  original.seed = 0xfedcba9876543210ULL;
-  original.label_sampling = model::LabelSampling::argmax;
-  original.precision = train::Precision::f64;
-  original.kh = model::KhVariant::bottom_up;
-  original.kh_eps0 = 0.05;
-  original.kh_delta = -0.0;  // also checks the sign of zero survives
-  original.kh_anneal_epochs = 9;
-  original.kh_rank = 2;
-  original.kh_power = 3.5;
-  original.kh_radius = 0.7;
-  original.metrics_every = 5;
-  original.train_metric_samples = 12345;
-  original.model = train::Model::kh_bio;
-  original.readout_activation_power = 3.25;
-  original.readout_loss_power = 4.0;
-  original.readout_beta = 0.02;
-  original.readout_learning_rate = 0.005;
-  original.readout_epochs = 7;
-  original.mhc_learning_rate = 0.0007;
-  original.mhc_beta = 8.0;
-  original.euler_steps = 33;
-  original.euler_dt = 0.05;
-  original.noise = 2.5;
-
-  const auto decoded = train::from_bytes<train::RunConfig>(train::to_bytes(original));
-  // Binds every member by name: adding a member to RunConfig stops this compiling until it is set
-  // above and checked below (and the encoder has refused to compile for the same reason).
-  const auto& [task, hidden, gibbs_steps, persistent, init, learning_rate, batch_size, epochs, seed, label_sampling,
-               precision, kh, kh_eps0, kh_delta, kh_anneal_epochs, kh_rank, kh_power, kh_radius, metrics_every,
-               train_metric_samples, model, readout_activation_power, readout_loss_power, readout_beta,
-               readout_learning_rate, readout_epochs, mhc_learning_rate, mhc_beta, euler_steps, euler_dt, noise] = decoded;
-#define KHSWEEP_CHECK_MEMBER(m)                                                         \
-  BOOST_TEST_CONTEXT("RunConfig::" #m) {                                                \
-    BOOST_TEST(same_bits(m, original.m), "decoded value differs");                     \
-    BOOST_TEST(!same_bits(original.m, defaults.m), "the test must set a non-default"); \
+// A value of `spec` other than its default and inside its range.
+std::string other_value(const train::ParamSpec& spec, const train::RunParams& defaults) {
+  const std::string now = spec.get(defaults);
+  const auto accepted = [&](const std::string& text) {
+    train::RunParams scratch;
+    return spec.set(scratch, text).empty() && text != now;
+  };
+  switch (spec.kind) {
+    case train::ParamKind::choice:
+      for (const std::string& c : spec.choices)
+        if (c != now) return c;
+      break;
+    case train::ParamKind::boolean: return now == "true" ? "false" : "true";
+    case train::ParamKind::path: return "some/where";
+    case train::ParamKind::real:  // -0 first: its sign must survive
+      for (const char* v : {"-0", "0.7", "2.5", "7.25"})
+        if (accepted(v)) return v;
+      break;
+    default:
+      for (const char* v : {"3", "2", "200"})
+        if (accepted(v)) return v;
   }
-  KHSWEEP_CHECK_MEMBER(task)
-  KHSWEEP_CHECK_MEMBER(hidden)
-  KHSWEEP_CHECK_MEMBER(gibbs_steps)
-  KHSWEEP_CHECK_MEMBER(persistent)
-  KHSWEEP_CHECK_MEMBER(init)
-  KHSWEEP_CHECK_MEMBER(learning_rate)
-  KHSWEEP_CHECK_MEMBER(batch_size)
-  KHSWEEP_CHECK_MEMBER(epochs)
-  KHSWEEP_CHECK_MEMBER(seed)
-  KHSWEEP_CHECK_MEMBER(label_sampling)
-  KHSWEEP_CHECK_MEMBER(precision)
-  KHSWEEP_CHECK_MEMBER(kh)
-  KHSWEEP_CHECK_MEMBER(kh_eps0)
-  KHSWEEP_CHECK_MEMBER(kh_delta)
-  KHSWEEP_CHECK_MEMBER(kh_anneal_epochs)
-  KHSWEEP_CHECK_MEMBER(kh_rank)
-  KHSWEEP_CHECK_MEMBER(kh_power)
-  KHSWEEP_CHECK_MEMBER(kh_radius)
-  KHSWEEP_CHECK_MEMBER(metrics_every)
-  KHSWEEP_CHECK_MEMBER(train_metric_samples)
-  KHSWEEP_CHECK_MEMBER(model)
-  KHSWEEP_CHECK_MEMBER(readout_activation_power)
-  KHSWEEP_CHECK_MEMBER(readout_loss_power)
-  KHSWEEP_CHECK_MEMBER(readout_beta)
-  KHSWEEP_CHECK_MEMBER(readout_learning_rate)
-  KHSWEEP_CHECK_MEMBER(readout_epochs)
-  KHSWEEP_CHECK_MEMBER(mhc_learning_rate)
-  KHSWEEP_CHECK_MEMBER(mhc_beta)
-  KHSWEEP_CHECK_MEMBER(euler_steps)
-  KHSWEEP_CHECK_MEMBER(euler_dt)
-  KHSWEEP_CHECK_MEMBER(noise)
-#undef KHSWEEP_CHECK_MEMBER
-  // Fixed widths: 6 enums and a bool of one byte each, 9 ints, 13 doubles, 2 u64s.
-  BOOST_TEST(train::to_bytes(original).size() == 6u + 1 + 9 * 4 + 13 * 8 + 2 * 8);
+  return now;
+}
+
+BOOST_AUTO_TEST_CASE(run_params_round_trip_every_parameter) {
+  const train::RunParams defaults;
+  train::RunParams original;
+  for (const auto& spec : train::run_parameters()) {
+    const std::string value = other_value(spec, defaults);
+    BOOST_TEST_REQUIRE(spec.set(original, value) == "", spec.name << " = " << value);
+    BOOST_TEST_REQUIRE(spec.get(original) != spec.get(defaults), spec.name << ": the test must set a non-default");
+  }
+  original.config.seed = 0xfedcba9876543210ULL;  // beyond int64: must survive as uint64
+
+  const auto decoded = train::from_bytes<train::RunParams>(train::to_bytes(original));
+  for (const auto& spec : train::run_parameters())  // get() is exact: the shortest text of each double, "-0" too
+    BOOST_TEST(spec.get(decoded) == spec.get(original), spec.name);
+  BOOST_TEST(std::signbit(decoded.config.noise) == std::signbit(original.config.noise));
 }
 
 BOOST_AUTO_TEST_CASE(run_result_round_trips_bit_exactly) {
@@ -320,9 +278,10 @@ BOOST_AUTO_TEST_CASE(trainer_states_round_trip_bit_exactly) {
 }
 
 BOOST_AUTO_TEST_CASE(every_truncation_is_an_error) {
-  train::RunConfig config;
-  config.seed = 99;
-  check_every_prefix_is_truncated<train::RunConfig>(train::to_bytes(config));
+  train::RunParams params;
+  params.config.seed = 99;
+  params.data.dataset = "mnist";
+  check_every_prefix_is_truncated<train::RunParams>(train::to_bytes(params));
   check_every_prefix_is_truncated<train::EpochRecord>(train::to_bytes(awkward_curves()[0]));
 
   train::RunResult result;
@@ -346,11 +305,14 @@ BOOST_AUTO_TEST_CASE(left_over_bytes_are_an_error) {
 }
 
 BOOST_AUTO_TEST_CASE(impossible_values_are_refused) {
-  auto config_bytes = train::to_bytes(train::RunConfig{});
-  config_bytes[0] = 7;  // RunConfig::task, an enum of two values
-  const std::string enum_message =
-      testing::error_of([&] { (void)train::from_bytes<train::RunConfig>(config_bytes); });
-  KHSWEEP_CHECK_MESSAGE_HAS(enum_message, "invalid enumerator 7");
+  train::RunParams params;
+  params.data.dataset = "mnist";
+  auto params_bytes = train::to_bytes(params);
+  // data (a u64 length and 5 bytes), train_subset, validation_subset, then subset's length and text
+  params_bytes[8 + 5 + 8 + 8 + 8] = 'F';  // "first" -> "First"
+  const std::string choice_message =
+      testing::error_of([&] { (void)train::from_bytes<train::RunParams>(params_bytes); });
+  KHSWEEP_CHECK_MESSAGE_HAS(choice_message, "parameter subset: must be one of first, random, got 'First'");
 
   const auto state = awkward_state<float>(false);
   auto state_bytes = train::to_bytes(state);

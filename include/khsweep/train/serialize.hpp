@@ -18,6 +18,7 @@
 #include "khsweep/core/error.hpp"
 #include "khsweep/model/rbm.hpp"
 #include "khsweep/train/config.hpp"
+#include "khsweep/train/run_params.hpp"
 #include "khsweep/train/result.hpp"
 #include "khsweep/train/trainer.hpp"
 
@@ -136,8 +137,8 @@ class ByteReader {
 };
 
 // Encoders append a value to `out`; decoders read one back into `value`, replacing all its fields.
-void encode(ByteWriter& out, const RunConfig& value);
-void decode(ByteReader& in, RunConfig& value);
+void encode(ByteWriter& out, const RunParams& value);  // through the parameter table
+void decode(ByteReader& in, RunParams& value);
 void encode(ByteWriter& out, const model::Layout& value);
 void decode(ByteReader& in, model::Layout& value);
 void encode(ByteWriter& out, const SetMetrics& value);
