@@ -185,21 +185,26 @@ std::vector<std::string> Communicator::all_gather(const std::string& mine) const
 
 void Communicator::barrier() const { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
 
-template <>
-void Owned<CommunicatorTag>::release() noexcept {
-  if (!owned_) return;
-  MPI_Comm comm = to_handle<MPI_Comm>(handle_);
+namespace {
+// What frees each kind of handle Owned keeps.
+void free_handle(CommunicatorTag*, std::int64_t handle) {
+  MPI_Comm comm = to_handle<MPI_Comm>(handle);
   MPI_Comm_free(&comm);
-  owned_ = false;
 }
-
-template <>
-void Owned<WindowTag>::release() noexcept {
-  if (!owned_) return;
-  MPI_Win window = to_handle<MPI_Win>(handle_);
+void free_handle(WindowTag*, std::int64_t handle) {
+  MPI_Win window = to_handle<MPI_Win>(handle);
   MPI_Win_free(&window);
+}
+}  // namespace
+
+template <class Tag>
+void Owned<Tag>::release() noexcept {
+  if (!owned_) return;
+  free_handle(static_cast<Tag*>(nullptr), handle_);
   owned_ = false;
 }
+template class Owned<CommunicatorTag>;
+template class Owned<WindowTag>;
 
 NodeMemory::NodeMemory() {
   MPI_Comm node;

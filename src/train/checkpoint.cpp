@@ -72,19 +72,19 @@ bool read_file(const fs::path& file, std::vector<std::uint8_t>& bytes) {
     throw error_at(where(file), "cannot stat: " + errno_text(err));
   }
   if (!S_ISREG(info.st_mode)) throw error_at(where(file), "not a regular file");
-  bytes.clear();
-  bytes.reserve(static_cast<std::size_t>(info.st_size));
-  std::uint8_t chunk[1 << 16];
+  // Read to the end, whatever st_size said: a short read is the end of the file.
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  bytes.assign(static_cast<std::size_t>(info.st_size) + 1, 0);
+  std::size_t filled = 0;
   for (;;) {
-    const ssize_t n = ::read(in.get(), chunk, sizeof chunk);
-    if (n < 0) {
-      const int err = errno;
-      if (err == EINTR) continue;
-      throw error_at(where(file), "cannot read: " + errno_text(err));
-    }
-    if (n == 0) break;
-    bytes.insert(bytes.end(), chunk, chunk + n);
+    if (bytes.size() - filled < kChunk) bytes.resize(filled + kChunk);
+    const std::size_t want = bytes.size() - filled;
+    const ssize_t n = pread_fully(in.get(), bytes.data() + filled, want, filled);
+    if (n < 0) throw error_at(where(file), "cannot read: " + errno_text(static_cast<int>(-n)));
+    filled += static_cast<std::size_t>(n);
+    if (static_cast<std::size_t>(n) < want) break;
   }
+  bytes.resize(filled);
   return true;
 }
 
