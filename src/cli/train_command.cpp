@@ -175,7 +175,7 @@ int train_command(const std::vector<std::string>& args) {
 
   if (!request.out_path.empty()) {
     store::Provenance provenance;
-    provenance.entries = {{"dataset", request.data.dataset},
+    provenance.entries = {{"data", request.data.dataset},
                           {"train_checksum", data.train.checksum},
                           {"validation_checksum", data.validation.checksum},
                           {"train_samples", std::to_string(data.train.count)},

@@ -13,47 +13,6 @@ namespace khsweep::store {
 
 namespace {
 
-// One row of /curves, flat so HDF5 can copy it as a compound.
-struct CurveRow {
-  std::int32_t epoch;
-  double kh_epsilon;
-  double train_seconds;
-  double metric_seconds;
-  std::int8_t evaluated;
-  double train_mse;
-  double train_cross_entropy;
-  double train_pll;
-  double train_accuracy;
-  double val_mse;
-  double val_cross_entropy;
-  double val_pll;
-  double val_accuracy;
-  double train_noisy_accuracy;
-  double val_noisy_accuracy;
-};
-
-// The file's column order is this list's order, not the struct's.
-const std::vector<h5::Field>& curve_fields() {
-  static const std::vector<h5::Field> fields = {
-      {"epoch", offsetof(CurveRow, epoch), h5::Type::int32},
-      {"kh_epsilon", offsetof(CurveRow, kh_epsilon), h5::Type::float64},
-      {"train_seconds", offsetof(CurveRow, train_seconds), h5::Type::float64},
-      {"metric_seconds", offsetof(CurveRow, metric_seconds), h5::Type::float64},
-      {"evaluated", offsetof(CurveRow, evaluated), h5::Type::int8},
-      {"train_mse", offsetof(CurveRow, train_mse), h5::Type::float64},
-      {"train_cross_entropy", offsetof(CurveRow, train_cross_entropy), h5::Type::float64},
-      {"train_pll", offsetof(CurveRow, train_pll), h5::Type::float64},
-      {"train_accuracy", offsetof(CurveRow, train_accuracy), h5::Type::float64},
-      {"val_mse", offsetof(CurveRow, val_mse), h5::Type::float64},
-      {"val_cross_entropy", offsetof(CurveRow, val_cross_entropy), h5::Type::float64},
-      {"val_pll", offsetof(CurveRow, val_pll), h5::Type::float64},
-      {"val_accuracy", offsetof(CurveRow, val_accuracy), h5::Type::float64},
-      {"train_noisy_accuracy", offsetof(CurveRow, train_noisy_accuracy), h5::Type::float64},
-      {"val_noisy_accuracy", offsetof(CurveRow, val_noisy_accuracy), h5::Type::float64},
-  };
-  return fields;
-}
-
 CurveRow to_row(const train::EpochRecord& r) {
   return {r.epoch,
           r.kh_epsilon,
@@ -193,6 +152,27 @@ model::Params<double> read_params(const h5::Group& g) {
 }
 
 }  // namespace
+
+const std::vector<h5::Field>& curve_fields() {
+  static const std::vector<h5::Field> fields = {
+      {"epoch", offsetof(CurveRow, epoch), h5::Type::int32},
+      {"kh_epsilon", offsetof(CurveRow, kh_epsilon), h5::Type::float64},
+      {"train_seconds", offsetof(CurveRow, train_seconds), h5::Type::float64},
+      {"metric_seconds", offsetof(CurveRow, metric_seconds), h5::Type::float64},
+      {"evaluated", offsetof(CurveRow, evaluated), h5::Type::int8},
+      {"train_mse", offsetof(CurveRow, train_mse), h5::Type::float64},
+      {"train_cross_entropy", offsetof(CurveRow, train_cross_entropy), h5::Type::float64},
+      {"train_pll", offsetof(CurveRow, train_pll), h5::Type::float64},
+      {"train_accuracy", offsetof(CurveRow, train_accuracy), h5::Type::float64},
+      {"val_mse", offsetof(CurveRow, val_mse), h5::Type::float64},
+      {"val_cross_entropy", offsetof(CurveRow, val_cross_entropy), h5::Type::float64},
+      {"val_pll", offsetof(CurveRow, val_pll), h5::Type::float64},
+      {"val_accuracy", offsetof(CurveRow, val_accuracy), h5::Type::float64},
+      {"train_noisy_accuracy", offsetof(CurveRow, train_noisy_accuracy), h5::Type::float64},
+      {"val_noisy_accuracy", offsetof(CurveRow, val_noisy_accuracy), h5::Type::float64},
+  };
+  return fields;
+}
 
 std::string code_version() { return std::string(kVersion) + "+" + kGitDescribe; }
 

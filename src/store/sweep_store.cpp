@@ -439,6 +439,8 @@ RepairReport repair_store(const fs::path& path) {
   if (!file.exists("run")) file.create_group("run");
   for (const std::string& id : found.removed_groups) file.remove("run/" + id);
   rewrite_index(file, rows);
+  // rewrite_index wrote the current /runs layout, so a schema 1 store takes the rest of schema 2 too.
+  if (file.attribute<std::string>("schema") != kStoreSchema) upgrade_to_current_schema(file);
   std::string repaired;
   for (const StoreProblem& p : found.problems) repaired += (p.id.empty() ? "store" : p.id) + ": " + p.problem + ": " + p.repair + "\n";
   file.open_group("jobs/" + std::to_string(report.job)).write_attribute("repaired", repaired);

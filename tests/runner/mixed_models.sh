@@ -83,8 +83,10 @@ no_hdf5_diag bio.log mhc.log
 check "khsweep train equals the KH-bio run in mixed.h5" "$STORE_CHECK" same-run bio.h5 mixed.h5 "$id_bio"
 check "khsweep train equals the MHC run in mixed.h5" "$STORE_CHECK" same-run mhc.h5 mixed.h5 "$id_mhc"
 
-# A store written before the model kinds (no `model` column in /runs, no kind attributes in /config)
-# stays readable, and the next sweep into it upgrades /runs in place and appends the new kinds' runs.
+# A store written before the model kinds (schema 1: no `model` column in /runs and no kind
+# attributes in /config, the /runs column `dataset` and the /config names gibbs_steps, kh_eps0, ...)
+# stays readable, and the next sweep into it upgrades it in place to schema 2 and appends the new
+# kinds' runs.
 if /usr/bin/python3 -c "import h5py, numpy" 2> /dev/null; then
   cat > old.yaml << EOF
 name: old
@@ -96,30 +98,45 @@ EOF
 import sys, h5py, numpy as np
 added = ["model", "activation_power", "loss_power", "readout_beta", "readout_learning_rate", "readout_epochs",
          "mhc_learning_rate", "beta", "euler_steps", "dt", "noise"]
-added_attributes = ["model", "readout_activation_power", "readout_loss_power", "readout_beta",
-                    "readout_learning_rate", "readout_epochs", "mhc_learning_rate", "mhc_beta", "euler_steps",
-                    "euler_dt", "noise"]
+former_attribute = {"k": "gibbs_steps", "eps0": "kh_eps0", "delta": "kh_delta", "S": "kh_anneal_epochs",
+                    "l": "kh_rank", "p": "kh_power", "R": "kh_radius"}
 with h5py.File(sys.argv[1], "r+") as f:
+    f.attrs["schema"] = "khsweep-store/1"
     runs = f["runs"][:]
     kept = [n for n in runs.dtype.names if n not in added]
-    old = np.empty(runs.shape, dtype=[(n, runs.dtype[n]) for n in kept])
+    old = np.empty(runs.shape, dtype=[("dataset" if n == "data" else n, runs.dtype[n]) for n in kept])
     for n in kept:
-        old[n] = runs[n]
+        old["dataset" if n == "data" else n] = runs[n]
     del f["runs"]
     f.create_dataset("runs", data=old, maxshape=(None,), chunks=True)
     for run in f["run"].values():
-        for a in added_attributes:
-            del run["config"].attrs[a]
+        config = run["config"].attrs
+        for a in added:
+            del config[a]
+        for name, former in former_attribute.items():
+            value = config[name]
+            del config[name]
+            config[former] = value
 EOF
-  "$KHSWEEP" query old.h5 --columns model,hidden --format csv > old.csv 2>&1 || { show old.csv; fail "query of a pre-kinds store exited $?"; }
-  [[ $(grep -c '^rbm,' old.csv) == 2 ]] || { show old.csv; fail "a pre-kinds store's runs do not read as model rbm"; }
+  "$KHSWEEP" query old.h5 --columns model,hidden,data --format csv > old.csv 2>&1 || { show old.csv; fail "query of a schema 1 store exited $?"; }
+  [[ $(grep -c '^rbm,' old.csv) == 2 ]] || { show old.csv; fail "a schema 1 store's runs do not read as model rbm"; }
+  grep -q "$MNIST" old.csv || { show old.csv; fail "a schema 1 store's dataset column does not read as data"; }
   mpirun_sweep 3 mixed.yaml old.h5 upgrade.log
   expect_rc 0 "$RC" "mixed sweep into a pre-kinds store" upgrade.log
   check "the upgraded store is valid with 2 + 6 runs" "$STORE_CHECK" valid old.h5 --expect-runs 8
   "$KHSWEEP" query old.h5 --where "model=rbm" --columns id --format csv > upgraded.csv 2>&1 ||
     { show upgraded.csv; fail "query of the upgraded store exited $?"; }
   [[ $(($(wc -l < upgraded.csv) - 1)) == 4 ]] || { show upgraded.csv; fail "the upgraded store does not hold 4 rbm runs"; }
-  ok "a pre-kinds store reads as RBM runs and takes a mixed sweep"
+  /usr/bin/python3 - old.h5 << 'EOF' || fail "the upgraded store does not use one name per parameter"
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    schema = f.attrs["schema"]
+    assert schema in (b"khsweep-store/2", "khsweep-store/2"), schema
+    assert "data" in f["runs"].dtype.names and "dataset" not in f["runs"].dtype.names
+    for run in f["run"].values():
+        assert "eps0" in run["config"].attrs and "kh_eps0" not in run["config"].attrs, list(run["config"].attrs)
+EOF
+  ok "a schema 1 store reads as RBM runs, takes a mixed sweep and comes out schema 2"
 else
-  log "skipping the pre-kinds store check: /usr/bin/python3 has no h5py"
+  log "skipping the schema 1 store check: /usr/bin/python3 has no h5py"
 fi

@@ -26,16 +26,19 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/text.hpp"
 #include "khsweep/store/h5.hpp"
+#include "khsweep/store/index.hpp"
 #include "khsweep/store/run_file.hpp"
 #include "khsweep/store/run_layout.hpp"
 #include "khsweep/store/sweep_store.hpp"
 #include "khsweep/store/transaction.hpp"
 #include "khsweep/train/checkpoint.hpp"
+#include "khsweep/train/run_params.hpp"
 
 namespace {
 
@@ -52,60 +55,36 @@ struct CheckFailed {
 
 [[noreturn]] void fail(const std::string& reason) { throw CheckFailed{reason}; }
 
-// ---- the /runs index: the columns compared, in a struct of our own ----
+// ---- the columns compared: the store's own layouts, less what legitimately differs ----
 
-// Every /runs column apart from wall times (train_seconds_per_epoch, metric_seconds_per_evaluation,
-// total_seconds) and per-job fields (host, rank, resumed, job, committed_at), which legitimately
-// differ between two stores holding the same runs.
-struct IndexRow {
-  char id[16];
-  char status[10];
-  char sweep[48];
-  char arm[32];
-  char task[16];
-  std::int32_t hidden;
-  std::int32_t k;
-  std::int8_t persistent;
-  char init[8];
-  double learning_rate;
-  std::int32_t batch_size;
-  std::int32_t epochs;
-  std::uint64_t seed;
-  char label_sampling[8];
-  char precision[8];
-  char kh[12];
-  double eps0;
-  double delta;
-  std::int32_t S;
-  std::int32_t l;
-  double p;
-  double R;
-  std::int32_t metrics_every;
-  std::uint64_t train_metric_samples;
-  char dataset[256];
-  std::uint64_t train_subset;
-  std::uint64_t validation_subset;
-  char subset[8];
-  std::uint64_t subset_seed;
-  std::int32_t threshold;
-  char train_checksum[64];
-  char validation_checksum[64];
-  std::uint64_t train_samples;
-  std::uint64_t validation_samples;
-  std::int32_t epochs_trained;
-  double final_val_mse;
-  double min_val_mse;
-  double final_val_cross_entropy;
-  double min_val_cross_entropy;
-  double final_val_pll;
-  double final_val_accuracy;
-  double max_val_accuracy;
-  std::int32_t max_val_accuracy_epoch;
-  double final_train_mse;
-  double final_train_accuracy;
-  double receptive_field_overlap;
-  char reason[160];
-};
+using khsweep::store::CurveRow;
+using khsweep::store::IndexRow;
+
+// Wall times and per-job fields differ between two stores holding the same runs.
+bool compared_index_field(const std::string& name) {
+  static const std::set<std::string> skipped = {"train_seconds_per_epoch", "metric_seconds_per_evaluation",
+                                                "total_seconds", "host", "rank", "resumed", "job", "committed_at"};
+  return !skipped.count(name);
+}
+
+bool compared_curve_field(const std::string& name) { return name != "train_seconds" && name != "metric_seconds"; }
+
+std::vector<h5::Field> fields_where(const std::vector<h5::Field>& all, bool (*keep)(const std::string&)) {
+  std::vector<h5::Field> out;
+  for (const h5::Field& f : all)
+    if (keep(f.name)) out.push_back(f);
+  return out;
+}
+
+const std::vector<h5::Field>& compared_index_fields() {
+  static const auto fields = fields_where(store::index_fields(), compared_index_field);
+  return fields;
+}
+
+const std::vector<h5::Field>& compared_curve_fields() {
+  static const auto fields = fields_where(store::curve_fields(), compared_curve_field);
+  return fields;
+}
 
 std::size_t type_size(h5::Type type, std::size_t length) {
   switch (type) {
@@ -119,62 +98,6 @@ std::size_t type_size(h5::Type type, std::size_t length) {
     default: return 0;
   }
 }
-
-#define IDX_NUM(member, type) h5::Field{#member, offsetof(IndexRow, member), h5::Type::type, 0}
-#define IDX_TEXT(member) h5::Field{#member, offsetof(IndexRow, member), h5::Type::string, sizeof(IndexRow::member)}
-
-const std::vector<h5::Field>& index_fields() {
-  static const std::vector<h5::Field> fields = {
-      IDX_TEXT(id), IDX_TEXT(status), IDX_TEXT(sweep), IDX_TEXT(arm), IDX_TEXT(task), IDX_NUM(hidden, int32),
-      IDX_NUM(k, int32), IDX_NUM(persistent, int8), IDX_TEXT(init), IDX_NUM(learning_rate, float64),
-      IDX_NUM(batch_size, int32), IDX_NUM(epochs, int32), IDX_NUM(seed, uint64), IDX_TEXT(label_sampling),
-      IDX_TEXT(precision), IDX_TEXT(kh), IDX_NUM(eps0, float64), IDX_NUM(delta, float64), IDX_NUM(S, int32),
-      IDX_NUM(l, int32), IDX_NUM(p, float64), IDX_NUM(R, float64), IDX_NUM(metrics_every, int32),
-      IDX_NUM(train_metric_samples, uint64), IDX_TEXT(dataset), IDX_NUM(train_subset, uint64),
-      IDX_NUM(validation_subset, uint64), IDX_TEXT(subset), IDX_NUM(subset_seed, uint64), IDX_NUM(threshold, int32),
-      IDX_TEXT(train_checksum), IDX_TEXT(validation_checksum), IDX_NUM(train_samples, uint64),
-      IDX_NUM(validation_samples, uint64), IDX_NUM(epochs_trained, int32), IDX_NUM(final_val_mse, float64),
-      IDX_NUM(min_val_mse, float64), IDX_NUM(final_val_cross_entropy, float64),
-      IDX_NUM(min_val_cross_entropy, float64), IDX_NUM(final_val_pll, float64),
-      IDX_NUM(final_val_accuracy, float64), IDX_NUM(max_val_accuracy, float64),
-      IDX_NUM(max_val_accuracy_epoch, int32), IDX_NUM(final_train_mse, float64),
-      IDX_NUM(final_train_accuracy, float64), IDX_NUM(receptive_field_overlap, float64), IDX_TEXT(reason),
-  };
-  return fields;
-}
-
-#undef IDX_NUM
-#undef IDX_TEXT
-
-// ---- /curves: every column but the wall times ----
-
-struct CurveRow {
-  std::int32_t epoch;
-  double kh_epsilon;
-  std::int8_t evaluated;
-  double train_mse;
-  double train_cross_entropy;
-  double train_pll;
-  double train_accuracy;
-  double val_mse;
-  double val_cross_entropy;
-  double val_pll;
-  double val_accuracy;
-};
-
-#define CURVE(member, type) h5::Field{#member, offsetof(CurveRow, member), h5::Type::type, 0}
-
-const std::vector<h5::Field>& curve_fields() {
-  static const std::vector<h5::Field> fields = {
-      CURVE(epoch, int32),          CURVE(kh_epsilon, float64),        CURVE(evaluated, int8),
-      CURVE(train_mse, float64),    CURVE(train_cross_entropy, float64), CURVE(train_pll, float64),
-      CURVE(train_accuracy, float64), CURVE(val_mse, float64),         CURVE(val_cross_entropy, float64),
-      CURVE(val_pll, float64),      CURVE(val_accuracy, float64),
-  };
-  return fields;
-}
-
-#undef CURVE
 
 // The fields of two rows that differ, bitwise (so NaN equals NaN, and -0 differs from 0).
 template <class Row>
@@ -222,12 +145,13 @@ void check_store_schema(const h5::File& file) {
   const auto schema = file.attribute<std::string>("schema");
   if (schema != store::kStoreSchema)
     fail(file.file_path() + ": schema '" + schema + "', expected '" + store::kStoreSchema + "'");
+  if (!store::index_is_current(file)) fail(file.file_path() + ": /runs lacks columns of the current layout");
 }
 
 std::vector<IndexRow> read_index(const h5::File& file) {
   check_store_schema(file);
   if (!file.exists("runs")) fail(file.file_path() + ": no /runs table");
-  return file.read_table<IndexRow>("runs", index_fields());
+  return store::read_index_rows(file);
 }
 
 // id -> row; fails on a duplicate id.
@@ -257,7 +181,7 @@ RunData read_run_data(const h5::Location& where, const std::string& what) {
   RunData r;
   try {
     r.record = store::read_run(where);
-    r.curves = where.read_table<CurveRow>("curves", curve_fields());
+    r.curves = where.read_table<CurveRow>("curves", store::curve_fields());
     const h5::Group params = where.open_group("params");
     const h5::Dataset W = params.open_dataset("W");
     r.weight_type = W.element_type();
@@ -288,46 +212,18 @@ RunData read_run_data(const h5::Location& where, const std::string& what) {
 
 bool same_bits(double x, double y) { return std::memcmp(&x, &y, sizeof x) == 0; }
 
-// Names of the RunConfig fields that differ.
+// Names of the parameters whose /config values differ, bitwise for reals.
 std::vector<std::string> config_differences(const khsweep::train::RunConfig& x, const khsweep::train::RunConfig& y) {
+  namespace train = khsweep::train;
+  const train::RunParams px{x, {}}, py{y, {}};
   std::vector<std::string> out;
-#define CMP(field) \
-  if (!(x.field == y.field)) out.push_back(#field)
-#define CMP_REAL(field) \
-  if (!same_bits(x.field, y.field)) out.push_back(#field)
-  CMP(task);
-  CMP(hidden);
-  CMP(gibbs_steps);
-  CMP(persistent);
-  CMP(init);
-  CMP_REAL(learning_rate);
-  CMP(batch_size);
-  CMP(epochs);
-  CMP(seed);
-  CMP(label_sampling);
-  CMP(precision);
-  CMP(kh);
-  CMP_REAL(kh_eps0);
-  CMP_REAL(kh_delta);
-  CMP(kh_anneal_epochs);
-  CMP(kh_rank);
-  CMP_REAL(kh_power);
-  CMP_REAL(kh_radius);
-  CMP(metrics_every);
-  CMP(train_metric_samples);
-  CMP(model);
-  CMP_REAL(readout_activation_power);
-  CMP_REAL(readout_loss_power);
-  CMP_REAL(readout_beta);
-  CMP_REAL(readout_learning_rate);
-  CMP(readout_epochs);
-  CMP_REAL(mhc_learning_rate);
-  CMP_REAL(mhc_beta);
-  CMP(euler_steps);
-  CMP_REAL(euler_dt);
-  CMP_REAL(noise);
-#undef CMP
-#undef CMP_REAL
+  for (const train::ParamSpec& spec : train::run_parameters()) {
+    if (spec.selects_data) continue;
+    const train::StoredValue vx = spec.value(px), vy = spec.value(py);
+    const auto* dx = std::get_if<double>(&vx);
+    const auto* dy = std::get_if<double>(&vy);
+    if (dx && dy ? !same_bits(*dx, *dy) : vx != vy) out.push_back(spec.name);
+  }
   return out;
 }
 
@@ -348,7 +244,7 @@ void compare_runs(const RunData& x, const RunData& y, const std::string& what) {
   if (x.curves.size() != y.curves.size())
     fail(what + ": curves have " + std::to_string(x.curves.size()) + " vs " + std::to_string(y.curves.size()) + " rows");
   for (std::size_t i = 0; i < x.curves.size(); ++i)
-    if (auto d = differing_fields(x.curves[i], y.curves[i], curve_fields()); !d.empty())
+    if (auto d = differing_fields(x.curves[i], y.curves[i], compared_curve_fields()); !d.empty())
       fail(what + ": curves row " + std::to_string(i) + " differs in " + join(d, ", "));
   if (x.weight_type != y.weight_type)
     fail(what + ": params stored as " + h5::to_string(x.weight_type) + " vs " + h5::to_string(y.weight_type));
@@ -387,14 +283,8 @@ int check_valid(const fs::path& path, long expect_runs) {
     // A group without its index row would be a partial commit made visible.
     for (const std::string& child : file.open_group("run").child_names())
       if (!index.count(child)) fail(path.string() + ": /run/" + child + " has no row in /runs (a partial run)");
-    // How many runs were continued from a checkpoint (a per-job column, so not in IndexRow).
-    struct Resumed {
-      std::int8_t resumed;
-    };
-    std::size_t resumed = 0;
-    for (const Resumed& r :
-         file.read_table<Resumed>("runs", {h5::Field{"resumed", offsetof(Resumed, resumed), h5::Type::int8, 0}}))
-      resumed += r.resumed != 0 ? 1 : 0;
+    std::size_t resumed = 0;  // runs continued from a checkpoint
+    for (const auto& [id, row] : index) resumed += row.resumed != 0 ? 1 : 0;
     int jobs = 0;
     const h5::Group g = file.open_group("jobs");
     while (g.exists(std::to_string(jobs + 1))) ++jobs;
@@ -463,7 +353,7 @@ int check_same(const fs::path& a, const fs::path& b) {
     fail("the stores hold different runs: only in " + a.string() + ": [" + join(only_x, ", ") + "]; only in " + b.string() +
          ": [" + join(only_y, ", ") + "]");
   for (const auto& [id, row] : x.index) {
-    if (auto d = differing_fields(row, y.index.at(id), index_fields()); !d.empty())
+    if (auto d = differing_fields(row, y.index.at(id), compared_index_fields()); !d.empty())
       fail("run " + id + ": /runs rows differ in " + join(d, ", "));
     if (x.runs.count(id)) compare_runs(x.runs.at(id), y.runs.at(id), "run " + id);
   }

@@ -214,6 +214,27 @@ BOOST_AUTO_TEST_CASE(another_programs_hdf5_file_is_not_adopted_as_a_store) {
   (void)store::SweepStore::open_for_sweep(dir / "new.h5", job_info());
 }
 
+// Turns a store into what khsweep wrote under schema 1: the former /config attribute names
+// (gibbs_steps, kh_eps0, ...) and the /runs column `dataset` for `data`.
+void make_schema_1(const std::filesystem::path& path) {
+  h5::File f = h5::File::open_read_write(path);
+  f.write_attribute("schema", std::string(store::kStoreSchemaV1));
+  const h5::Group runs = f.open_group("run");
+  for (const std::string& id : runs.child_names()) {
+    h5::Group config = runs.open_group(id).open_group("config");
+    for (const auto& spec : train::run_parameters())
+      for (const std::string& former : spec.former_names)
+        if (config.has_attribute(spec.name)) config.rename_attribute(spec.name, former);
+  }
+  const std::vector<store::IndexRow> rows = store::read_index_rows(f);
+  std::vector<h5::Field> fields = store::index_fields();
+  for (h5::Field& field : fields)
+    if (field.name == "data") field.name = "dataset";
+  f.remove("runs");
+  f.create_table("runs", fields, sizeof(store::IndexRow), 16);
+  f.append_rows("runs", fields, sizeof(store::IndexRow), rows.data(), rows.size());
+}
+
 // A store of schema 1 (before one name per parameter): /run/<id>/config said gibbs_steps, kh_eps0,
 // ... and /runs said `dataset`. Readers take it as it is; the next sweep renames everything in one
 // transaction, and the runs read back the same.
@@ -238,22 +259,11 @@ BOOST_AUTO_TEST_CASE(a_schema_1_store_reads_and_the_next_sweep_brings_it_to_one_
     return all;
   };
   const std::string expected = text_of(run.params.config);
-  {  // Turn it into what khsweep wrote before.
-    h5::File f = h5::File::open_read_write(path);
-    f.write_attribute("schema", std::string(store::kStoreSchemaV1));
-    h5::Group config = f.open_group("run/" + id + "/config");
-    for (const auto& spec : train::run_parameters())
-      for (const std::string& former : spec.former_names)
-        if (config.has_attribute(spec.name)) config.rename_attribute(spec.name, former);
-    const std::vector<store::IndexRow> rows = store::read_index_rows(f);
-    std::vector<h5::Field> fields = store::index_fields();
-    for (h5::Field& field : fields)
-      if (field.name == "data") field.name = "dataset";
-    f.remove("runs");
-    f.create_table("runs", fields, sizeof(store::IndexRow), 16);
-    f.append_rows("runs", fields, sizeof(store::IndexRow), rows.data(), rows.size());
+  make_schema_1(path);
+  {
+    const h5::File f = h5::File::open_read(path);
     BOOST_TEST(!store::index_is_current(f));
-    BOOST_TEST(config.has_attribute("kh_eps0"));
+    BOOST_TEST(f.open_group("run/" + id + "/config").has_attribute("kh_eps0"));
   }
   {
     const h5::File f = h5::File::open_read(path);
@@ -272,4 +282,30 @@ BOOST_AUTO_TEST_CASE(a_schema_1_store_reads_and_the_next_sweep_brings_it_to_one_
   BOOST_TEST(!config.has_attribute("kh_eps0"));
   BOOST_TEST(text_of(config_of(f)) == expected);
   BOOST_TEST(store::read_index(f).column("data").text.at(0) == "data/mnist");
+}
+
+// `check --repair` rewrites /runs in the current layout, so a schema 1 store it repairs comes out
+// wholly schema 2 (not a schema 1 label over schema 2 columns).
+BOOST_AUTO_TEST_CASE(repairing_a_schema_1_store_brings_it_to_schema_2) {
+  ScratchDir dir("khsweep-sweep-store-test-");
+  const auto path = dir / "s.h5";
+  {
+    auto s = store::SweepStore::open_for_sweep(path, job_info());
+    s.commit({finished_run("00000000000000a1", 1), finished_run("00000000000000a2", 2)});
+    s.finish_job("completed");
+  }
+  make_schema_1(path);
+  {
+    h5::File f = h5::File::open_read_write(path);
+    f.remove("run/00000000000000a2");  // its index row is left without its run: a repair drops the row
+  }
+  const store::RepairReport report = store::repair_store(path);
+  BOOST_TEST(report.repaired.size() == 1u);
+  const h5::File f = h5::File::open_read(path);
+  BOOST_TEST(f.attribute<std::string>("schema") == store::kStoreSchema);
+  BOOST_TEST(store::index_is_current(f));
+  const h5::Group config = f.open_group("run/00000000000000a1/config");
+  BOOST_TEST(config.has_attribute("eps0"));
+  BOOST_TEST(!config.has_attribute("kh_eps0"));
+  BOOST_TEST(store::read_index(f).rows == 1u);
 }
