@@ -7,9 +7,11 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "khsweep/cli/commands.hpp"
+#include "khsweep/cli/options.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/text.hpp"
 #include "khsweep/sweep/load_data.hpp"
@@ -78,38 +80,43 @@ struct Options {
   std::vector<model::KhVariant> kh{model::KhVariant::none, model::KhVariant::top_down, model::KhVariant::bottom_up};
 };
 
-Options parse(const std::vector<std::string>& args) {
+// The options, or nothing after --help; throws the problems, one per line.
+std::optional<Options> parse(const std::vector<std::string>& args) {
   Options o;
   o.data.dataset = "mnist";
-  std::vector<std::string> problems;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& flag = args[i];
-    if (i + 1 >= args.size()) {
-      problems.push_back(flag + ": needs a value");
-      break;
+  ArgReader in(args, "bench");
+  std::vector<std::string>& problems = in.problems();
+  while (in.next()) {
+    if (in.help()) return std::nullopt;
+    if (in.positional()) {
+      in.problem("unexpected argument '" + in.arg() + "'");
+      continue;
     }
-    const std::string value = args[++i];
+    const std::string& flag = in.option();
+    if (!in.option_is_one_of({"--data", "--train-samples", "--hidden", "--k", "--task", "--kh"})) {
+      in.unknown_option();
+      (void)in.value_if_given();  // every bench option takes a value: skip it too
+      continue;
+    }
+    const auto value = in.value();
+    if (!value) continue;
     if (flag == "--data") {
-      o.data.dataset = value;
+      o.data.dataset = *value;
     } else if (flag == "--train-samples") {
-      const auto n = table_values(flag, value, "train_subset", [](const auto& p) { return p.data.train_subset; }, problems);
-      if (n.size() > 1) problems.push_back(flag + ": takes one number, got '" + value + "'");
+      const auto n = table_values(flag, *value, "train_subset", [](const auto& p) { return p.data.train_subset; }, problems);
+      if (n.size() > 1) in.problem(flag + ": takes one number, got '" + *value + "'");
       if (!n.empty()) o.data.train_subset = n.front();
     } else if (flag == "--hidden") {
-      o.hidden = table_values(flag, value, "hidden", [](const auto& p) { return p.config.hidden; }, problems);
+      o.hidden = table_values(flag, *value, "hidden", [](const auto& p) { return p.config.hidden; }, problems);
     } else if (flag == "--k") {
-      o.k = table_values(flag, value, "k", [](const auto& p) { return p.config.gibbs_steps; }, problems);
+      o.k = table_values(flag, *value, "k", [](const auto& p) { return p.config.gibbs_steps; }, problems);
     } else if (flag == "--task") {
-      o.tasks = table_values(flag, value, "task", [](const auto& p) { return p.config.task; }, problems);
-    } else if (flag == "--kh") {
-      o.kh = table_values(flag, value, "kh", [](const auto& p) { return p.config.kh; }, problems);
+      o.tasks = table_values(flag, *value, "task", [](const auto& p) { return p.config.task; }, problems);
     } else {
-      problems.push_back("unknown option '" + flag + "'");
+      o.kh = table_values(flag, *value, "kh", [](const auto& p) { return p.config.kh; }, problems);
     }
   }
-  if (!problems.empty()) {
-    throw Error(join(problems, "\n"));
-  }
+  if (!problems.empty()) throw Error(join(problems, "\n"));
   return o;
 }
 
@@ -120,16 +127,18 @@ struct Measured {
 }  // namespace
 
 int bench_command(const std::vector<std::string>& args) {
-  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-    std::cout << kBenchUsage;
-    return kExitOk;
-  }
   Options options;
   data::DataSplit data;
   try {
-    options = parse(args);
+    const std::optional<Options> parsed = parse(args);
+    if (!parsed) {
+      std::cout << kBenchUsage;
+      return kExitOk;
+    }
+    options = *parsed;
   } catch (const Error& e) {
-    std::cerr << "khsweep bench: " << e.what() << "\n" << kBenchUsage;
+    print_problem_lines("bench", e.what());
+    std::cerr << kBenchUsage;
     return kExitUsage;
   }
   try {

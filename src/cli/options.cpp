@@ -1,6 +1,8 @@
 #include "khsweep/cli/options.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <iostream>
 
 #include "khsweep/core/error.hpp"
@@ -40,6 +42,20 @@ std::optional<std::string> ArgReader::value() {
     return std::nullopt;
   }
   return args_[++at_];
+}
+
+std::optional<std::string> ArgReader::value_if_given() {
+  if (inline_value_) return inline_value_;
+  if (at_ + 1 >= args_.size() || args_[at_ + 1].rfind("--", 0) == 0) return std::nullopt;
+  return args_[++at_];
+}
+
+std::optional<double> ArgReader::positive_number(const std::string& text, const char* what) {
+  char* end = nullptr;
+  const double number = std::strtod(text.c_str(), &end);
+  if (!text.empty() && end == text.c_str() + text.size() && number > 0 && std::isfinite(number)) return number;
+  problems_.push_back(option_ + ": expected " + what + ", got '" + text + "'");
+  return std::nullopt;
 }
 
 void ArgReader::take_store(std::string& store_path) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "khsweep/cli/commands.hpp"
+#include "khsweep/cli/options.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/text.hpp"
 #include "khsweep/sweep/cost.hpp"
@@ -53,45 +54,38 @@ void report(const std::string& message) {
 
 PlanArgs parse_args(const std::vector<std::string>& args) {
   PlanArgs out;
-  std::vector<std::string> problems;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
+  ArgReader in(args, "plan");
+  while (in.next()) {
+    if (in.help()) {
       out.help = true;
       return out;
     }
-    const auto eq = a.find('=');
-    const std::string flag = a.substr(0, eq);
-    if (flag == "--list" || flag == "--format") {
-      std::string value;
-      if (eq != std::string::npos) value = a.substr(eq + 1);
-      else if (i + 1 < args.size()) value = args[++i];
-      else {
-        problems.push_back("command line: " + flag + ": needs a value");
-        continue;
+    if (in.positional()) {
+      if (out.path.empty()) out.path = in.arg();
+      else in.problem("unexpected argument '" + in.arg() + "'; plan takes one sweep file");
+    } else if (in.option() == "--format") {
+      if (const auto value = in.value()) {
+        if (*value == "csv" || *value == "table") out.csv = *value == "csv";
+        else in.problem("--format: must be one of table, csv, got '" + *value + "'");
       }
-      if (flag == "--format") {
-        if (value == "csv" || value == "table") out.csv = value == "csv";
-        else problems.push_back("command line: --format: must be one of table, csv, got '" + value + "'");
-        continue;
+    } else if (in.option() == "--list") {
+      if (const auto value = in.value()) {
+        out.list_given = true;
+        std::size_t n = 0;
+        auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+        if (*value == "all") out.list = SIZE_MAX;
+        else if (ec == std::errc() && end == value->data() + value->size()) out.list = n;
+        else in.problem("--list: expected a whole number >= 0 or 'all', got '" + *value + "'");
       }
-      out.list_given = true;
-      std::size_t n = 0;
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (value == "all") out.list = SIZE_MAX;
-      else if (ec == std::errc() && end == value.data() + value.size()) out.list = n;
-      else problems.push_back("command line: --list: expected a whole number >= 0 or 'all', got '" + value + "'");
-    } else if (a.rfind("--", 0) == 0) {
-      problems.push_back("command line: unknown option " + a + " (khsweep plan --help lists them)");
-    } else if (out.path.empty()) {
-      out.path = a;
     } else {
-      problems.push_back("command line: unexpected argument '" + a + "'; plan takes one sweep file");
+      in.unknown_option();
     }
   }
-  if (out.path.empty() && problems.empty()) problems.push_back("command line: no sweep file given");
-  if (!problems.empty()) {
-    throw Error(join(problems, "\n"));
+  if (out.path.empty() && in.problems().empty()) in.problem("no sweep file given");
+  if (!in.problems().empty()) {
+    // "command line: " sets them apart from the sweep file's problems, which name file and line.
+    for (std::string& problem : in.problems()) problem.insert(0, "command line: ");
+    throw Error(join(in.problems(), "\n"));
   }
   if (out.csv && !out.list_given) out.list = SIZE_MAX;
   return out;

@@ -5,6 +5,7 @@
 #include "khsweep/cli/commands.hpp"
 #include "khsweep/cli/options.hpp"
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/exit_codes.hpp"
 #include "khsweep/results/plot.hpp"
 
 namespace khsweep::cli {
@@ -21,7 +22,8 @@ void plot_usage(std::ostream& out) {
   std::string known;
   for (const std::string& m : results::plot_metrics()) known += (known.empty() ? "" : ", ") + m;
   out << known << "\n"
-      << "  --where C      select runs, e.g. 'hidden=100,kh!=none,seed in 1|2|3' (docs/results.md)\n"
+      << "  --where C      select runs, e.g. 'hidden=100,kh!=none,seed in 1|2|3' (docs/results.md);\n"
+         "                 repeated, all must hold\n"
          "  --out FILE     .png or .svg (default: <metric>.png)\n"
          "  --title TEXT   plot title (default: the store's file name)\n"
          "  --log-y        logarithmic y axis\n"
@@ -33,50 +35,36 @@ void plot_usage(std::ostream& out) {
 
 int plot_command(const std::vector<std::string>& args) {
   results::PlotRequest request;
-  bool have_store = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    const auto value = [&](std::string& into) {
-      if (i + 1 >= args.size()) throw Error("option " + a + " needs a value");
-      into = args[++i];
-    };
-    try {
-      if (a == "--help" || a == "-h") {
-        plot_usage(std::cout);
-        return kExitOk;
-      } else if (a == "--metric") {
-        value(request.metric);
-      } else if (a == "--where") {
-        value(request.where);
-      } else if (a == "--out") {
-        std::string out;
-        value(out);
-        request.out = out;
-      } else if (a == "--title") {
-        value(request.title);
-      } else if (a == "--log-y") {
-        request.log_y = true;
-      } else if (a == "--include-diverged") {
-        request.include_diverged = true;
-      } else if (a.size() > 1 && a[0] == '-') {
-        throw Error("unknown option '" + a + "'");
-      } else if (!have_store) {
-        request.store = a;
-        have_store = true;
-      } else {
-        throw Error("more than one store given ('" + request.store.string() + "' and '" + a + "')");
-      }
-    } catch (const Error& e) {
-      print_problem("plot", e.what());
-      plot_usage(std::cerr);
-      return kExitUsage;
+  std::string store, out;
+  ArgReader in(args, "plot");
+  while (in.next()) {
+    if (in.help()) {
+      plot_usage(std::cout);
+      return kExitOk;
+    }
+    if (in.positional()) {
+      in.take_store(store);
+    } else if (in.option_is_one_of({"--metric", "--where", "--out", "--title"})) {
+      const auto value = in.value();
+      if (!value) continue;
+      if (in.option() == "--metric") request.metric = *value;
+      else if (in.option() == "--where") append_where(request.where, *value);
+      else if (in.option() == "--out") out = *value;
+      else request.title = *value;
+    } else if (in.option_is_one_of({"--log-y", "--include-diverged"}) && !in.inline_value()) {
+      (in.option() == "--log-y" ? request.log_y : request.include_diverged) = true;
+    } else {
+      in.unknown_option();
     }
   }
-  if (!have_store) {
-    print_problem("plot", "no store given");
+  if (store.empty()) in.problem("no STORE given");
+  if (!in.problems().empty()) {
+    print_problems("plot", in.problems());
     plot_usage(std::cerr);
     return kExitUsage;
   }
+  request.store = store;
+  request.out = out;
   if (request.out.empty()) request.out = request.metric + ".png";
   try {  // user mistakes on the command line: reported before the store is read
     (void)results::metric_axis_label(request.metric);

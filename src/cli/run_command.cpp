@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "khsweep/cli/commands.hpp"
+#include "khsweep/cli/options.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/runner/mpi.hpp"
 #include "khsweep/runner/sweep_job.hpp"
@@ -24,59 +25,46 @@ const char* kRunUsage =
     "continue from their checkpoints. SIGUSR1 to mpirun (or SIGTERM/SIGINT/SIGUSR1 to the khsweep\n"
     "processes) stops handing out runs, checkpoints the runs in flight, commits and exits with 75.\n";
 
-// Returns the options, or an error message ("" on --help).
-bool parse(const std::vector<std::string>& args, runner::JobOptions& options, std::string& problem) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](const char* flag) -> std::string {
-      if (i + 1 >= args.size()) {
-        problem = std::string(flag) + " needs a value";
-        return {};
-      }
-      return args[++i];
-    };
-    if (a == "--help" || a == "-h") return false;
-    if (a == "--store") {
-      options.store = value("--store");
-    } else if (a == "--quiet") {
-      options.quiet = true;
-    } else if (a == "--retry-failed") {
-      options.retry_failed = true;
-    } else if (a == "--progress-every") {
-      const std::string text = value("--progress-every");
-      try {
-        std::size_t used = 0;
-        options.progress_every_seconds = std::stod(text, &used);
-        if (used != text.size() || !(options.progress_every_seconds > 0)) throw std::invalid_argument(text);
-      } catch (const std::exception&) {
-        problem = "--progress-every: expected a number of seconds > 0, got '" + text + "'";
-      }
-    } else if (!a.empty() && a[0] == '-') {
-      problem = "unknown option '" + a + "'";
-    } else if (options.sweep.empty()) {
-      options.sweep = a;
+// Reads the job options; false on --help or a mistake (`problems` says which: empty on --help).
+bool parse(const std::vector<std::string>& args, runner::JobOptions& options, std::vector<std::string>& problems) {
+  ArgReader in(args, "run");
+  bool help = false;
+  while (in.next()) {
+    if (in.help()) {
+      help = true;
+    } else if (in.positional()) {
+      if (options.sweep.empty()) options.sweep = in.arg();
+      else in.problem("more than one sweep file given ('" + options.sweep.string() + "' and '" + in.arg() + "')");
+    } else if (in.option() == "--store") {
+      if (const auto v = in.value()) options.store = *v;
+    } else if (in.option() == "--progress-every") {
+      if (const auto v = in.value())
+        if (const auto seconds = in.positive_number(*v, "a number of seconds > 0")) options.progress_every_seconds = *seconds;
+    } else if (in.option_is_one_of({"--quiet", "--retry-failed"}) && !in.inline_value()) {
+      (in.option() == "--quiet" ? options.quiet : options.retry_failed) = true;
     } else {
-      problem = "more than one sweep file given ('" + options.sweep.string() + "' and '" + a + "')";
+      in.unknown_option();
     }
-    if (!problem.empty()) return false;
   }
-  if (options.sweep.empty()) problem = "no sweep file given";
-  return problem.empty();
+  if (help) return false;
+  if (options.sweep.empty()) in.problem("no sweep file given");
+  problems = std::move(in.problems());
+  return problems.empty();
 }
 
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
   runner::JobOptions options;
-  std::string problem;
-  const bool parsed = parse(args, options, problem);
-  // The usage, or the problem and the usage; `speak` false on every rank but 0 (all parsed the same).
+  std::vector<std::string> problems;
+  const bool parsed = parse(args, options, problems);
+  // The usage, or the problems and the usage; `speak` false on every rank but 0 (all parsed the same).
   const auto refuse = [&](bool speak) {
     if (speak) {
-      if (!problem.empty()) std::cerr << "khsweep run: " << problem << "\n";
-      (problem.empty() ? std::cout : std::cerr) << kRunUsage;
+      print_problems("run", problems);
+      (problems.empty() ? std::cout : std::cerr) << kRunUsage;
     }
-    return problem.empty() ? kExitOk : kExitUsage;
+    return problems.empty() ? kExitOk : kExitUsage;
   };
   if (!runner::launched_by_mpi()) {
     if (!parsed) return refuse(true);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "khsweep/cli/commands.hpp"
+#include "khsweep/cli/options.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/text_file.hpp"
 #include "khsweep/store/sweep_store.hpp"
@@ -28,14 +29,16 @@ std::map<std::string, std::string> read_progress(const std::string& store) {
   return values;
 }
 
+const char* kStatusUsage =
+    "usage: khsweep status STORE.h5\n"
+    "  What a store holds (runs by status and by sweep/arm, failed runs with their reasons) and, while a\n"
+    "  sweep runs on it, that job's progress. Read-only: safe beside a running sweep.\n";
+
 }  // namespace
 
 int status_command(const std::vector<std::string>& args) {
-  if (args.size() != 1 || args[0] == "--help" || args[0] == "-h") {
-    std::cerr << "usage: khsweep status STORE.h5\n";
-    return args.size() == 1 ? kExitOk : kExitUsage;
-  }
-  const std::string path = args[0];
+  std::string path;
+  if (const auto stop = read_store_and_flags(args, "status", kStatusUsage, path)) return *stop;
   store::StoreOverview overview;
   try {
     overview = store::read_overview(path);

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "khsweep/cli/train_request.hpp"
+#include "khsweep/cli/options.hpp"
 #include "khsweep/sweep/config_file.hpp"
 #include "khsweep/sweep/load_data.hpp"
 #include "khsweep/core/error.hpp"
@@ -164,28 +165,27 @@ bool apply_config_file(Parse& st) {
   return true;
 }
 
-struct Flag {
+struct GivenFlag {
   std::string name;
   std::optional<std::string> value;
   std::size_t index = 0;  // position among the arguments, to report problems in order
 };
 
 // Splits the arguments into flags, reporting malformed ones; values are checked later.
-std::vector<Flag> split_flags(const std::vector<std::string>& args, Problems& problems) {
-  std::vector<Flag> flags;
+std::vector<GivenFlag> split_flags(const std::vector<std::string>& args, Problems& problems) {
+  std::vector<GivenFlag> flags;
   std::map<std::string, bool> seen;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) {
+  ArgReader in(args, "train");
+  while (in.next()) {
+    if (in.arg().size() < 3 || in.arg().rfind("--", 0) != 0) {
       problems.add(Stage::command_line, kCommandLine,
-                   "unexpected argument " + in_quotes(arg) + "; parameters are given as --name value", i);
+                   "unexpected argument " + in_quotes(in.arg()) + "; parameters are given as --name value", in.position());
       continue;
     }
-    Flag f;
-    f.index = i;
-    const auto eq = arg.find('=');
-    f.name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-    if (eq != std::string::npos) f.value = arg.substr(eq + 1);
+    GivenFlag f;
+    f.index = in.position();
+    f.name = in.option().substr(2);
+    f.value = in.inline_value();
 
     const train::ParamSpec* spec = train::find_parameter(f.name);
     const CommandOption* option = spec ? nullptr : find_command_option(f.name);
@@ -196,7 +196,7 @@ std::vector<Flag> split_flags(const std::vector<std::string>& args, Problems& pr
       if (!near.empty()) why += "; did you mean --" + near + "?";
       else why += " (khsweep train --help lists them)";
       problems.add(Stage::command_line, flag_where(f.name), why, f.index);
-      if (!f.value && i + 1 < args.size() && args[i + 1].compare(0, 2, "--") != 0) ++i;  // skip its value
+      (void)in.value_if_given();  // skip its value
       continue;
     }
     const bool takes_value = spec ? true : option->placeholder[0] != '\0';
@@ -205,13 +205,10 @@ std::vector<Flag> split_flags(const std::vector<std::string>& args, Problems& pr
         problems.add(Stage::command_line, flag_where(f.name), "takes no value, got " + in_quotes(*f.value), f.index);
         continue;
       }
-    } else if (!f.value) {
-      const bool has_next = i + 1 < args.size() && args[i + 1].compare(0, 2, "--") != 0;
-      if (spec && spec->kind == train::ParamKind::boolean && !has_next) {
-        f.value = "true";  // a bare boolean flag means true
-      } else if (has_next) {
-        f.value = args[++i];
-      } else {
+    } else {
+      f.value = in.value_if_given();
+      if (!f.value && spec && spec->kind == train::ParamKind::boolean) f.value = "true";  // a bare boolean flag
+      if (!f.value) {
         problems.add(Stage::command_line, flag_where(f.name), "needs a value", f.index);
         continue;
       }
@@ -236,15 +233,15 @@ TrainRequest parse_train_request(const std::vector<std::string>& args) {
       return st.request;
     }
 
-  const std::vector<Flag> flags = split_flags(args, st.problems);
-  for (const Flag& f : flags)
+  const std::vector<GivenFlag> flags = split_flags(args, st.problems);
+  for (const GivenFlag& f : flags)
     if (f.name == "config") st.request.config_path = *f.value;
 
   bool file_ok = true;
   if (!st.request.config_path.empty()) file_ok = apply_config_file(st);
 
   // Flags after the file, so they override it wherever they stand on the line.
-  for (const Flag& f : flags) {
+  for (const GivenFlag& f : flags) {
     const std::string where = flag_where(f.name);
     if (f.name == "config") continue;
     if (f.name == "quiet") st.request.quiet = true;

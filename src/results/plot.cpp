@@ -56,6 +56,8 @@ const std::vector<MetricInfo>& metric_table() {
       {"val_cross_entropy", "validation cross-entropy (nats per pixel)", true, 1.0},
       {"val_pll", "validation pseudo-log-likelihood (nats per image)", true, 1.0},
       {"val_accuracy", "validation accuracy (%)", true, 100.0},
+      {"train_noisy_accuracy", "training accuracy on noisy inputs (%)", true, 100.0},
+      {"val_noisy_accuracy", "validation accuracy on noisy inputs (%)", true, 100.0},
   };
   return table;
 }

@@ -1,5 +1,6 @@
 // khsweep plot: the learning-curve statistics, the gnuplot script, and real PNG / SVG output.
 #include <boost/test/unit_test.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -7,6 +8,7 @@
 
 #include "../support/scratch.hpp"
 #include "khsweep/results/plot.hpp"
+#include "khsweep/store/run_layout.hpp"
 #include "synthetic_store.hpp"
 
 using namespace khsweep;
@@ -49,6 +51,19 @@ BOOST_AUTO_TEST_CASE(curves_are_the_mean_and_standard_error_over_seeds_per_confi
   BOOST_TEST(series[0].se[1] == 0.1 / std::sqrt(3.0), boost::test_tools::tolerance(1e-12));
   BOOST_TEST(series[0].n[1] == 3);
   BOOST_TEST(series[1].mean[0] == 0.4, boost::test_tools::tolerance(1e-12));
+}
+
+// Every column of a run's /curves but the epoch and its evaluated flag can be plotted, so a column
+// added to the store (such as the MHC's noisy accuracy) cannot be left out of `plot --metric`.
+BOOST_AUTO_TEST_CASE(every_curve_column_is_a_plot_metric) {
+  std::vector<std::string> columns;
+  for (const auto& field : store::curve_fields())
+    if (field.name != "epoch" && field.name != "evaluated") columns.push_back(field.name);
+  std::vector<std::string> metrics = results::plot_metrics();
+  std::sort(columns.begin(), columns.end());
+  std::sort(metrics.begin(), metrics.end());
+  BOOST_TEST(metrics == columns, boost::test_tools::per_element());
+  for (const std::string& metric : metrics) BOOST_TEST(!results::metric_axis_label(metric).empty());
 }
 
 BOOST_AUTO_TEST_CASE(diverged_runs_are_left_out_and_counted_unless_included) {

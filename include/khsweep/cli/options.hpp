@@ -1,7 +1,8 @@
 #pragma once
-// Command-line mechanics shared by the results commands (query, aggregate, best, plot): reading
-// "--x v" / "--x=v" options while collecting problems, printing "khsweep <cmd>: " lines, the rows a
-// --where selects, and the plain-text table they print.
+// Command-line mechanics shared by the commands: ArgReader walks every command's arguments
+// ("--x v" / "--x=v" options, collecting problems); then printing "khsweep <cmd>: " lines, and for
+// the results commands (query, aggregate, best, compare, plot) the rows a --where selects and the
+// plain-text table they print.
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
@@ -23,8 +24,10 @@ class ArgReader {
   bool next();
 
   [[nodiscard]] const std::string& arg() const { return args_[at_]; }  // as given, "--x=v" included
+  [[nodiscard]] std::size_t position() const { return at_; }            // of arg() among the arguments
   [[nodiscard]] bool help() const { return arg() == "--help" || arg() == "-h"; }
-  [[nodiscard]] bool positional() const { return arg().rfind("--", 0) != 0; }
+  // Not an option: text that does not start with '-' (or a lone "-").
+  [[nodiscard]] bool positional() const { return arg().empty() || arg()[0] != '-' || arg() == "-"; }
   [[nodiscard]] const std::string& option() const { return option_; }  // the name, without "=value"
   [[nodiscard]] const std::optional<std::string>& inline_value() const { return inline_value_; }
   [[nodiscard]] bool option_is_one_of(std::initializer_list<const char*> names) const;
@@ -32,6 +35,12 @@ class ArgReader {
   // The option's value: after '=', else the next argument (consumed). When there is none, records
   // "<option> needs a value" and returns nothing.
   std::optional<std::string> value();
+  // The option's value when one is there: after '=', else the next argument unless that is another
+  // "--option" (consumed). Nothing, and no problem, otherwise: for a value that may be left out.
+  std::optional<std::string> value_if_given();
+  // Whether the value text is a number > 0 (seconds, a rate); records "<option>: expected <what>,
+  // got '<text>'" otherwise.
+  std::optional<double> positive_number(const std::string& text, const char* what);
 
   // A positional argument as the one STORE: the first fills `store_path`, later ones are problems.
   void take_store(std::string& store_path);
