@@ -13,6 +13,7 @@
 #include "khsweep/cli/options.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/text.hpp"
+#include "khsweep/data/catalog.hpp"
 #include "khsweep/sweep/cost.hpp"
 #include "khsweep/sweep/load_data.hpp"
 #include "khsweep/sweep/run_id.hpp"
@@ -22,7 +23,7 @@ namespace khsweep::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: khsweep plan SWEEP.yaml [--list N|all] [--format table|csv]\n"
+    "Usage: khsweep plan SWEEP.yaml [--list N|all] [--format table|csv] [--workers N]\n"
     "\n"
     "Validates a sweep file (docs/sweep-files.md), reporting every problem at once, then prints\n"
     "its runs: count per arm, the datasets, the first N runs (default 20) with their ids, the\n"
@@ -31,8 +32,14 @@ constexpr const char* kUsage =
     "A run whose estimated memory exceeds this machine's ($KHSWEEP_MEMORY when set) is refused\n"
     "(exit 3), naming the parameter to lower.\n"
     "\n"
+    "Data that is not on this machine yet (a login node) does not stop the plan: a known dataset's\n"
+    "sizes and checksums come from khsweep's catalogue, so its ids are final; for data given by a\n"
+    "path that is not there, ids are provisional (marked ?) and MNIST's sizes are assumed. The plan\n"
+    "says which data checks were skipped; `khsweep run` makes them all.\n"
+    "\n"
     "  --list N|all          runs to list (default 20; with --format csv, all)\n"
     "  --format table|csv    csv: only the run list, one row per run, for scripts\n"
+    "  --workers N           also show the wall time on N workers (MPI ranks: every rank trains)\n"
     "  --help                print this help (also -h)\n";
 
 // The worker counts whose wall time is shown.
@@ -44,6 +51,7 @@ struct PlanArgs {
   bool list_given = false;
   bool csv = false;
   bool help = false;
+  int workers = 0;  // --workers: one more worker count for the wall time
 };
 
 // Every line of a (possibly multi-line) error, prefixed so each reads on its own in a log.
@@ -68,6 +76,13 @@ PlanArgs parse_args(const std::vector<std::string>& args) {
         if (*value == "csv" || *value == "table") out.csv = *value == "csv";
         else in.problem("--format: must be one of table, csv, got '" + *value + "'");
       }
+    } else if (in.option() == "--workers") {
+      if (const auto value = in.value()) {
+        int n = 0;
+        auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+        if (ec == std::errc() && end == value->data() + value->size() && n >= 1) out.workers = n;
+        else in.problem("--workers: expected a whole number >= 1, got '" + *value + "'");
+      }
     } else if (in.option() == "--list") {
       if (const auto value = in.value()) {
         out.list_given = true;
@@ -91,13 +106,55 @@ PlanArgs parse_args(const std::vector<std::string>& args) {
   return out;
 }
 
+// Where a selection's sizes and checksums came from.
+enum class DataOrigin {
+  files,      // read and checked
+  catalogue,  // a known dataset not on this machine: the catalogue's, exact
+  assumed,    // a path with nothing there: MNIST's sizes assumed, no checksums
+};
+
 // The data of one distinct selection: what run ids and costs need from it.
 struct DataFacts {
   std::string dataset;
   sweep::DataShape shape;
   std::string train_checksum;
   std::string validation_checksum;
+  DataOrigin origin = DataOrigin::files;
 };
+
+// What plan knows of a selection's data, reading it when it is here. Throws khsweep::Error when
+// data that is here cannot be read or is not what its name promises.
+DataFacts facts_of(const train::DataSelection& selection) {
+  DataFacts facts;
+  facts.dataset = selection.dataset;
+  const sweep::DataSource source = sweep::resolve_data(selection.dataset);
+  data::DataSplitFacts split;
+  std::error_code ec;
+  if (sweep::is_absent_path(selection.dataset)) {
+    facts.origin = DataOrigin::assumed;
+    const data::KnownDataset& mnist = *data::find_known_dataset("mnist");
+    split = data::catalogued_facts(mnist);
+    const auto cut = [](std::size_t count, std::size_t n) { return n == 0 ? count : n; };
+    split.train.count = cut(split.train.count, selection.train_subset);
+    split.validation.count = cut(split.validation.count, selection.validation_subset);
+    split.train.checksum = split.validation.checksum = "";
+  } else if (source.known != nullptr && !std::filesystem::exists(source.directory, ec)) {
+    facts.origin = DataOrigin::catalogue;
+    split = *sweep::catalogued_selection_facts(selection);
+  } else {
+    split = data::facts_of(sweep::load_data(selection));
+    if (source.known != nullptr) facts.dataset += " (" + source.directory.string() + ", checksums verified)";
+  }
+  if (facts.origin == DataOrigin::catalogue)
+    facts.dataset += " (not in " + source.directory.string() + " here: sizes and checksums from the catalogue, "
+                     "files not checked)";
+  if (facts.origin == DataOrigin::assumed)
+    facts.dataset += " (not here: MNIST's sizes assumed, ids provisional)";
+  facts.shape = sweep::shape_of(split);
+  facts.train_checksum = split.train.checksum;
+  facts.validation_checksum = split.validation.checksum;
+  return facts;
+}
 
 std::string fixed_decimals(double value, int decimals) {
   char text[64];
@@ -134,7 +191,7 @@ int plan_command(const std::vector<std::string>& args) {
       std::cout << kUsage;
       return kExitOk;
     }
-    plan = sweep::load_sweep(opts.path);
+    plan = sweep::load_sweep(opts.path, sweep::DataPaths::may_be_absent);
   } catch (const Error& e) {
     report(e.what());
     std::cerr << "(see `khsweep plan --help` and docs/sweep-files.md)\n";
@@ -148,14 +205,8 @@ int plan_command(const std::vector<std::string>& args) {
     const std::string key = sweep::selection_key(run.params.data);
     if (data.count(key)) continue;
     DataFacts facts;
-    facts.dataset = run.params.data.dataset;
-    if (const sweep::DataSource source = sweep::resolve_data(facts.dataset); source.known != nullptr)
-      facts.dataset += " (" + source.directory.string() + ", checksums verified)";
     try {
-      const data::DataSplit split = sweep::load_data(run.params.data);
-      facts.shape = sweep::shape_of(split);
-      facts.train_checksum = split.train.checksum;
-      facts.validation_checksum = split.validation.checksum;
+      facts = facts_of(run.params.data);
     } catch (const Error& e) {
       report(e.what());
       return kExitInput;
@@ -168,7 +219,8 @@ int plan_command(const std::vector<std::string>& args) {
     const sweep::PlannedRun* run;
     std::string id;
     double seconds;
-    bool repeat;  // an earlier run has the same id: it is trained once
+    bool repeat;       // an earlier run has the same id: it is trained once
+    bool provisional;  // its data is not here and has no catalogue entry: the id lacks its checksums
   };
   std::vector<Row> rows;
   std::set<std::string> ids;
@@ -186,7 +238,8 @@ int plan_command(const std::vector<std::string>& args) {
       // As `khsweep run` will: a run that cannot fit is refused before anything is listed.
       sweep::check_fits_in_memory(plan, run, shape);
       Row row{&run, sweep::run_id(run.params, facts.train_checksum, facts.validation_checksum),
-              sweep::estimate_seconds(run.params, shape.train_samples, shape.validation_samples), false};
+              sweep::estimate_seconds(run.params, shape.train_samples, shape.validation_samples), false,
+              facts.origin == DataOrigin::assumed};
       row.repeat = !ids.insert(row.id).second;
       if (!row.repeat) {
         total += row.seconds;
@@ -210,7 +263,8 @@ int plan_command(const std::vector<std::string>& args) {
   header.insert(header.end(), varying.begin(), varying.end());
   header.push_back("est_min");
   const auto cells_of = [&](const Row& r) {
-    std::vector<std::string> cells = {std::to_string(r.run->index), r.id + (r.repeat ? "*" : "")};
+    std::vector<std::string> cells = {std::to_string(r.run->index),
+                                      r.id + (r.provisional ? "?" : "") + (r.repeat ? "*" : "")};
     if (!r.run->arm.empty()) cells.push_back(r.run->arm);
     for (const auto& name : varying) {
       const train::ParamSpec& p = *train::find_parameter(name);
@@ -247,8 +301,17 @@ int plan_command(const std::vector<std::string>& args) {
   for (const auto& key : data_order) {
     const DataFacts& f = data.at(key);
     out << "  " << f.dataset << ": " << f.shape.train_samples << " train + " << f.shape.validation_samples
-        << " validation samples (train checksum " << f.train_checksum.substr(0, 12) << "...)\n";
+        << " validation samples";
+    if (f.origin != DataOrigin::assumed) out << " (train checksum " << f.train_checksum.substr(0, 12) << "...)";
+    out << "\n";
   }
+  const auto skipped = std::count_if(data_order.begin(), data_order.end(),
+                                     [&](const std::string& key) { return data.at(key).origin != DataOrigin::files; });
+  if (skipped > 0)
+    out << "data checks skipped for " << skipped << " of " << data_order.size()
+        << " datasets (not on this machine); `khsweep run` makes them" << "\n";
+  if (std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.provisional; }))
+    out << "ids marked ? are provisional: they need the checksums of data that is not here\n";
   double shared_bytes = 0;  // every selection is held once per node
   for (const auto& key : data_order) shared_bytes += sweep::data_bytes(data.at(key).shape);
   out << "memory: about " << sweep::bytes_text(biggest_bytes) << " for the largest run (#" << rows[biggest].run->index
@@ -274,7 +337,9 @@ int plan_command(const std::vector<std::string>& args) {
   out << "\nestimated cost: " << fixed_decimals(total / 3600, total < 36 ? 4 : 2) << " core-hours ("
       << duration(total) << " on one core; longest run " << duration(longest) << ")\n";
   out << "wall time:";
-  for (int workers : kWorkerCounts)
+  std::set<int> worker_counts(std::begin(kWorkerCounts), std::end(kWorkerCounts));
+  if (opts.workers > 0) worker_counts.insert(opts.workers);
+  for (int workers : worker_counts)
     out << "  " << workers << (workers == 1 ? " worker " : " workers ") << duration(std::max(total / workers, longest));
   out << "\n(rough estimates from a per-epoch cost model, docs/sweep-files.md)\n";
   std::cout << out.str();

@@ -133,7 +133,7 @@ int train_command(const std::vector<std::string>& args) {
       store::check_writable(request.out_path);
     }
     data = sweep::load_data(request.data);
-    sweep::check_fits_in_memory("this run", request, sweep::shape_of(data));
+    sweep::check_fits_in_memory("this run", request, sweep::shape_of(data::facts_of(data)));
   } catch (const Error& e) {
     report(e);
     return kExitInput;

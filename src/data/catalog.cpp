@@ -20,16 +20,24 @@ const std::vector<KnownDataset>& known_datasets() {
        {"ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
         "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
         "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"}},
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"},
+       60000, 10000, 784, 10},
       {"fashion-mnist",
        "Debian package dataset-fashion-mnist",
        "--fashion",
        {"c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
         "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
         "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"}},
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"},
+       60000, 10000, 784, 10},
   };
   return catalogue;
+}
+
+DataSplitFacts catalogued_facts(const KnownDataset& known, int threshold) {
+  const auto& sha = known.content_sha256;
+  return {{known.train_count, known.pixels, known.classes, dataset_checksum(sha[0], sha[1], threshold)},
+          {known.validation_count, known.pixels, known.classes, dataset_checksum(sha[2], sha[3], threshold)}};
 }
 
 const KnownDataset* find_known_dataset(std::string_view name) {

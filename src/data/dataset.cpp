@@ -16,28 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Dataset checksum: the hex SHA-256 of the ASCII text
-//   "khsweep-dataset-v1\nimages <I>\nlabels <L>\nthreshold <t>\n"
-// where <I> and <L> are idx_content_sha256 of the image and label files (equivalently, of the IDX
-// bytes that hold exactly the in-memory content) and <t> is the threshold in decimal.
-std::string dataset_checksum(const std::string& images_sha, const std::string& labels_sha, int threshold) {
-  const std::string text = "khsweep-dataset-v1\nimages " + images_sha + "\nlabels " + labels_sha + "\nthreshold " +
-                           std::to_string(threshold) + "\n";
-  return sha256_hex(text.data(), text.size());
-}
-
-// Subset checksum: the hex SHA-256 of the ASCII text
-//   "khsweep-subset-v1\nparent <P>\nmode first\nn <n>\n"               (first n)
-//   "khsweep-subset-v1\nparent <P>\nmode random\nn <n>\nseed <s>\n"    (random n)
-// where <P> is the full set's checksum. The seed is left out of "first": it does not change the selection.
-std::string subset_checksum(const std::string& parent, SubsetMode mode, std::size_t n, std::uint64_t seed) {
-  std::string text = "khsweep-subset-v1\nparent " + parent + "\nmode ";
-  text += mode == SubsetMode::first ? "first" : "random";
-  text += "\nn " + std::to_string(n) + "\n";
-  if (mode == SubsetMode::random) text += "seed " + std::to_string(seed) + "\n";
-  return sha256_hex(text.data(), text.size());
-}
-
 void validate(std::size_t pixel_bytes, std::size_t count, std::size_t dim, const std::vector<std::uint8_t>& labels,
               int classes, const std::string& source) {
   if (classes < 1 || classes > 256) {
@@ -79,6 +57,32 @@ Dataset assemble(std::vector<std::uint8_t> pixels, std::size_t count, std::size_
 
 }  // namespace
 
+// Dataset checksum: the hex SHA-256 of the ASCII text
+//   "khsweep-dataset-v1\nimages <I>\nlabels <L>\nthreshold <t>\n"
+// where <I> and <L> are idx_content_sha256 of the image and label files (equivalently, of the IDX
+// bytes that hold exactly the in-memory content) and <t> is the threshold in decimal.
+std::string dataset_checksum(const std::string& images_sha, const std::string& labels_sha, int threshold) {
+  const std::string text = "khsweep-dataset-v1\nimages " + images_sha + "\nlabels " + labels_sha + "\nthreshold " +
+                           std::to_string(threshold) + "\n";
+  return sha256_hex(text.data(), text.size());
+}
+
+// Subset checksum: the hex SHA-256 of the ASCII text
+//   "khsweep-subset-v1\nparent <P>\nmode first\nn <n>\n"               (first n)
+//   "khsweep-subset-v1\nparent <P>\nmode random\nn <n>\nseed <s>\n"    (random n)
+// where <P> is the full set's checksum. The seed is left out of "first": it does not change the selection.
+// A "subset" of n == 0 or n >= count is the whole set, with its own checksum.
+std::string subset_checksum(const std::string& parent, std::size_t full_count, std::size_t n, SubsetMode mode,
+                            std::uint64_t seed) {
+  if (n == 0 || n >= full_count) return parent;  // the whole set
+  std::string text = "khsweep-subset-v1\nparent " + parent + "\nmode ";
+  text += mode == SubsetMode::first ? "first" : "random";
+  text += "\nn " + std::to_string(n) + "\n";
+  if (mode == SubsetMode::random) text += "seed " + std::to_string(seed) + "\n";
+  return sha256_hex(text.data(), text.size());
+}
+
+
 Dataset binarise(const IdxImages& images, std::vector<std::uint8_t> labels, int threshold, int classes,
                  const std::string& source) {
   const std::size_t dim = images.rows * images.cols;
@@ -109,6 +113,19 @@ Dataset load_idx_pair(const fs::path& images, const fs::path& labels, int thresh
   return load_hashed_pair(images, labels, threshold, classes, images_sha, labels_sha);
 }
 
+DataSplitFacts facts_of(const DataSplit& split) {
+  const auto of = [](const Dataset& d) { return DatasetFacts{d.count, d.dim, d.classes, d.checksum}; };
+  return {of(split.train), of(split.validation)};
+}
+
+DatasetFacts subset_facts(const DatasetFacts& full, std::size_t n, SubsetMode mode, std::uint64_t seed) {
+  DatasetFacts part = full;
+  if (n == 0 || n >= full.count) return part;
+  part.count = n;
+  part.checksum = subset_checksum(full.checksum, full.count, n, mode, seed);
+  return part;
+}
+
 Dataset subset(const Dataset& full, std::size_t n, SubsetMode mode, std::uint64_t seed) {
   if (n == 0 || n >= full.count) return full;
 
@@ -116,7 +133,7 @@ Dataset subset(const Dataset& full, std::size_t n, SubsetMode mode, std::uint64_
   part.count = n;
   part.dim = full.dim;
   part.classes = full.classes;
-  part.checksum = subset_checksum(full.checksum, mode, n, seed);
+  part.checksum = subset_checksum(full.checksum, full.count, n, mode, seed);
   part.bits.resize(n * full.dim);
   part.labels.resize(n);
 

@@ -113,7 +113,7 @@ class Coordinator {
       std::map<std::string, std::pair<std::string, std::string>> checksums;
       for (const sweep::PlannedRun& planned : sweep_.runs) {
         const data::DataSplit& d = data_.get(planned.params.data);
-        sweep::check_fits_in_memory(sweep_, planned, sweep::shape_of(d));  // before any run trains
+        sweep::check_fits_in_memory(sweep_, planned, sweep::shape_of(data::facts_of(d)));  // before any run trains
         job::QueuedRun run;
         run.planned = planned;
         run.train_checksum = d.train.checksum;

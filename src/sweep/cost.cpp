@@ -193,8 +193,8 @@ double parse_size(std::string_view text) {
 
 }  // namespace
 
-DataShape shape_of(const data::DataSplit& split) {
-  return {split.train.count, split.validation.count, split.train.dim, split.train.classes};
+DataShape shape_of(const data::DataSplitFacts& facts) {
+  return {facts.train.count, facts.validation.count, facts.train.dim, facts.train.classes};
 }
 
 double estimate_bytes(const train::RunParams& params, const DataShape& data) { return memory_parts(params, data).total(); }

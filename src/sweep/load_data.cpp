@@ -39,6 +39,21 @@ std::string data_value_problem(const std::string& value) {
   return why;
 }
 
+bool is_absent_path(const std::string& value) {
+  std::error_code ec;
+  return value.find('/') != std::string::npos && !fs::exists(value, ec);
+}
+
+std::optional<data::DataSplitFacts> catalogued_selection_facts(const train::DataSelection& selection) {
+  const DataSource source = resolve_data(selection.dataset);
+  if (source.known == nullptr) return std::nullopt;
+  data::DataSplitFacts facts = data::catalogued_facts(*source.known, selection.threshold);
+  facts.train = data::subset_facts(facts.train, selection.train_subset, selection.subset_mode, selection.subset_seed);
+  facts.validation =
+      data::subset_facts(facts.validation, selection.validation_subset, selection.subset_mode, selection.subset_seed);
+  return facts;
+}
+
 data::DataSplit load_data(const train::DataSelection& selection) {
   const DataSource source = resolve_data(selection.dataset);
   // A known dataset's directory is always DATA_DIR/NAME.

@@ -90,6 +90,8 @@ struct Load {
   std::vector<Setting> grid;
   std::vector<Arm> arms;
 
+  DataPaths data_paths = DataPaths::must_exist;
+
   explicit Load(std::string path) : problems(std::move(path)) {}
 };
 
@@ -105,7 +107,9 @@ std::optional<std::string> check_value(Load& st, const train::ParamSpec& spec, c
     return std::nullopt;
   }
   if (spec.name == "data") {  // checked here, so every bad path or name is reported at its own line
-    if (auto why = data_value_problem(node.Scalar()); !why.empty()) st.problems.add(line, where + ": " + why);
+    const bool absent_allowed = st.data_paths == DataPaths::may_be_absent && is_absent_path(node.Scalar());
+    if (auto why = data_value_problem(node.Scalar()); !why.empty() && !absent_allowed)
+      st.problems.add(line, where + ": " + why);
   }
   return spec.get(scratch);
 }
@@ -412,10 +416,11 @@ std::vector<PlannedRun> expand(Load& st) {
 
 }  // namespace
 
-Sweep load_sweep(const std::filesystem::path& path) {
+Sweep load_sweep(const std::filesystem::path& path, DataPaths data_paths) {
   Sweep sweep;
   sweep.path = path.string();
   Load st(sweep.path);
+  st.data_paths = data_paths;
   sweep.text = read_text_file(path, "sweep file");
 
   std::vector<YAML::Node> docs;

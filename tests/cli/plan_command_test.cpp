@@ -1,6 +1,7 @@
 // `khsweep plan`: exit codes, and the real demo sweep when MNIST is at hand.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -101,4 +102,59 @@ BOOST_AUTO_TEST_CASE(demo_sweep, *boost::unit_test::precondition(mnist_present))
 
   const CommandOutput two = run_plan({sweep.string(), "--list", "2"});
   BOOST_TEST(contains(two.out, "... 10 more"));
+}
+
+// On a login node the data may not be fetched yet: a known dataset's ids and sizes then come from
+// the catalogue and equal those computed from its files; the plan says the checks were skipped.
+BOOST_AUTO_TEST_CASE(a_known_dataset_not_fetched_here_is_planned_from_the_catalogue_with_the_same_ids,
+                     *boost::unit_test::precondition(mnist_present)) {
+  khsweep::testing::ScratchDir dir("khsweep-plan-");
+  const fs::path sweep = dir / "s.yaml";
+  // Subsets of both kinds, so the catalogue's subset checksums are checked too.
+  std::ofstream(sweep) << "name: s\nfixed: {data: mnist, epochs: 2, validation_subset: 300}\n"
+                          "grid: {hidden: [8, 16], train_subset: [500, 0]}\n"
+                          "arms:\n  - {name: first}\n  - {name: random, subset: random, subset_seed: 7}\n";
+  fs::create_directory(dir / "with");
+  fs::create_directory_symlink(fs::absolute(std::getenv("KHSWEEP_MNIST_DIR")), dir / "with" / "mnist");
+  fs::create_directory(dir / "without");
+
+  CommandOutput with, without;
+  {
+    khsweep::testing::ScopedEnv data_dir("KHSWEEP_DATA_DIR", (dir / "with").string());
+    with = run_plan({sweep.string(), "--format", "csv"});
+  }
+  {
+    khsweep::testing::ScopedEnv data_dir("KHSWEEP_DATA_DIR", (dir / "without").string());
+    without = run_plan({sweep.string(), "--format", "csv"});
+    BOOST_TEST(without.code == khsweep::kExitOk, without.err);
+    const CommandOutput table = run_plan({sweep.string()});
+    BOOST_TEST(table.code == khsweep::kExitOk, table.err);
+    BOOST_TEST(contains(table.out, "sizes and checksums from the catalogue, files not checked"), table.out);
+    BOOST_TEST(contains(table.out, "data checks skipped for 4 of 4 datasets"), table.out);
+    BOOST_TEST(contains(table.out, "60000 train + 300 validation samples"), table.out);
+    BOOST_TEST(!contains(table.out, "provisional"), table.out);
+  }
+  BOOST_TEST(with.code == khsweep::kExitOk, with.err);
+  BOOST_TEST(with.out == without.out);  // every id and cost the same
+  BOOST_TEST(std::count(with.out.begin(), with.out.end(), '\n') == 9);
+}
+
+// Data given by a path that is not there: ids are provisional (marked ?), the plan says so and
+// still exits 0; `--workers N` adds N to the wall times.
+BOOST_AUTO_TEST_CASE(data_given_by_an_absent_path_gives_provisional_ids) {
+  khsweep::testing::ScratchDir dir("khsweep-plan-");
+  const fs::path sweep = dir / "s.yaml";
+  std::ofstream(sweep) << "name: s\nfixed: {data: " << (dir / "not-copied-yet" / "kmnist").string()
+                       << ", epochs: 2, train_subset: 1000}\ngrid: {hidden: [8, 16]}\n";
+  const CommandOutput table = run_plan({sweep.string(), "--workers", "128"});
+  BOOST_TEST(table.code == khsweep::kExitOk, table.err);
+  BOOST_TEST(contains(table.out, "not here: MNIST's sizes assumed, ids provisional): 1000 train + 10000 validation"),
+             table.out);
+  BOOST_TEST(contains(table.out, "ids marked ? are provisional"), table.out);
+  BOOST_TEST(contains(table.out, "?  8 "), table.out);
+  BOOST_TEST(contains(table.out, "128 workers"), table.out);
+
+  const CommandOutput bad_workers = run_plan({sweep.string(), "--workers", "0"});
+  BOOST_TEST(bad_workers.code == khsweep::kExitUsage);
+  BOOST_TEST(contains(bad_workers.err, "--workers: expected a whole number >= 1, got '0'"), bad_workers.err);
 }

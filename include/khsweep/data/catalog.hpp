@@ -18,6 +18,11 @@ struct KnownDataset {
   // idx_content_sha256 of each file, in kIdxFileNames order: the decompressed IDX bytes, so a raw
   // file and its .gz twin both match.
   std::array<std::string, 4> content_sha256;
+  // What the files hold, so a sweep on it can be planned before it is fetched.
+  std::size_t train_count = 0;
+  std::size_t validation_count = 0;
+  std::size_t pixels = 0;  // per image
+  int classes = 0;
 };
 
 // Every known dataset, in the order messages list them.
@@ -29,6 +34,10 @@ struct KnownDataset {
 // Where named datasets live: $KHSWEEP_DATA_DIR when set and not empty, else "data" (relative to
 // the current directory, as scripts/fetch-data.sh fills it from the repository root).
 [[nodiscard]] std::filesystem::path data_directory();
+
+// The checksums and sizes load_known_dataset gives the dataset (at `threshold`), from the
+// catalogue alone: nothing is read.
+[[nodiscard]] DataSplitFacts catalogued_facts(const KnownDataset& known, int threshold = kDefaultThreshold);
 
 // Loads data_dir/<name> like load_idx_directory and checks every file's content against the
 // catalogue. Any problem (missing directory or file, unreadable or corrupt file, wrong content) is

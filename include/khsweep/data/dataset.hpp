@@ -66,11 +66,35 @@ enum class SubsetMode { first, random };
 // checksum records the parent checksum and the selection (mode, n, and for random the seed).
 [[nodiscard]] Dataset subset(const Dataset& full, std::size_t n, SubsetMode mode, std::uint64_t seed);
 
+// The checksum load_idx_pair gives files whose idx_content_sha256 are `images_sha` and
+// `labels_sha`, without reading them.
+[[nodiscard]] std::string dataset_checksum(const std::string& images_sha, const std::string& labels_sha, int threshold);
+
+// The checksum of subset(full, n, mode, seed) from the full set's checksum and count alone.
+[[nodiscard]] std::string subset_checksum(const std::string& full_checksum, std::size_t full_count, std::size_t n,
+                                          SubsetMode mode, std::uint64_t seed);
+
 // Training and validation sets of one IDX directory.
 struct DataSplit {
   Dataset train;
   Dataset validation;
 };
+
+// A set without its samples: what costs and run ids need of it.
+struct DatasetFacts {
+  std::size_t count = 0;
+  std::size_t dim = 0;
+  int classes = 10;
+  std::string checksum;
+};
+struct DataSplitFacts {
+  DatasetFacts train;
+  DatasetFacts validation;
+};
+[[nodiscard]] DataSplitFacts facts_of(const DataSplit& split);
+
+// The facts of subset(full, n, mode, seed), from the full set's facts alone.
+[[nodiscard]] DatasetFacts subset_facts(const DatasetFacts& full, std::size_t n, SubsetMode mode, std::uint64_t seed);
 
 // The four files of an IDX directory (the names MNIST, Fashion-MNIST and KMNIST ship with), each
 // raw or with a .gz suffix: training images and labels, then validation (t10k) images and labels.

@@ -21,7 +21,7 @@ struct DataShape {
   std::size_t pixels = 784;
   int classes = 10;
 };
-[[nodiscard]] DataShape shape_of(const data::DataSplit& split);
+[[nodiscard]] DataShape shape_of(const data::DataSplitFacts& facts);
 
 // Estimated peak bytes of one run's process, apart from its data: the weights and their working
 // copies, the minibatch buffers, the PCD chain, the KH rule's workspace, the metrics' copies of

@@ -1,5 +1,6 @@
 #pragma once
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "khsweep/data/catalog.hpp"
@@ -22,6 +23,13 @@ struct DataSource {
 // A known dataset's files are checked when it is loaded: missing data is an input error, not a
 // mistake in the file that names it.
 [[nodiscard]] std::string data_value_problem(const std::string& value);
+
+// Whether `value` is meant as a path (it has a '/') and nothing is there.
+[[nodiscard]] bool is_absent_path(const std::string& value);
+
+// The sizes and checksums load_data gives a known dataset's selection, from the catalogue alone
+// (nothing is read); nullopt when the selection's data is given by path.
+[[nodiscard]] std::optional<data::DataSplitFacts> catalogued_selection_facts(const train::DataSelection& selection);
 
 // The training and validation sets a run's data selection names: the IDX directory (a known
 // dataset verified against the catalogue), binarised at its threshold, cut to its subsets.

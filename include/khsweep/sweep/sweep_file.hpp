@@ -33,9 +33,13 @@ struct Sweep {
   std::vector<PlannedRun> runs;  // in expansion order (docs/sweep-files.md)
 };
 
+// Whether a `data` path must exist when the file is read: `khsweep run` needs the data; `plan`
+// on a login node may look at a sweep before its data is copied there.
+enum class DataPaths { must_exist, may_be_absent };
+
 // Reads, validates and expands a sweep file. Throws one khsweep::Error listing every problem, one
 // per line, each starting "FILE:LINE: " (or "FILE: " when no line applies).
-[[nodiscard]] Sweep load_sweep(const std::filesystem::path& path);
+[[nodiscard]] Sweep load_sweep(const std::filesystem::path& path, DataPaths data_paths = DataPaths::must_exist);
 
 // The table parameters whose value is not the same in every run, in table order. A parameter
 // counts only across the runs that read it (reads()).
