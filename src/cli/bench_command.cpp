@@ -14,6 +14,7 @@
 #include "khsweep/cli/options.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/text.hpp"
+#include "khsweep/sweep/cost.hpp"
 #include "khsweep/sweep/load_data.hpp"
 #include "khsweep/train/run_params.hpp"
 #include "khsweep/train/dense_reference.hpp"
@@ -163,8 +164,9 @@ int bench_command(const std::vector<std::string>& args) {
                 forward, backward, gradient, dense[M]);
   }
 
-  std::printf("\n%-15s %-9s %5s %5s %10s %10s %9s %9s %9s %8s\n", "task", "kh", "M", "k", "train s", "metric s",
-              "metric/tr", "vs dense", "vs plain", "run MiB");
+  std::printf("\n%-15s %-9s %5s %5s %10s %10s %9s %9s %9s %8s %9s %9s\n", "task", "kh", "M", "k", "train s",
+              "metric s", "metric/tr", "vs dense", "vs plain", "run MiB", "planned s", "meas/plan");
+  double measured_total = 0, planned_total = 0;
   std::map<std::string, Measured> measured;  // task/kh/M/k -> its times, for the ratios below
   const auto key_of = [](train::Task task, model::KhVariant kh, int M, int k) {
     return std::string(train::to_string(task)) + "/" + train::to_string(kh) + "/" + std::to_string(M) + "/" +
@@ -193,16 +195,25 @@ int bench_command(const std::vector<std::string>& args) {
           const auto plain = measured.find(key_of(task, model::KhVariant::none, M, k));
           if (kh != model::KhVariant::none && plain != measured.end())
             std::snprintf(versus_plain, sizeof versus_plain, "%+.0f%%", 100.0 * (m.train / plain->second.train - 1.0));
-          std::printf("%-15s %-9s %5d %5d %10.3f %10.3f %9.2f %8.2fx %9s %8.1f\n", train::to_string(task),
+          // What `khsweep plan` budgets for this epoch (training with KH on, plus one evaluation).
+          const sweep::EpochSeconds planned =
+              sweep::estimate_rbm_epoch(c, data.train.count, data.validation.count, kh != model::KhVariant::none);
+          const double planned_epoch = planned.training + planned.evaluation;
+          measured_total += m.train + m.metrics;
+          planned_total += planned_epoch;
+          std::printf("%-15s %-9s %5d %5d %10.3f %10.3f %9.2f %8.2fx %9s %8.1f %9.3f %9.2f\n", train::to_string(task),
                       train::to_string(kh), M, k, m.train, m.metrics, m.metrics / m.train, dense[M] / m.train,
-                      versus_plain, run_memory);
+                      versus_plain, run_memory, planned_epoch, (m.train + m.metrics) / planned_epoch);
           std::fflush(stdout);
         }
   std::printf("\n'vs dense': speed-up of the training phase over the same run's dense-Eigen CD-1 epoch at that M\n"
               "(for k > 1 the dense epoch is still CD-1). 'vs plain': training time added by KH. 'run MiB':\n"
               "heap the live run holds after an epoch (weights, buffers, state; the dataset is not in it).\n"
+              "'planned s': the epoch (training and one evaluation) as `khsweep plan` estimates it;\n"
+              "'meas/plan': measured over planned (1.00: the plan is exact on this machine).\n"
+              "all configurations: measured %.1f s, planned %.1f s, measured/planned %.2f\n"
               "peak memory of this process: %.0f MiB (%.0f MiB after loading the data)\n",
-              peak_memory_mib(), memory_with_data);
+              measured_total, planned_total, measured_total / planned_total, peak_memory_mib(), memory_with_data);
 
   // The issue-10 targets, from the measurements above (only those this run measured).
   std::printf("\ntargets (one rank, one thread; ratios from this run only)\n");

@@ -63,24 +63,30 @@ double mhc_seconds(const train::RunConfig& c, std::size_t train_samples, std::si
 
 }  // namespace
 
+EpochSeconds estimate_rbm_epoch(const train::RunConfig& c, std::size_t train_samples, std::size_t validation_samples,
+                                bool kh_on) {
+  const bool classifies = c.task == train::Task::classification;
+  const double units = static_cast<double>(c.hidden) * (kPixels + (classifies ? kClasses : 0.0));
+  EpochSeconds e;
+  e.training = kTrainSeconds * static_cast<double>(train_samples) * units * (c.gibbs_steps + 1) * (kh_on ? kKhFactor : 1.0);
+  const std::size_t metric_train = c.train_metric_samples > 0 ? std::min(c.train_metric_samples, train_samples)
+                                                              : train_samples;
+  e.evaluation = kMetricSeconds * static_cast<double>(metric_train + validation_samples) * units *
+                 (classifies ? kClassificationMetricFactor : 1.0);
+  return e;
+}
+
 double estimate_seconds(const train::RunParams& params, std::size_t train_samples, std::size_t validation_samples) {
   const train::RunConfig& c = params.config;
   if (c.model == train::Model::kh_bio) return kh_bio_seconds(c, train_samples, validation_samples);
   if (c.model == train::Model::mhc) return mhc_seconds(c, train_samples, validation_samples);
-  const bool classifies = c.task == train::Task::classification;
-  const double units = static_cast<double>(c.hidden) * (kPixels + (classifies ? kClasses : 0.0));
-
-  const double epoch = kTrainSeconds * static_cast<double>(train_samples) * units * (c.gibbs_steps + 1);
+  const EpochSeconds plain = estimate_rbm_epoch(c, train_samples, validation_samples, false);
+  const EpochSeconds kh = estimate_rbm_epoch(c, train_samples, validation_samples, true);
+  // KH is on for the first min(S, epochs) epochs (eps is 0 from S on).
   const int kh_epochs = c.kh == model::KhVariant::none ? 0 : std::min(c.anneal_epochs(), c.epochs);
-  const double training = epoch * (c.epochs + (kKhFactor - 1.0) * kh_epochs);
-
   // Metrics run every metrics_every epochs and always after the last.
   const int evaluations = c.epochs / c.metrics_every + (c.epochs % c.metrics_every != 0 ? 1 : 0);
-  const std::size_t metric_train = c.train_metric_samples > 0 ? std::min(c.train_metric_samples, train_samples)
-                                                              : train_samples;
-  const double evaluation = kMetricSeconds * static_cast<double>(metric_train + validation_samples) * units *
-                            (classifies ? kClassificationMetricFactor : 1.0);
-  return training + evaluations * evaluation;
+  return kh.training * kh_epochs + plain.training * (c.epochs - kh_epochs) + plain.evaluation * evaluations;
 }
 
 

@@ -14,6 +14,15 @@ namespace khsweep::sweep {
 [[nodiscard]] double estimate_seconds(const train::RunParams& params, std::size_t train_samples,
                                       std::size_t validation_samples);
 
+// The two phases of one RBM epoch as the model sees them: training (with KH on when `kh_on`) and
+// one evaluation of the metrics. `khsweep bench` prints them beside what it measures.
+struct EpochSeconds {
+  double training = 0;
+  double evaluation = 0;
+};
+[[nodiscard]] EpochSeconds estimate_rbm_epoch(const train::RunConfig& config, std::size_t train_samples,
+                                              std::size_t validation_samples, bool kh_on);
+
 // The sizes of a run's data that its memory depends on.
 struct DataShape {
   std::size_t train_samples = 0;
