@@ -107,3 +107,20 @@ std::string json_number(double value) {
 }
 
 }  // namespace khsweep
+
+namespace khsweep {
+
+std::string hms(double seconds) {
+  if (!(seconds >= 0) || !std::isfinite(seconds)) return "?";
+  const long s = static_cast<long>(seconds + 0.5);
+  char text[48];
+  if (s >= 3600)
+    std::snprintf(text, sizeof text, "%ldh %02ldm %02lds", s / 3600, (s / 60) % 60, s % 60);
+  else if (s >= 60)
+    std::snprintf(text, sizeof text, "%ldm %02lds", s / 60, s % 60);
+  else
+    std::snprintf(text, sizeof text, "%lds", s);
+  return text;
+}
+
+}  // namespace khsweep

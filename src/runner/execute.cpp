@@ -1,6 +1,7 @@
 #include "execute.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <iostream>
 
 #include "khsweep/core/error.hpp"
@@ -96,8 +97,18 @@ auto as_machine_fault(Step&& step) -> decltype(step()) {
   }
 }
 
+// The validation metric a person watching the run looks at: accuracy where the run measures it
+// (classification, KH-bio, the MHC), else the reconstruction error.
+void note_metric(const train::EpochRecord& record, EpochProgress& progress) {
+  if (!record.evaluated) return;
+  const bool accuracy = std::isfinite(record.validation.accuracy);
+  progress.metric = accuracy ? "val_accuracy" : "val_mse";
+  progress.value = accuracy ? record.validation.accuracy : record.validation.mse;
+}
+
 Report train_assigned(const Assignment& a, const data::DataSplit& data, const std::function<bool()>& stop_now,
-                      const std::function<void()>& meanwhile, Report report) {
+                      const std::function<void()>& meanwhile, const std::function<void(const EpochProgress&)>& on_epoch,
+                      Report report) {
   const auto learner = train::make_learner(a.params.config, data.train, data.validation);
   std::string problem;
   report.resumed = learner->resume(a.checkpoint, a.id, &problem);
@@ -123,9 +134,17 @@ Report train_assigned(const Assignment& a, const data::DataSplit& data, const st
     return stop_now();
   };
   const int total_epochs = a.params.config.total_epochs();
+  EpochProgress progress{a.id, learner->epochs_done(), total_epochs, "", 0.0};
+  if (on_epoch) on_epoch(progress);
   while (!learner->done()) {
-    const bool paused = learner->run_epoch(on_batch) == nullptr;
+    const train::EpochRecord* record = learner->run_epoch(on_batch);
+    const bool paused = record == nullptr;
     const int epoch = learner->epochs_done();
+    if (record != nullptr && on_epoch) {
+      progress.epoch = epoch;
+      note_metric(*record, progress);
+      on_epoch(progress);
+    }
     const bool stopping = paused || (!learner->done() && stop_now());
     if (learner->done() || stopping || epoch % a.checkpoint_every == 0)
       as_machine_fault([&] { learner->save_checkpoint(a.checkpoint, a.id); });
@@ -147,7 +166,8 @@ Report train_assigned(const Assignment& a, const data::DataSplit& data, const st
 }  // namespace
 
 Report execute(const Assignment& a, DataCache& cache, const std::function<bool()>& stop_now, const std::string& host,
-               int rank, const std::function<void()>& meanwhile) {
+               int rank, const std::function<void()>& meanwhile,
+               const std::function<void(const EpochProgress&)>& on_epoch) {
   Report report;
   report.id = a.id;
   report.host = host;
@@ -162,7 +182,7 @@ Report execute(const Assignment& a, DataCache& cache, const std::function<bool()
                     " vs " + a.train_checksum.substr(0, 12) + ")");
       return loaded;
     });
-    return train_assigned(a, data, stop_now, meanwhile, report);
+    return train_assigned(a, data, stop_now, meanwhile, on_epoch, report);
   } catch (const MachineFault& fault) {
     report.kind = Report::fault;
     report.failure = fault.reason;

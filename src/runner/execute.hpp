@@ -33,8 +33,10 @@ class DataCache {
 // after they are sent SIGTERM: README, *Stopping*), says so on stdout ("rank R: run ID checkpointed
 // at epoch E of T, batch B of N") and reports the run interrupted. A checkpoint or data file that
 // cannot be written or read, or memory running out, is reported as a fault (the machine's, to
-// retry); any other error fails the run. Errors become a report, never an exception.
+// retry); any other error fails the run. Errors become a report, never an exception. After every
+// epoch (and once on starting, with the epochs a checkpoint had done) it tells `on_epoch`, when set.
 [[nodiscard]] Report execute(const Assignment& assignment, DataCache& cache, const std::function<bool()>& stop_now,
-                             const std::string& host, int rank, const std::function<void()>& meanwhile = {});
+                             const std::string& host, int rank, const std::function<void()>& meanwhile = {},
+                             const std::function<void(const EpochProgress&)>& on_epoch = {});
 
 }  // namespace khsweep::runner

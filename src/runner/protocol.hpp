@@ -1,7 +1,8 @@
 #pragma once
 // Messages between the coordinator (rank 0) and its workers. Each exchange is strictly
 // request/reply per worker (a worker sends, then waits for one reply), so no two ranks ever
-// block sending to each other; only kInterrupt is sent unasked, and never waited for.
+// block sending to each other; only kInterrupt and kProgress are sent unasked, and neither is ever
+// waited for or answered.
 #include <string>
 
 #include "khsweep/job/scheduler.hpp"
@@ -18,6 +19,7 @@ enum Tag : int {
   kStop = 4,       // coordinator -> worker: exit with the i32 code in the payload
   kInterrupt = 5,  // coordinator -> worker: checkpoint the current run now and report it interrupted
   kShare = 6,      // coordinator -> worker, once before any run: the data selections to share per node
+  kProgress = 7,   // worker -> coordinator, after each epoch: an EpochProgress (for `khsweep status`)
 };
 
 // One run handed to a worker.
@@ -29,6 +31,31 @@ struct Assignment {
   std::string checkpoint;           // file for this run's checkpoints
   int checkpoint_every = 10;        // epochs
 };
+
+// How far a run in training is: what `khsweep status` shows of it.
+struct EpochProgress {
+  std::string id;
+  int epoch = 0;  // epochs done
+  int total_epochs = 0;
+  std::string metric;  // the latest validation metric measured ("" before the first evaluation)
+  double value = 0;
+};
+
+inline void encode(train::ByteWriter& out, const EpochProgress& p) {
+  out.string(p.id);
+  out.i32(p.epoch);
+  out.i32(p.total_epochs);
+  out.string(p.metric);
+  out.f64(p.value);
+}
+
+inline void decode(train::ByteReader& in, EpochProgress& p) {
+  p.id = in.string();
+  p.epoch = in.i32();
+  p.total_epochs = in.i32();
+  p.metric = in.string();
+  p.value = in.f64();
+}
 
 // What became of an assigned run (the scheduler's type; the protocol only carries it).
 using job::Report;

@@ -17,6 +17,7 @@
 #include "khsweep/core/atomic_file.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/exit_codes.hpp"
+#include "khsweep/core/text.hpp"
 #include "khsweep/runner/signals.hpp"
 #include "khsweep/store/run_file.hpp"
 #include "khsweep/store/sweep_store.hpp"
@@ -36,17 +37,6 @@ namespace {
 constexpr int kCoordinator = 0;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-std::string duration_text(double seconds) {
-  if (!(seconds >= 0)) return "?";
-  const long s = static_cast<long>(seconds + 0.5);
-  char text[32];
-  if (s >= 3600)
-    std::snprintf(text, sizeof text, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-  else
-    std::snprintf(text, sizeof text, "%ldm%02lds", s / 60, s % 60);
-  return text;
-}
 
 // Every line of a (possibly multi-line) text, each prefixed so it reads on its own in a job log.
 void log(std::ostream& out, const std::string& text) {
@@ -241,8 +231,12 @@ class Coordinator {
 
   // One message from a worker: give its report to the scheduler, then give it its next run or park it.
   void serve(const mpi::Message& message) {
-    notice_stop();  // before the report: a worker stopped by the same signal counts as running
     const int rank = message.source;
+    if (message.tag == kProgress) {  // unasked and never answered: the worker trains on
+      note_progress(rank, unpack<EpochProgress>(message.bytes, "progress from rank " + std::to_string(rank)));
+      return;
+    }
+    notice_stop();  // before the report: a worker stopped by the same signal counts as running
     if (message.tag == kReport) {
       take(unpack<Report>(message.bytes, "report from rank " + std::to_string(rank)));
     } else if (message.tag != kReady) {
@@ -261,7 +255,9 @@ class Coordinator {
         ++it;
         continue;
       }
-      sends_.push_back(comm_->post(*it, kAssign, pack(assignment_for(scheduler_->run(*next)))));
+      const Assignment assignment = assignment_for(scheduler_->run(*next));
+      begin_in_flight(*it, *next);
+      sends_.push_back(comm_->post(*it, kAssign, pack(assignment)));
       it = parked_.erase(it);
     }
   }
@@ -292,7 +288,9 @@ class Coordinator {
       return scheduler_->stopping();
     };
     const auto meanwhile = [this] { serve_waiting(); };
-    take(execute(assignment_for(scheduler_->run(index)), data_, stop_now, host, kCoordinator, meanwhile));
+    const auto on_epoch = [this](const EpochProgress& progress) { note_progress(kCoordinator, progress); };
+    begin_in_flight(kCoordinator, index);
+    take(execute(assignment_for(scheduler_->run(index)), data_, stop_now, host, kCoordinator, meanwhile, on_epoch));
     housekeeping();
   }
 
@@ -311,7 +309,35 @@ class Coordinator {
     }
   }
 
+  void begin_in_flight(int rank, std::size_t index) {
+    const job::QueuedRun& queued = scheduler_->run(index);
+    InFlight& run = in_flight_[queued.id];
+    run = InFlight{};
+    run.rank = rank;
+    run.total_epochs = queued.planned.params.config.total_epochs();
+    run.started = Clock::now();
+    run.estimated_seconds = queued.estimated_seconds;
+  }
+
+  // A run's latest epoch, for the progress file; the file is rewritten at most once a second.
+  void note_progress(int rank, const EpochProgress& progress) {
+    InFlight& run = in_flight_[progress.id];
+    run.rank = rank;
+    if (!run.reported) {  // its first report says where it starts: past 0 when resumed from a checkpoint
+      run.first_epoch = progress.epoch;
+      run.reported = true;
+    }
+    run.epoch = progress.epoch;
+    run.total_epochs = progress.total_epochs;
+    if (!progress.metric.empty()) {
+      run.metric = progress.metric;
+      run.value = progress.value;
+    }
+    if (seconds_since(last_progress_file_) >= 1.0) write_progress_file(scheduler_->tally(), eta_);
+  }
+
   void take(const Report& report) {
+    in_flight_.erase(report.id);
     const std::string line = scheduler_->on_report(report, Clock::now());
     if (!line.empty()) log(report.kind == Report::failed || report.kind == Report::fault ? std::cerr : std::cout, line);
     interrupt_if_stopping();
@@ -351,27 +377,48 @@ class Coordinator {
     last_progress_ = Clock::now();
     const job::Tally t = scheduler_->tally();
     const double elapsed = seconds_since(started_);
-    // Scale the cost model by how this job's finished runs actually went.
-    const double speed = t.finished_estimate > 0 && t.finished_actual > 0 ? t.finished_actual / t.finished_estimate : 1.0;
-    const double eta = t.remaining_estimate * speed / ranks_;  // every rank trains
+    // Scale the cost model by how this job's runs actually go: the finished ones, and the epochs the
+    // runs in flight have done since they started here.
+    double estimate = t.finished_estimate, actual = t.finished_actual;
+    double remaining = t.remaining_estimate;  // less what the runs in flight have done
+    for (const auto& [id, run] : in_flight_)
+      if (run.total_epochs > 0) {
+        remaining -= run.estimated_seconds * run.epoch / run.total_epochs;
+        if (run.epoch > run.first_epoch) {
+          estimate += run.estimated_seconds * (run.epoch - run.first_epoch) / run.total_epochs;
+          actual += seconds_since(run.started);
+        }
+      }
+    const double speed = estimate > 0 && actual > 0 ? actual / estimate : 1.0;
+    const double eta = std::max(0.0, remaining) * speed / ranks_;  // every rank trains
+    eta_ = eta;
     if (!options_.quiet) {
       char line[256];
       std::snprintf(line, sizeof line, "[%zu/%zu] %zu failed, %zu diverged; %zu running; elapsed %s, ETA %s", t.done,
-                    t.total, t.failed, t.diverged, t.running, duration_text(elapsed).c_str(),
-                    duration_text(eta).c_str());
+                    t.total, t.failed, t.diverged, t.running, hms(elapsed).c_str(),
+                    hms(eta).c_str());
       std::cout << line << std::endl;
     }
     write_progress_file(t, eta);
   }
 
-  // "<store>.progress": what `khsweep status` shows of a live job, replaced atomically.
-  // Rewritten every few seconds and of no use after a crash: atomic, not synced to disk.
-  void write_progress_file(const job::Tally& t, double eta) const {
+  // "<store>.progress": what `khsweep status` shows of a live job, replaced atomically: the counts,
+  // then one line per run in training ("run ID RANK HOST EPOCH TOTAL METRIC VALUE", METRIC "-"
+  // before the first evaluation). Rewritten every second or so and of no use after a crash:
+  // atomic, not synced to disk.
+  void write_progress_file(const job::Tally& t, double eta) {
+    last_progress_file_ = Clock::now();
     std::ostringstream out;
     out << "sweep " << sweep_.name << "\ntotal " << t.total << "\ndone " << t.done << "\nfailed " << t.failed
         << "\ndiverged " << t.diverged << "\nrunning " << t.running << "\nwaiting_commit " << t.waiting_commit
         << "\nranks " << ranks_ << "\nelapsed_seconds " << seconds_since(started_) << "\neta_seconds " << eta
         << "\npid " << ::getpid() << "\n";
+    out.precision(6);
+    for (const auto& [id, run] : in_flight_) {
+      const std::string host = static_cast<std::size_t>(run.rank) < hosts_.size() ? hosts_[run.rank] : "?";
+      out << "run " << id << " " << run.rank << " " << (host.empty() ? "?" : host) << " " << run.epoch << " "
+          << run.total_epochs << " " << (run.metric.empty() ? "-" : run.metric) << " " << run.value << "\n";
+    }
     try {
       write_file_atomically(store::progress_file(options_.store), "progress file", out.str(), Sync::atomic_only);
     } catch (const Error&) {
@@ -396,7 +443,7 @@ class Coordinator {
     if (!complete && outcome.text.rfind("interrupted by ", 0) != 0) std::cerr << "khsweep run: " << outcome.text << "\n";
     std::cout << (complete ? "done: " : outcome.exit_code == kExitInterrupted ? "interrupted: " : "stopped: ")
               << t.done << "/" << t.total << " runs in " << options_.store.string() << " (" << t.failed
-              << " failed, " << t.diverged << " diverged) in " << duration_text(seconds_since(started_));
+              << " failed, " << t.diverged << " diverged) in " << hms(seconds_since(started_));
     if (t.waiting_commit > 0)
       std::cout << "; " << t.waiting_commit
                 << " finished runs could not be committed; their checkpoints are kept, so running the same command "
@@ -441,7 +488,20 @@ class Coordinator {
   std::unique_ptr<job::Scheduler> scheduler_;
   std::vector<mpi::PendingSend> sends_;
   std::set<int> parked_;  // idle workers: they get runs when there are runs, exit after the final commit
-  Clock::time_point started_{}, last_progress_{};
+  Clock::time_point started_{}, last_progress_{}, last_progress_file_{};
+  double eta_ = -1;  // the latest estimate; negative before the first
+  // The runs in training, by id: for the progress file.
+  struct InFlight {
+    int rank = 0;
+    int epoch = 0, total_epochs = 0;
+    int first_epoch = 0;  // where it started in this job (a checkpoint's epochs are not this job's)
+    bool reported = false;
+    Clock::time_point started{};
+    double estimated_seconds = 0;  // the cost model's, for the whole run
+    std::string metric;
+    double value = 0;
+  };
+  std::map<std::string, InFlight> in_flight_;
   bool interrupted_workers_ = false;
   bool abandon_workers_ = false;
 };
@@ -474,7 +534,14 @@ int work(const mpi::Communicator& comm, const std::string& host, mpi::NodeMemory
     const auto stop_now = [&comm] {
       return stop_signal() != 0 || comm.try_receive(kCoordinator, kInterrupt).has_value();
     };
-    comm.send(kCoordinator, kReport, pack(execute(assignment, data, stop_now, host, comm.rank())));
+    std::vector<mpi::PendingSend> progress_sent;  // small messages: they complete at once, never waited on
+    const auto on_epoch = [&](const EpochProgress& progress) {
+      progress_sent.erase(std::remove_if(progress_sent.begin(), progress_sent.end(),
+                                         [](mpi::PendingSend& s) { return s.done(); }),
+                          progress_sent.end());
+      progress_sent.push_back(comm.post(kCoordinator, kProgress, pack(progress)));
+    };
+    comm.send(kCoordinator, kReport, pack(execute(assignment, data, stop_now, host, comm.rank(), {}, on_epoch)));
   }
 }
 

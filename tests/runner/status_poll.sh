@@ -39,8 +39,13 @@ TOTAL=20
 start_sweep 2 poll.yaml poll.h5 poll.log
 wait_started poll.log
 log "sweep started; polling every 0.2 s"
+# `status --watch` beside the polls: it redraws until the sweep ends, then exits 0 by itself.
+timeout 120 "$KHSWEEP" status poll.h5 --watch 0.5 > watch.out 2> watch.err &
+WATCH_PID=$!
 polls=0
 live_polls=0
+epoch_polls=0  # polls that showed a run in flight with its epoch and validation metric
+example=""
 last=0
 counts=""
 while [[ "$(ps -o stat= -p "$SWEEP_PID" 2> /dev/null)" == [^Z]* ]]; do
@@ -55,6 +60,11 @@ while [[ "$(ps -o stat= -p "$SWEEP_PID" 2> /dev/null)" == [^Z]* ]]; do
   [[ -n "$n" ]] || { cat status.out; fail "poll $polls: no 'N runs committed' line"; }
   ((n >= last)) || fail "poll $polls: committed count went down from $last to $n"
   grep -q "running: khsweep run" status.out && live_polls=$((live_polls + 1))
+  if line=$(grep -E '^ +[0-9a-f]{16} +[01] +[^ ]+ +([1-9]|1[0-2])/12 +val_mse [0-9.]+$' status.out | head -1) &&
+    [[ -n "$line" ]]; then
+    epoch_polls=$((epoch_polls + 1))
+    example=$line
+  fi
   [[ "$n" == "$last" ]] || counts+=" $n"
   last=$n
   "$STORE_CHECK" valid poll.h5 > valid.out 2>&1 || { cat valid.out; fail "poll $polls: store_check valid failed beside the live sweep"; }
@@ -67,6 +77,15 @@ expect_rc 0 "$RC" "the polled sweep" poll.log
 no_hdf5_diag poll.log
 ((polls >= 5)) || fail "only $polls polls: the sweep was too short to poll"
 ((live_polls >= 1)) || fail "no status call reported the running sweep"
+((epoch_polls >= 1)) || fail "no status call showed a run in flight with its epoch and validation MSE"
+ok "$epoch_polls polls showed runs in flight epoch by epoch, e.g.:$example"
+watch_rc=0
+wait "$WATCH_PID" || watch_rc=$?
+[[ $watch_rc == 0 && ! -s watch.err ]] || { cat watch.out watch.err; fail "status --watch exited $watch_rc (124: it did not end with the sweep)"; }
+snapshots=$(grep -c '^store poll.h5' watch.out)
+((snapshots >= 2)) || { cat watch.out; fail "status --watch showed $snapshots snapshots"; }
+tail -n 3 watch.out | grep -q "no sweep is running on it" || { tail -n 5 watch.out; fail "status --watch did not end on the finished store"; }
+ok "status --watch showed $snapshots snapshots and ended with the sweep"
 check "store valid with exactly $TOTAL runs after the polled sweep" "$STORE_CHECK" valid poll.h5 --expect-runs $TOTAL
 "$KHSWEEP" status poll.h5 > status.out
 grep -q "$TOTAL runs committed" status.out || { cat status.out; fail "final status does not show $TOTAL runs committed"; }

@@ -28,6 +28,9 @@ namespace khsweep {
 // A JSON string literal, with quotes, backslashes and control characters escaped.
 [[nodiscard]] std::string json_string(const std::string& text);
 
+// A duration as hours, minutes and seconds: "2h 05m 09s", "5m 09s", "9s"; "?" when not known.
+[[nodiscard]] std::string hms(double seconds);
+
 // A JSON number in the shortest form that reads back exactly; NaN and infinities as null.
 [[nodiscard]] std::string json_number(double value);
 
