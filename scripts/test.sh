@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash scripts/setup.sh
+bash scripts/setup.sh qemu-user  # qemu-user: an older CPU for the cpu_check test
 bash scripts/fetch-data.sh data
 bash scripts/build.sh build
 
