@@ -211,10 +211,13 @@ run_id_of() {
     END { if (found != 1) exit 1 }'
 }
 
-# job_outcome STORE N: the outcome attribute of /jobs/N.
-job_outcome() {
-  h5dump -a "/jobs/$2/outcome" "$1" | sed -n 's/^ *(0): "\(.*\)"$/\1/p'
+# job_attribute STORE N NAME: the attribute NAME of /jobs/N (a text without its quotes).
+job_attribute() {
+  h5dump -a "/jobs/$2/$3" "$1" | sed -n 's/^ *(0): //p' | sed 's/^"\(.*\)"$/\1/'
 }
+
+# job_outcome STORE N: the outcome attribute of /jobs/N.
+job_outcome() { job_attribute "$1" "$2" outcome; }
 
 # resume_to_completion NP SWEEP STORE REFERENCE TOTAL: runs the stopped sweep's command again
 # (logging to resume.log); it must exit 0, leave a valid store of exactly TOTAL runs, bitwise equal

@@ -58,7 +58,7 @@ RC=0
 "$KHSWEEP" run ranks.yaml --store alone.h5 --quiet > alone.log 2>&1 || RC=$?
 show alone.log
 expect_rc 0 "$RC" "sweep without mpirun" alone.log
-mpi_version=$(h5dump -a /jobs/1/mpi_version alone.h5 | sed -n 's/^ *(0): "\(.*\)"$/\1/p')
+mpi_version=$(job_attribute alone.h5 1 mpi_version)
 [[ "$mpi_version" == "none (one process, without mpirun)" ]] || fail "/jobs/1/mpi_version of a run without mpirun is '$mpi_version'"
 check "without mpirun and with 3 ranks give the same store" "$STORE_CHECK" same alone.h5 np3.h5
 
