@@ -29,7 +29,7 @@ constexpr const char* kUsage =
     "              min_val_mse final_val_cross_entropy min_val_cross_entropy final_val_pll\n"
     "              receptive_field_overlap train_seconds_per_epoch\n"
     "  --by        the columns of a setting (default: every configuration column except eps0, delta, S\n"
-    "              and the seed), e.g. task,dataset,hidden,k,init,kh\n"
+    "              and the seed), e.g. task,data,hidden,k,init,kh\n"
     "  --where     the runs considered, as for khsweep query\n"
     "  --fragment  print a YAML sweep fragment instead: one arms entry per setting with the chosen values\n";
 

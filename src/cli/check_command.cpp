@@ -22,7 +22,8 @@ constexpr const char* kUsage =
     "            own: a group without a row gets its row rebuilt from the group (its sweep, arm,\n"
     "            data and host columns stay empty: the group does not hold them); a row whose group\n"
     "            is missing or unreadable is removed (the next `khsweep run` retrains the run), and\n"
-    "            so is an unreadable group. Refused while a sweep runs on the store.\n";
+    "            so is an unreadable group. A schema 1 store is also upgraded to schema 2 (one name\n"
+    "            per parameter). Refused while a sweep runs on the store.\n";
 
 std::string line_of(const store::StoreProblem& p) { return (p.id.empty() ? "" : p.id + ": ") + p.problem; }
 
@@ -41,11 +42,17 @@ int check_command(const std::vector<std::string>& args) {
         std::cout << store_path << ": repaired " << report.repaired.size() << " problem"
                   << (report.repaired.size() == 1 ? "" : "s") << " in one commit, recorded as /jobs/" << report.job
                   << "\n";
+      if (report.upgraded)
+        std::cout << store_path << ": upgraded from schema " << store::kStoreSchemaV1 << " to " << store::kStoreSchema
+                  << " (one name per parameter; run ids unchanged)\n";
     }
     const std::vector<store::StoreProblem> problems = store::check_store(store_path);
     for (const store::StoreProblem& p : problems) std::cout << line_of(p) << " (--repair: " << p.repair << ")\n";
     if (problems.empty()) {
       std::cout << store_path << ": sound: /runs and the /run groups agree\n";
+      if (store::store_schema(store_path) != store::kStoreSchema)
+        std::cout << store_path << ": schema " << store::store_schema(store_path) << " (readable; the next `khsweep run` "
+                  << "into it, or `khsweep check --repair`, upgrades it to " << store::kStoreSchema << ")\n";
       return kExitOk;
     }
     std::cout << store_path << ": " << problems.size() << " problem" << (problems.size() == 1 ? "" : "s")

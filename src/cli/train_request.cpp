@@ -304,17 +304,21 @@ std::string train_usage() {
          "('--hidden 500' or '--hidden=500'); flags override the file. Every problem is\n"
          "reported at once, with its file and line. The Krotov-Hopfield parameters are\n"
          "refused when kh is none, so that a baseline run never looks like a KH run.\n";
-  std::string group;
-  for (const auto& p : train::run_parameters()) {
-    if (p.group != group) {
-      group = p.group;
-      out << "\n" << group << ":\n";
+  // By group, the groups in the order they first appear: a row placed later in the table (the
+  // table's order is the store's column order, which stays) still shows under its own heading.
+  std::vector<std::string> groups;
+  for (const auto& p : train::run_parameters())
+    if (std::find(groups.begin(), groups.end(), p.group) == groups.end()) groups.push_back(p.group);
+  for (const std::string& group : groups) {
+    out << "\n" << group << ":\n";
+    for (const auto& p : train::run_parameters()) {
+      if (p.group != group) continue;
+      const std::string shown = p.default_note.empty() ? p.get(defaults) : p.default_note;
+      std::string second = p.kind == train::ParamKind::choice ? "" : p.accepted() + "; ";
+      if (p.kind == train::ParamKind::boolean) second = "true/false/yes/no, bare: true; ";
+      second += shown == "required" ? shown : "default: " + shown;
+      row("--" + p.name + " " + placeholder(p), p.help, second);
     }
-    const std::string shown = p.default_note.empty() ? p.get(defaults) : p.default_note;
-    std::string second = p.kind == train::ParamKind::choice ? "" : p.accepted() + "; ";
-    if (p.kind == train::ParamKind::boolean) second = "true/false/yes/no, bare: true; ";
-    second += shown == "required" ? shown : "default: " + shown;
-    row("--" + p.name + " " + placeholder(p), p.help, second);
   }
   out << "\nOther options:\n";
   for (const auto& o : command_options())

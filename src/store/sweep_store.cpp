@@ -220,6 +220,12 @@ void check_store_schema(const h5::File& file, const fs::path& path) {
     throw error_at(where, "not a khsweep store (schema '" + schema + "', expected '" + kStoreSchema + "')");
 }
 
+std::string store_schema(const fs::path& path) {
+  const h5::File file = h5::File::open_read(path);
+  check_store_schema(file, path);
+  return file.attribute<std::string>("schema");
+}
+
 struct SweepStore::Impl {
   fs::path path;
   CoordinatorLock lock;
@@ -423,8 +429,15 @@ RepairReport repair_store(const fs::path& path) {
   Transaction t = begin_patiently(path, kReaderPatienceSeconds);
   h5::File& file = t.file();
   check_store_schema(file, path);
+  report.upgraded = file.attribute<std::string>("schema") != kStoreSchema;
   Inspection found = inspect(file);
-  if (found.problems.empty()) return report;  // the transaction rolls back what was never written
+  if (found.problems.empty()) {
+    if (report.upgraded) {
+      upgrade_to_current_schema(file);
+      t.commit();
+    }
+    return report;  // else the transaction rolls back what was never written
+  }
 
   JobInfo job;
   job.sweep_name = "khsweep check --repair";
@@ -440,7 +453,7 @@ RepairReport repair_store(const fs::path& path) {
   for (const std::string& id : found.removed_groups) file.remove("run/" + id);
   rewrite_index(file, rows);
   // rewrite_index wrote the current /runs layout, so a schema 1 store takes the rest of schema 2 too.
-  if (file.attribute<std::string>("schema") != kStoreSchema) upgrade_to_current_schema(file);
+  if (report.upgraded) upgrade_to_current_schema(file);
   std::string repaired;
   for (const StoreProblem& p : found.problems) repaired += (p.id.empty() ? "store" : p.id) + ": " + p.problem + ": " + p.repair + "\n";
   file.open_group("jobs/" + std::to_string(report.job)).write_attribute("repaired", repaired);

@@ -309,3 +309,27 @@ BOOST_AUTO_TEST_CASE(repairing_a_schema_1_store_brings_it_to_schema_2) {
   BOOST_TEST(!config.has_attribute("kh_eps0"));
   BOOST_TEST(store::read_index(f).rows == 1u);
 }
+
+// A sound schema 1 store has nothing to repair, and `check --repair` still upgrades it.
+BOOST_AUTO_TEST_CASE(repairing_a_sound_schema_1_store_upgrades_it) {
+  ScratchDir dir("khsweep-sweep-store-test-");
+  const auto path = dir / "s.h5";
+  {
+    auto s = store::SweepStore::open_for_sweep(path, job_info());
+    s.commit({finished_run("00000000000000a1", 1)});
+    s.finish_job("completed");
+  }
+  make_schema_1(path);
+  BOOST_TEST(store::store_schema(path) == store::kStoreSchemaV1);
+  BOOST_TEST(store::check_store(path).empty());
+  const store::RepairReport report = store::repair_store(path);
+  BOOST_TEST(report.repaired.empty());
+  BOOST_TEST(report.upgraded);
+  BOOST_TEST(store::store_schema(path) == store::kStoreSchema);
+  {
+    const h5::File f = h5::File::open_read(path);
+    BOOST_TEST(store::index_is_current(f));
+    BOOST_TEST(f.open_group("run/00000000000000a1/config").has_attribute("eps0"));
+  }
+  BOOST_TEST(!store::repair_store(path).upgraded);  // once is enough
+}

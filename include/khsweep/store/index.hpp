@@ -22,8 +22,8 @@ struct IndexRow {
   char status[10];
   char sweep[48];
   char arm[32];
-  // The run parameters: one column per row of the parameter table (train/run_params.hpp), in its
-  // order, holding train::column_value (S and R as used, not 0; NaN / 0 / "" where the run does not
+  // The run parameters: one column per row of the parameter table (train/run_params.hpp), the
+  // model's in table order, then the data selection's, holding train::column_value (S and R as used, not 0; NaN / 0 / "" where the run does not
   // read the parameter). index_fields() lays them out in these bytes; parameter_cell reads one.
   unsigned char parameters[kParameterBytes];
   char train_checksum[64];

@@ -1,8 +1,8 @@
 #pragma once
 // The sweep store: ONE HDF5 file holding every run of one or more sweeps. Layout, schema
-// "khsweep-store/1" (docs/store.md has it with h5py/pandas examples):
+// "khsweep-store/2" (docs/store.md has it with h5py/pandas examples):
 //   /            attributes schema, created_at, created_by (code version)
-//   /runs        compound table, one row per committed run (IndexRow in sweep_store.cpp lists the
+//   /runs        compound table, one row per committed run (IndexRow in index.hpp lists the
 //                columns: id, status, every run parameter, data checksums, summary metrics,
 //                timings, host/rank, job): pandas.DataFrame(f["runs"][:]) loads it
 //   /run/<id>/   that run's config, summary, curves, params (run_layout.hpp)
@@ -34,6 +34,8 @@ inline constexpr const char* kStoreSchemaV1 = "khsweep-store/1";
 
 // Throws khsweep::Error naming `path` unless `file` is a khsweep store this code reads.
 void check_store_schema(const h5::File& file, const std::filesystem::path& path);
+// The store's schema (kStoreSchema or kStoreSchemaV1), read-only; throws as check_store_schema.
+[[nodiscard]] std::string store_schema(const std::filesystem::path& path);
 
 // Everything the store records about one run the coordinator commits.
 struct CommittedRun {
@@ -151,11 +153,13 @@ struct RepairReport {
   bool rolled_back = false;             // an interrupted commit was rolled back first
   int job = 0;                          // the /jobs/<n> recording the repair; 0 when nothing was to do
   std::vector<StoreProblem> repaired;
+  bool upgraded = false;                // a schema 1 store was brought to the current schema
 };
 // `khsweep check --repair STORE`: takes the coordinator lock (throws while a sweep holds it), rolls
 // back an interrupted commit, and makes /runs and /run agree in one transaction (consistency.hpp
 // says how), recorded as a job of its own whose `repaired` attribute has one line per problem.
-// Writes nothing when there is nothing to repair.
+// A schema 1 store also comes out in the current schema (one name per parameter), in the same
+// commit. Writes nothing when there is nothing to repair or upgrade.
 RepairReport repair_store(const std::filesystem::path& path);
 
 }  // namespace khsweep::store
