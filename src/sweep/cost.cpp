@@ -1,5 +1,5 @@
-// The cost model behind `khsweep plan`. Rough on purpose: it only has to rank runs and size a
-// sweep. The benchmark (issue 10) will recalibrate kTrainSeconds and kMetricSeconds.
+// The cost model behind `khsweep plan`: it sizes allocations, so it is calibrated on the trainer as
+// it is, from `khsweep bench` (which prints the model's figure beside each measurement).
 #include "khsweep/sweep/cost.hpp"
 
 #include <unistd.h>
@@ -21,17 +21,25 @@ namespace {
 constexpr double kPixels = 784;
 constexpr double kClasses = 10;
 
-// Training, per epoch: a * samples * hidden * (pixels + classes) * (k + 1), times kKhFactor on
-// the epochs with KH on (the first min(S, epochs): eps is 0 after S). Calibrated on one core:
-// M = 100, CD-1, 60 000 MNIST images take 0.8 s per epoch, so a = 0.8 / (60 000 * 100 * 784 * 2).
-constexpr double kTrainSeconds = 0.8 / (60000.0 * 100.0 * kPixels * 2.0);
-constexpr double kKhFactor = 1.35;  // KH_TD adds about 35% to training; KH_BU is assumed alike
-
-// Metrics, per evaluation: b * (train + validation samples) * hidden * (pixels + classes), times
-// kClassificationMetricFactor for a cRBM (the label units are scored class by class). Measured:
-// 60 000 + 10 000 images, M = 100: 1.2 s for reconstruction, about 3x that for classification.
-constexpr double kMetricSeconds = 1.2 / (70000.0 * 100.0 * kPixels);
-constexpr double kClassificationMetricFactor = 3.0;
+// An RBM epoch, in seconds per 60 000 MNIST images on one core, each cost linear in the hidden
+// units M: one pass (h given the data, the gradient) plus k Gibbs steps, plus the KH rule's step
+// on the epochs it is on. Fitted to `khsweep bench` on an AMD EPYC (Zen 5) core, float, M = 100
+// and 500, k = 1 and 10 (docs/sweep-files.md, *Cost estimate*, has the figures); the cRBM's label
+// units add too little to fit. The images are MNIST-sized (28 x 28), as every named dataset is.
+struct Linear {
+  double base, per_hidden;
+  [[nodiscard]] double at(double hidden) const { return base + per_hidden * hidden; }
+};
+constexpr double kCalibrationImages = 60000;
+constexpr Linear kPass{0.0335, 0.001124};
+constexpr Linear kGibbsStep{0.111, 0.000561};
+constexpr Linear kTopDownStep{0.104, 0.000612};
+constexpr Linear kBottomUpStep{0.080, 0.000400};
+// One evaluation of the metrics, per 70 000 images (60 000 training + 10 000 validation): the
+// reconstruction error, cross entropy and pseudo-likelihood; for a cRBM also the exact p(y|x).
+constexpr double kCalibrationMetricImages = 70000;
+constexpr Linear kReconstructionMetrics{0.150, 0.00110};
+constexpr Linear kClassificationMetrics{0.162, 0.00178};
 
 // KH-bio (model kh_bio), measured on one core in float: M = 2000, p = 3, 60 000 MNIST images take
 // about 7.3 s per unsupervised epoch; the readout's features cost about 0.45 of that per image
@@ -66,13 +74,16 @@ double mhc_seconds(const train::RunConfig& c, std::size_t train_samples, std::si
 EpochSeconds estimate_rbm_epoch(const train::RunConfig& c, std::size_t train_samples, std::size_t validation_samples,
                                 bool kh_on) {
   const bool classifies = c.task == train::Task::classification;
-  const double units = static_cast<double>(c.hidden) * (kPixels + (classifies ? kClasses : 0.0));
+  const double hidden = c.hidden;
+  double per_image = kPass.at(hidden) + c.gibbs_steps * kGibbsStep.at(hidden);
+  if (kh_on) per_image += (c.kh == model::KhVariant::bottom_up ? kBottomUpStep : kTopDownStep).at(hidden);
   EpochSeconds e;
-  e.training = kTrainSeconds * static_cast<double>(train_samples) * units * (c.gibbs_steps + 1) * (kh_on ? kKhFactor : 1.0);
+  e.training = per_image * static_cast<double>(train_samples) / kCalibrationImages;
   const std::size_t metric_train = c.train_metric_samples > 0 ? std::min(c.train_metric_samples, train_samples)
                                                               : train_samples;
-  e.evaluation = kMetricSeconds * static_cast<double>(metric_train + validation_samples) * units *
-                 (classifies ? kClassificationMetricFactor : 1.0);
+  const Linear& metrics = classifies ? kClassificationMetrics : kReconstructionMetrics;
+  e.evaluation = metrics.at(hidden) * static_cast<double>(metric_train + validation_samples) /
+                 kCalibrationMetricImages;
   return e;
 }
 
