@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "khsweep/cli/commands.hpp"
@@ -21,8 +22,8 @@ namespace khsweep::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: khsweep aggregate STORE.h5 [--where CONDITIONS] [--metrics M1,M2,...] [--format table|csv] [--no-write]\n"
-    "                                   [--include-diverged]\n"
+    "usage: khsweep aggregate STORE.h5 [--where CONDITIONS] [--metrics M1,M2,...] [--sort KEY] [--format table|csv]\n"
+    "                                   [--no-write] [--include-diverged]\n"
     "       khsweep aggregate STORE.h5 --pivot ROWS:COLUMNS --metric M [--where CONDITIONS] [--no-write]\n"
     "  Groups the completed runs by every configuration column except the seed and reports, per group,\n"
     "  n and mean(se) over seeds in the paper's notation (\"96.5(1)\"). Failed runs have no results;\n"
@@ -35,6 +36,9 @@ constexpr const char* kUsage =
     "             max_val_accuracy final_val_accuracy final_train_accuracy final_accuracy_gap (train - val,\n"
     "             at the last epoch) final_val_mse min_val_mse final_val_cross_entropy min_val_cross_entropy\n"
     "             final_val_pll receptive_field_overlap train_seconds_per_epoch\n"
+    "  --sort     the order of the groups: a summary metric (best mean first) or a column shown (ascending);\n"
+    "             ':asc' or ':desc' after it reverses that, e.g. --sort min_val_mse, --sort hidden:desc.\n"
+    "             The '#' column keeps each group's number in /aggregates\n"
     "  --format   table (default) or csv (raw mean, sd, se; accuracy as a fraction)\n"
     "  --include-diverged  summarise diverged runs too (their values up to the divergence), counted in\n"
     "             column 'diverged'\n"
@@ -85,8 +89,72 @@ void print_diverged(const results::Aggregate& a) {
               << " included in the statistics (column 'diverged')\n";
 }
 
+// Whether a group's cell says nothing: a parameter its runs do not read (NaN, empty, or a KH
+// setting of a baseline).
+bool blank_cell(const store::IndexTable& table, const std::string& column, std::size_t row) {
+  const std::string text = results::cell_text(table, column, row);
+  if (text.empty() || text == "nan") return true;
+  const auto& kh_settings = results::kh_setting_columns();
+  return std::find(kh_settings.begin(), kh_settings.end(), column) != kh_settings.end() &&
+         results::cell_text(table, "kh", row) == "none" && results::cell_text(table, "model", row) == "rbm";
+}
+
+// The label columns worth a column: those whose groups differ where they are set. A column set to
+// one value wherever it is set (eps0 in a sweep of one eps0 against baselines) goes to `same`.
+std::vector<std::string> shown_columns(const store::IndexTable& table, const results::Aggregate& a,
+                                       std::vector<std::string>& same) {
+  std::vector<std::string> shown;
+  for (const std::string& column : a.label_columns) {
+    std::set<std::string> values;
+    for (const auto& group : a.groups)
+      if (!blank_cell(table, column, group.rows.front())) values.insert(results::cell_text(table, column, group.rows.front()));
+    if (values.size() == 1 && column != "kh" && column != "model")
+      same.push_back(column + "=" + *values.begin());
+    else
+      shown.push_back(column);
+  }
+  return shown;
+}
+
+// The groups in the order --sort asks (first appearance without it); "" or the problem.
+std::string sort_groups(const store::IndexTable& table, const results::Aggregate& a, std::string key,
+                        std::vector<std::size_t>& order) {
+  order.resize(a.groups.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (key.empty()) return "";
+  bool reverse = false;
+  if (const auto colon = key.rfind(':'); colon != std::string::npos) {
+    const std::string direction = key.substr(colon + 1);
+    if (direction != "asc" && direction != "desc") return "--sort: ':" + direction + "' must be ':asc' or ':desc'";
+    key.resize(colon);
+    reverse = true;  // the other way from the key's natural order, which is asc for columns, best-first for metrics
+    if (is_summary_metric(key)) reverse = (direction == "asc") != results::lower_is_better(key);
+    else reverse = direction == "desc";
+  }
+  if (is_summary_metric(key)) {
+    const std::size_t m = summary_index(key);
+    const bool lower = results::lower_is_better(key) != reverse;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+      const double vx = a.groups[x].summary[m].mean, vy = a.groups[y].summary[m].mean;
+      if (std::isnan(vx) || std::isnan(vy)) return !std::isnan(vx) && std::isnan(vy);  // unmeasured last
+      return lower ? vx < vy : vx > vy;
+    });
+    return "";
+  }
+  const std::string column = results::resolve_column(key, table);
+  if (column.empty()) return "--sort: " + unknown_column(key, table) + " (or a summary metric)";
+  const store::IndexColumn& c = table.column(column);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    const std::size_t rx = a.groups[x].rows.front(), ry = a.groups[y].rows.front();
+    const bool before = c.is_text ? c.text[rx] < c.text[ry] : c.numbers[rx] < c.numbers[ry];
+    const bool after = c.is_text ? c.text[ry] < c.text[rx] : c.numbers[ry] < c.numbers[rx];
+    return reverse ? after : before;
+  });
+  return "";
+}
+
 void print_groups(const store::IndexTable& table, const results::Aggregate& a, const std::vector<std::string>& metrics,
-                  bool csv) {
+                  const std::vector<std::size_t>& order, bool csv) {
   std::vector<std::size_t> index;
   for (const auto& m : metrics)
     index.push_back(summary_index(m));
@@ -97,7 +165,7 @@ void print_groups(const store::IndexTable& table, const results::Aggregate& a, c
     header += ",n,diverged";
     for (const auto& m : metrics) header += "," + m + "_n," + m + "_mean," + m + "_sd," + m + "_se";
     std::cout << header << "\n";
-    for (std::size_t g = 0; g < a.groups.size(); ++g) {
+    for (const std::size_t g : order) {
       const auto& group = a.groups[g];
       std::string line = std::to_string(g);
       for (const auto& c : a.label_columns) line += "," + csv_field(results::cell_text(table, c, group.rows.front()));
@@ -110,25 +178,30 @@ void print_groups(const store::IndexTable& table, const results::Aggregate& a, c
     }
     return;
   }
+  std::vector<std::string> same;
+  const std::vector<std::string> columns = shown_columns(table, a, same);
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header = {"#"};
-  for (const auto& c : a.label_columns) header.push_back(c);
+  for (const auto& c : columns) header.push_back(c);
   header.push_back("n");
   if (any_diverged) header.emplace_back("diverged");
   for (const auto& m : metrics) header.push_back(header_of(m));
   rows.push_back(header);
-  for (std::size_t g = 0; g < a.groups.size(); ++g) {
+  for (const std::size_t g : order) {
     const auto& group = a.groups[g];
     std::vector<std::string> row = {std::to_string(g)};
-    for (const auto& c : a.label_columns) row.push_back(results::cell_text(table, c, group.rows.front()));
+    for (const auto& c : columns)
+      row.push_back(blank_cell(table, c, group.rows.front()) ? "-" : results::cell_text(table, c, group.rows.front()));
     row.push_back(std::to_string(group.rows.size()));
     if (any_diverged) row.push_back(std::to_string(group.diverged));
     for (std::size_t i = 0; i < metrics.size(); ++i) row.push_back(results::format_stats(metrics[i], group.summary[index[i]]));
     rows.push_back(row);
   }
-  print_table(rows, a.label_columns.size() + 1);
+  print_table(rows, columns.size() + 1);
   std::cout << a.groups.size() << " group" << (a.groups.size() == 1 ? "" : "s") << " of " << a.summarised_runs
-            << " runs; mean(se) over seeds, se in units of the last digit\n";
+            << " runs; mean(se) over seeds, se in units of the last digit; '-': not read by the group's runs\n";
+  if (!same.empty())
+    std::cout << "not shown, the same in every group that reads it: " << join(same, ", ") << "\n";
   print_diverged(a);
 }
 
@@ -177,7 +250,7 @@ void print_pivot(const store::IndexTable& table, const results::Aggregate& a, co
 
 int aggregate_command(const std::vector<std::string>& args) {
   ArgReader in(args, "aggregate");
-  std::string store_path, where, pivot_text, metric, format = "table";
+  std::string store_path, where, pivot_text, metric, format = "table", sort_key;
   std::optional<std::vector<std::string>> metrics;
   bool write = true, include_diverged = false;
   while (in.next()) {
@@ -198,7 +271,7 @@ int aggregate_command(const std::vector<std::string>& args) {
       continue;
     }
     const std::string& option = in.option();
-    if (!in.option_is_one_of({"--where", "--metrics", "--metric", "--format", "--pivot"})) {
+    if (!in.option_is_one_of({"--where", "--metrics", "--metric", "--format", "--pivot", "--sort"})) {
       in.unknown_option();
       continue;
     }
@@ -213,6 +286,8 @@ int aggregate_command(const std::vector<std::string>& args) {
     } else if (option == "--metric") {
       metric = *value;
       if (!is_summary_metric(metric)) in.problem(unknown_summary_metric(metric));
+    } else if (option == "--sort") {
+      sort_key = *value;
     } else if (option == "--format") {
       format = *value;
       if (format != "table" && format != "csv") in.problem("--format must be table or csv, got '" + format + "'");
@@ -234,6 +309,7 @@ int aggregate_command(const std::vector<std::string>& args) {
     if (metric.empty()) problems.emplace_back("--pivot needs --metric M (e.g. max_val_accuracy)");
     if (metrics) problems.emplace_back("--pivot shows one --metric, not --metrics");
     if (format != "table") problems.emplace_back("--pivot prints a table only");
+    if (!sort_key.empty()) problems.emplace_back("--pivot orders its rows and columns itself; --sort goes without it");
   } else if (!metric.empty()) {
     problems.emplace_back("--metric goes with --pivot; use --metrics to choose the columns shown");
   }
@@ -297,7 +373,12 @@ int aggregate_command(const std::vector<std::string>& args) {
           metrics->push_back(m);
       }
     }
-    print_groups(table, aggregate, *metrics, format == "csv");
+    std::vector<std::size_t> order;
+    if (const std::string problem = sort_groups(table, aggregate, sort_key, order); !problem.empty()) {
+      print_problem("aggregate", problem);
+      return kExitUsage;
+    }
+    print_groups(table, aggregate, *metrics, order, format == "csv");
   }
   if (write && format == "table")
     std::cout << "written to " << store_path << ":/aggregates (with per-epoch curves)\n";

@@ -466,3 +466,47 @@ BOOST_AUTO_TEST_CASE(diverged_runs_are_left_out_counted_and_never_chosen_unless_
   out = capture_output([&] { return cli::aggregate_command({path.string(), "--no-write", "--format", "csv"}); });
   BOOST_TEST(contains(out.out, ",n,diverged,"), out.out);
 }
+
+// --sort orders the groups (best mean first for a metric, ascending for a column; ':asc'/':desc'
+// turn it) and '#' keeps each group's /aggregates number; a column set to one value wherever it
+// is read is not a column of its own but named under the table.
+BOOST_AUTO_TEST_CASE(sort_orders_groups_and_constant_settings_are_named_not_shown) {
+  ScratchDir dir("khsweep-aggregate-test-");
+  const auto path = dir / "s.h5";
+  make_store(path);
+  const auto table_of = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), path.string());
+    args.emplace_back("--no-write");
+    return capture_output([&] { return cli::aggregate_command(args); });
+  };
+  // The accuracies of the groups, in the order printed.
+  const auto accuracies = [](const std::string& out) {
+    std::vector<std::string> values;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);)
+      if (const auto open = line.rfind('('); open != std::string::npos && open >= 4 && line.back() == ')')
+        values.push_back(line.substr(open - 4, 4));
+    return values;
+  };
+  const auto best_first = table_of({"--sort", "max_val_accuracy", "--metrics", "max_val_accuracy"});
+  BOOST_TEST(best_first.code == 0, best_first.err);
+  BOOST_TEST_MESSAGE(best_first.out);
+  const std::vector<std::string> expected = {"92.2", "90.2", "87.2", "85.2", "84.2", "83.2", "82.2", "81.2"};
+  BOOST_TEST(accuracies(best_first.out) == expected, boost::test_tools::per_element());
+  const auto worst_first = table_of({"--sort", "max_val_accuracy:asc", "--metrics", "max_val_accuracy"});
+  const std::vector<std::string> reversed(expected.rbegin(), expected.rend());
+  BOOST_TEST(accuracies(worst_first.out) == reversed, boost::test_tools::per_element());
+  const auto by_column = table_of({"--sort", "hidden:desc", "--metrics", "max_val_accuracy"});
+  BOOST_TEST(by_column.out.find("20 ") < by_column.out.find("10 "), by_column.out);
+  const auto bad = table_of({"--sort", "max_val_accuracy:up"});
+  BOOST_TEST(bad.code == khsweep::kExitUsage);
+  KHSWEEP_CHECK_MESSAGE_HAS(bad.err, "--sort: ':up' must be ':asc' or ':desc'");
+
+  // S, l, p and R differ only between baselines (which do not read them) and KH groups (which all
+  // have one value): named under the table, not columns; eps0 and delta vary among KH groups.
+  KHSWEEP_CHECK_MESSAGE_HAS(best_first.out, "not shown, the same in every group that reads it: S=3, l=1, p=2, R=0.1");
+  const std::string header = best_first.out.substr(0, best_first.out.find('\n'));
+  BOOST_TEST(header.find(" S ") == std::string::npos, header);
+  BOOST_TEST(header.find(" eps0 ") != std::string::npos, header);
+  BOOST_TEST(best_first.out.find("none       -     -") != std::string::npos, best_first.out);  // a baseline's KH cells
+}
