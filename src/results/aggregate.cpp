@@ -1,6 +1,7 @@
 #include "khsweep/results/aggregate.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -23,7 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kAggregatesSchema = "khsweep-aggregates/1";
+constexpr const char* kAggregatesSchema = "khsweep-aggregates/2";
 
 std::size_t round_up8(std::size_t n) { return (n + 7) / 8 * 8; }
 
@@ -186,6 +187,11 @@ Aggregate aggregate_runs(const store::IndexTable& table, const std::vector<std::
   const store::IndexColumn& status = table.column("status");
   a.summarised_runs = kept.size();
   a.label_columns = varying_columns(table, kept);
+  for (const std::string& column : configuration_columns())
+    if (const store::IndexColumn* c = table.find(column)) {
+      a.setting_columns.push_back(column);
+      a.setting_is_text.push_back(c->is_text);
+    }
   const store::IndexColumn& id = table.column("id");
   std::vector<std::string> all_ids;
   // Grouped with the diverged runs, so that each group knows how many of its runs diverged.
@@ -203,6 +209,11 @@ Aggregate aggregate_runs(const store::IndexTable& table, const std::vector<std::
     }
     for (const std::string& column : a.label_columns)
       out.key += (out.key.empty() ? "" : " ") + column + "=" + cell_text(table, column, out.rows.front());
+    for (const std::string& column : a.setting_columns) {
+      const store::IndexColumn& c = table.column(column);
+      out.setting_text.push_back(c.is_text ? c.text.at(out.rows.front()) : std::string());
+      out.setting_number.push_back(c.is_text ? std::nan("") : c.numbers.at(out.rows.front()));
+    }
     for (std::size_t r : out.rows) out.ids.push_back(id.text.at(r));
     all_ids.insert(all_ids.end(), out.ids.begin(), out.ids.end());
     for (const std::string& metric : summary_metrics()) {
@@ -220,13 +231,29 @@ Aggregate aggregate_runs(const store::IndexTable& table, const std::vector<std::
   return a;
 }
 
-TableLayout groups_layout(std::size_t key_length) {
+TableLayout groups_layout(const Aggregate& aggregate) {
+  const auto width = [&](const std::function<std::size_t(const GroupAggregate&)>& length) {
+    std::size_t longest = 16;
+    for (const GroupAggregate& group : aggregate.groups) longest = std::max(longest, length(group));
+    return longest;
+  };
   TableLayout t;
-  const std::size_t length = std::max<std::size_t>(16, key_length);
   t.fields.push_back({"group", 0, h5::Type::int32, 0});
   t.fields.push_back({"n", 4, h5::Type::int32, 0});
-  t.fields.push_back({"key", 8, h5::Type::string, length});
-  std::size_t offset = 8 + round_up8(length);
+  const std::size_t key_length = width([](const GroupAggregate& g) { return g.key.size(); });
+  t.fields.push_back({"key", 8, h5::Type::string, key_length});
+  std::size_t offset = 8 + round_up8(key_length);
+  // The settings, under the /runs names: text as text, every number as float64 (NaN where unread).
+  for (std::size_t i = 0; i < aggregate.setting_columns.size(); ++i) {
+    if (aggregate.setting_is_text[i]) {
+      const std::size_t length = width([&](const GroupAggregate& g) { return g.setting_text[i].size(); });
+      t.fields.push_back({aggregate.setting_columns[i], offset, h5::Type::string, length});
+      offset += round_up8(length);
+    } else {
+      t.fields.push_back({aggregate.setting_columns[i], offset, h5::Type::float64, 0});
+      offset += 8;
+    }
+  }
   for (const std::string& m : summary_metrics()) {
     t.fields.push_back({m + "_n", offset, h5::Type::int32, 0});
     t.fields.push_back({m + "_mean", offset + 8, h5::Type::float64, 0});
@@ -267,9 +294,8 @@ void write_aggregates(h5::Location& root, const Aggregate& aggregate, const std:
   g.write_attribute("summary_metrics", join(summary_metrics(), ","));
   g.write_attribute("curve_metrics", join(aggregated_curve_metrics(), ","));
 
-  std::size_t key_length = 0;
-  for (const auto& group : aggregate.groups) key_length = std::max(key_length, group.key.size());
-  const TableLayout layout = groups_layout(key_length);
+  const TableLayout layout = groups_layout(aggregate);
+  const std::size_t settings = aggregate.setting_columns.size();
   std::vector<unsigned char> rows(layout.row_size * aggregate.groups.size(), 0);
   for (std::size_t i = 0; i < aggregate.groups.size(); ++i) {
     const GroupAggregate& group = aggregate.groups[i];
@@ -279,12 +305,20 @@ void write_aggregates(h5::Location& root, const Aggregate& aggregate, const std:
     put_int(0, static_cast<std::int32_t>(i));
     put_int(1, static_cast<std::int32_t>(group.rows.size()));
     h5::set_fixed_string(reinterpret_cast<char*>(row + layout.fields[2].offset), layout.fields[2].length, group.key);
+    for (std::size_t c = 0; c < settings; ++c) {
+      const h5::Field& field = layout.fields[3 + c];
+      if (aggregate.setting_is_text[c])
+        h5::set_fixed_string(reinterpret_cast<char*>(row + field.offset), field.length, group.setting_text[c]);
+      else
+        put_double(3 + c, group.setting_number[c]);
+    }
+    const std::size_t first = 3 + settings;  // the metrics' fields
     for (std::size_t m = 0; m < summary_metrics().size(); ++m) {
       const Stats& s = group.summary[m];
-      put_int(3 + 4 * m, s.n);
-      put_double(4 + 4 * m, s.mean);
-      put_double(5 + 4 * m, s.sd);
-      put_double(6 + 4 * m, s.se);
+      put_int(first + 4 * m, s.n);
+      put_double(first + 1 + 4 * m, s.mean);
+      put_double(first + 2 + 4 * m, s.sd);
+      put_double(first + 3 + 4 * m, s.se);
     }
   }
   g.write_table("groups", layout.fields, layout.row_size, rows.data(), aggregate.groups.size());

@@ -243,9 +243,7 @@ BOOST_AUTO_TEST_CASE(write_back_is_idempotent_and_reads_back) {
         value = g.attribute<std::string>(name);
       s.attributes.push_back(name + "=" + value);
     }
-    std::size_t key_length = 0;
-    for (const auto& group : a.groups) key_length = std::max(key_length, group.key.size());
-    const results::TableLayout layout = results::groups_layout(key_length);
+    const results::TableLayout layout = results::groups_layout(a);
     const h5::Dataset d = g.open_dataset("groups");
     s.groups.assign(layout.row_size * d.vector_length(), 0);
     d.read_table(layout.fields, layout.row_size, s.groups.data(), d.vector_length());
@@ -269,24 +267,34 @@ BOOST_AUTO_TEST_CASE(write_back_is_idempotent_and_reads_back) {
   BOOST_TEST(first.groups == second.groups);
   BOOST_TEST(first.curves == second.curves);
   BOOST_TEST(first.attributes == second.attributes, "attributes differ");
-  BOOST_TEST(first.attributes.front() == "schema=khsweep-aggregates/1");
+  BOOST_TEST(first.attributes.front() == "schema=khsweep-aggregates/2");
 
-  // The values read back are the aggregate's.
-  std::size_t key_length = 0;
-  for (const auto& group : a.groups) key_length = std::max(key_length, group.key.size());
-  const results::TableLayout layout = results::groups_layout(key_length);
+  // The values read back are the aggregate's, and every setting is a column of its own.
+  const results::TableLayout layout = results::groups_layout(a);
+  const auto field = [&](const std::string& name) -> const h5::Field& {
+    const auto it = std::find_if(layout.fields.begin(), layout.fields.end(), [&](const h5::Field& f) { return f.name == name; });
+    BOOST_TEST_REQUIRE((it != layout.fields.end()), "no field " << name);
+    return *it;
+  };
   BOOST_TEST(first.groups.size() == layout.row_size * a.groups.size());
   for (std::size_t i = 0; i < a.groups.size(); ++i) {
     const unsigned char* row = first.groups.data() + i * layout.row_size;
     std::int32_t n = 0;
-    double mean = 0;
-    std::memcpy(&n, row + layout.fields[1].offset, 4);
-    std::memcpy(&mean, row + layout.fields[4].offset, 8);  // max_val_accuracy_mean
-    BOOST_TEST(layout.fields[4].name == "max_val_accuracy_mean");
+    double mean = 0, hidden = 0, eps0 = 0;
+    std::memcpy(&n, row + field("n").offset, 4);
+    std::memcpy(&mean, row + field("max_val_accuracy_mean").offset, 8);
+    std::memcpy(&hidden, row + field("hidden").offset, 8);
+    std::memcpy(&eps0, row + field("eps0").offset, 8);
+    const std::string kh = h5::get_fixed_string(reinterpret_cast<const char*>(row + field("kh").offset), field("kh").length);
+    const std::string key = h5::get_fixed_string(reinterpret_cast<const char*>(row + field("key").offset), field("key").length);
     BOOST_TEST(n == 3);
     BOOST_TEST(mean == a.groups[i].summary[0].mean);
-    BOOST_TEST(h5::get_fixed_string(reinterpret_cast<const char*>(row + layout.fields[2].offset),
-                                    layout.fields[2].length) == a.groups[i].key);
+    BOOST_TEST(key == a.groups[i].key);
+    BOOST_TEST_CONTEXT(key) {
+      BOOST_TEST(key.find("hidden=" + std::to_string(static_cast<int>(hidden))) != std::string::npos);
+      BOOST_TEST(key.find("kh=" + kh) != std::string::npos);
+      BOOST_TEST((kh == "none") == std::isnan(eps0));
+    }
   }
   // Through the command as well: twice, same bytes.
   const auto out = capture_output([&] { return cli::aggregate_command({path.string()}); });

@@ -97,6 +97,24 @@ def main(store):
                   f"run {i}: val_mse {list(c['val_mse'])}, expected {list(want)}")
             check(c["val_accuracy"].isna().all(), f"run {i}: val_accuracy should be NaN (not measured)")
         check("ff" not in [k[-2:] for k in f["run"].keys()], "the failed run has a /run group")
+    # --- docs/results.md, the aggregates: one row per group, one column per parameter ---
+    with h5py.File(store, "r") as f:
+        groups = pd.DataFrame(f["aggregates/groups"][:])
+    for column in groups.columns[groups.dtypes == object]:
+        groups[column] = groups[column].str.decode("utf-8")
+    # ---
+    for column in ["key", "hidden", "kh", "eps0", "delta", "task", "train_checksum", "min_val_mse_mean"]:
+        check(column in groups.columns, f"/aggregates/groups has no column {column}: {list(groups.columns)}")
+    check("seed" not in groups.columns, "/aggregates/groups has a seed column")
+    check(sorted(groups["hidden"]) == [8.0, 16.0], f"aggregate hidden {list(groups['hidden'])}")
+    check(groups["eps0"].isna().all(), "a baseline's eps0 is not NaN in /aggregates/groups")
+    # KH settings of baselines are NaN, so grouping by them needs dropna=False (docs/results.md).
+    by = groups.groupby(["kh", "eps0", "hidden"], dropna=False)["min_val_mse_mean"].first()
+    check(len(by) == 2, f"groupby with dropna=False gives {len(by)} groups, expected 2")
+    check(len(groups.groupby(["kh", "eps0"])["n"].first()) == 0, "groupby without dropna=False kept NaN keys")
+    small = groups.set_index("hidden").loc[8.0]
+    check(abs(small["min_val_mse_mean"] - summary.loc[("none", 8), "mean"]) < 1e-12,
+          f"aggregate mean {small['min_val_mse_mean']} differs from pandas' {summary.loc[('none', 8), 'mean']}")
     final = runs.set_index("id").loc[ids[4], "final_val_mse"]
     check(final == expected_val_mse(4, EPOCHS - 1), f"final_val_mse of run 4: {final}")
 

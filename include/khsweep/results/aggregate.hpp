@@ -50,6 +50,9 @@ struct CurvePoint {
 
 struct GroupAggregate {
   std::string key;                       // "hidden=100 kh=top_down ..." over the label columns
+  // The group's value of each of Aggregate::setting_columns: text for text columns, else the number.
+  std::vector<std::string> setting_text;
+  std::vector<double> setting_number;
   std::vector<std::size_t> rows;         // index rows, in table order
   std::vector<std::string> ids;          // their run ids
   std::vector<Stats> summary;            // summary_metrics() order
@@ -60,6 +63,10 @@ struct GroupAggregate {
 
 struct Aggregate {
   std::vector<std::string> label_columns;   // varying_columns of the summarised rows
+  // Every configuration column (configuration_columns()), each a column of /aggregates/groups so
+  // that pandas selects groups by their parameters; setting_is_text[i] says which are text.
+  std::vector<std::string> setting_columns;
+  std::vector<bool> setting_is_text;
   std::vector<GroupAggregate> groups;       // in order of first appearance in /runs
   std::size_t store_runs = 0;               // rows of /runs when it was read
   std::size_t summarised_runs = 0;
@@ -83,13 +90,13 @@ struct Aggregate {
 // twice leaves identical objects. `where` (the filter used, "" for all runs) is recorded.
 void write_aggregates(h5::Location& root, const Aggregate& aggregate, const std::string& where);
 
-// The compound layouts of /aggregates/groups and /aggregates/curves/<i> as written for an aggregate
-// whose longest key has `key_length` bytes (the groups table's key column is that wide, at least 16).
+// The compound layouts of /aggregates/groups and /aggregates/curves/<i> as written for `aggregate`:
+// its text columns (the key and the text settings) as wide as their longest value, at least 16 bytes.
 struct TableLayout {
   std::vector<h5::Field> fields;
   std::size_t row_size = 0;
 };
-[[nodiscard]] TableLayout groups_layout(std::size_t key_length);
+[[nodiscard]] TableLayout groups_layout(const Aggregate& aggregate);
 [[nodiscard]] TableLayout curves_layout();
 
 // Runs `read` on the store opened by open_store_for_reading (query.hpp): read-only, waiting up to
