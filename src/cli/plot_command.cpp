@@ -13,11 +13,13 @@ namespace khsweep::cli {
 namespace {
 
 void plot_usage(std::ostream& out) {
-  out << "usage: khsweep plot STORE.h5 [--metric M] [--where CONDITIONS] [--out FILE.png|FILE.svg]\n"
+  out << "usage: khsweep plot STORE.h5|RUN.h5... [--metric M] [--where CONDITIONS] [--out FILE.png|FILE.svg]\n"
          "                             [--title TEXT] [--log-y] [--include-diverged]\n"
          "Learning curves: one line per configuration (runs that differ only by seed), the mean over\n"
          "seeds per epoch with a shaded band of +-1 standard error. Completed runs only: diverged runs\n"
-         "are left out and counted unless --include-diverged; failed runs have no curves.\n"
+         "are left out and counted unless --include-diverged; failed runs have no curves. Several\n"
+         "stores, and `khsweep train --out` run files (one line each), draw together, each line named\n"
+         "by its file; baselines (kh=none) are dashed in black, and the legend is sorted.\n"
          "  --metric M     a curve column (default val_mse): ";
   std::string known;
   for (const std::string& m : results::plot_metrics()) known += (known.empty() ? "" : ", ") + m;
@@ -35,7 +37,7 @@ void plot_usage(std::ostream& out) {
 
 int plot_command(const std::vector<std::string>& args) {
   results::PlotRequest request;
-  std::string store, out;
+  std::string out;
   ArgReader in(args, "plot");
   while (in.next()) {
     if (in.help()) {
@@ -43,7 +45,7 @@ int plot_command(const std::vector<std::string>& args) {
       return kExitOk;
     }
     if (in.positional()) {
-      in.take_store(store);
+      request.sources.emplace_back(in.arg());
     } else if (in.option_is_one_of({"--metric", "--where", "--out", "--title"})) {
       const auto value = in.value();
       if (!value) continue;
@@ -57,13 +59,12 @@ int plot_command(const std::vector<std::string>& args) {
       in.unknown_option();
     }
   }
-  if (store.empty()) in.problem("no STORE given");
+  if (request.sources.empty()) in.problem("no STORE given");
   if (!in.problems().empty()) {
     print_problems("plot", in.problems());
     plot_usage(std::cerr);
     return kExitUsage;
   }
-  request.store = store;
   request.out = out;
   if (request.out.empty()) request.out = request.metric + ".png";
   try {  // user mistakes on the command line: reported before the store is read

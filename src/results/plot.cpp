@@ -1,4 +1,6 @@
 #include "khsweep/results/plot.hpp"
+#include "khsweep/store/run_file.hpp"
+#include "khsweep/store/run_layout.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -120,10 +122,11 @@ std::string number(double v) {
   return text;
 }
 
-// Colour-blind-safe colours (Okabe-Ito, then Tableau); dash types vary after a full cycle.
+// Colour-blind-safe colours (Okabe-Ito, then Tableau) for every line but the baselines, which are
+// black and grey; dash types vary after a full cycle.
 const std::vector<const char*>& colours() {
   static const std::vector<const char*> c = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
-                                             "#56B4E9", "#000000", "#8C564B", "#7F7F7F", "#BCBD22"};
+                                             "#56B4E9", "#8C564B", "#BCBD22"};
   return c;
 }
 
@@ -229,9 +232,11 @@ PlotFormat plot_format(const fs::path& out) {
                                    "': the file name must end in .png or .svg");
 }
 
-std::vector<CurveSeries> learning_curves(const PlotRequest& request, int* diverged_left_out) {
+namespace {
+
+// The series of one sweep store.
+std::vector<CurveSeries> store_curves(const PlotRequest& request, const fs::path& path, int* diverged_left_out) {
   const MetricInfo& metric = metric_info(request.metric);
-  const fs::path& path = request.store;
   // Validates the schema and rolls back a dead writer's interrupted commit, like `khsweep status`.
   (void)store::read_overview(path, request.patience_seconds);
   const store::IndexTable table =
@@ -275,6 +280,7 @@ std::vector<CurveSeries> learning_curves(const PlotRequest& request, int* diverg
       }
     CurveSeries s;
     s.label = plot_label(table, label_columns, g.rows.front());
+    s.baseline = is_kh_none(table, g.rows.front()) && cell_text(table, "model", g.rows.front()) == "rbm";
     s.runs = g.rows.size();
     for (const auto& [epoch, values] : by_epoch) {
       const Stats st = describe(values);
@@ -289,6 +295,102 @@ std::vector<CurveSeries> learning_curves(const PlotRequest& request, int* diverg
   return series;
 }
 
+// Adds one epoch's value of a run to `s` (one run: no standard error).
+void add_point(CurveSeries& s, int epoch, double value) {
+  if (std::isnan(value)) return;
+  s.epochs.push_back(epoch + 1);
+  s.mean.push_back(value);
+  s.se.push_back(NAN);
+  s.n.push_back(1);
+}
+
+// The one series of a `khsweep train --out` run file, labelled by its file name and KH variant.
+CurveSeries run_file_curve(const PlotRequest& request, const fs::path& path) {
+  const MetricInfo& metric = metric_info(request.metric);
+  const store::StoredRun run = store::read_run_file(path);
+  CurveSeries s;
+  s.label = std::string("kh=") + train::to_string(run.config.kh) + " hidden=" + std::to_string(run.config.hidden);
+  s.baseline = run.config.kh == model::KhVariant::none && run.config.model == train::Model::rbm;
+  s.runs = 1;
+  // The metric's column, as a store's /curves holds it.
+  const auto& fields = store::curve_fields();
+  const auto field = std::find_if(fields.begin(), fields.end(), [&](const h5::Field& f) { return f.name == metric.name; });
+  if (field == fields.end() || field->type != h5::Type::float64) throw Error("no curve column " + request.metric);
+  for (const train::EpochRecord& e : run.result.curves) {
+    if (metric.needs_evaluation && !e.evaluated) continue;
+    const store::CurveRow row = store::curve_row(e);
+    double value = NAN;
+    std::memcpy(&value, reinterpret_cast<const unsigned char*>(&row) + field->offset, sizeof value);
+    add_point(s, e.epoch, std::isfinite(value) ? value * metric.scale : NAN);
+  }
+  return s;
+}
+
+bool is_run_file(const fs::path& path) {
+  const h5::File file = h5::File::open_read(path);
+  if (!file.has_attribute("schema")) return false;
+  const std::string schema = file.attribute<std::string>("schema");
+  return schema == store::kRunSchema || schema == store::kRunSchemaV1;
+}
+
+// a < b with digit runs compared as numbers: "hidden=16" before "hidden=100".
+bool natural_less(const std::string& a, const std::string& b) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
+      std::size_t ei = i, ej = j;
+      while (ei < a.size() && std::isdigit(static_cast<unsigned char>(a[ei]))) ++ei;
+      while (ej < b.size() && std::isdigit(static_cast<unsigned char>(b[ej]))) ++ej;
+      const std::string x = a.substr(i, ei - i), y = b.substr(j, ej - j);
+      if (x.size() != y.size()) return x.size() < y.size();
+      if (x != y) return x < y;
+      i = ei;
+      j = ej;
+    } else {
+      if (a[i] != b[j]) return a[i] < b[j];
+      ++i;
+      ++j;
+    }
+  }
+  return a.size() - i < b.size() - j;
+}
+
+}  // namespace
+
+std::vector<CurveSeries> learning_curves(const PlotRequest& request, int* diverged_left_out) {
+  if (request.sources.empty()) throw Error("no store or run file to plot");
+  std::vector<CurveSeries> all;
+  int left_out = 0;
+  for (const fs::path& source : request.sources) {
+    if (!fs::exists(source)) throw error_at(source.string(), "no such store or run file");
+    std::vector<CurveSeries> series;
+    if (is_run_file(source)) {
+      series.push_back(run_file_curve(request, source));
+    } else {
+      int here = 0;
+      series = store_curves(request, source, &here);
+      left_out += here;
+    }
+    if (request.sources.size() > 1)
+      for (CurveSeries& s : series) s.label = source.filename().string() + ": " + s.label;
+    for (CurveSeries& s : series) all.push_back(std::move(s));
+  }
+  if (diverged_left_out != nullptr) *diverged_left_out = left_out;
+  std::stable_sort(all.begin(), all.end(),
+                   [](const CurveSeries& x, const CurveSeries& y) { return natural_less(x.label, y.label); });
+  return all;
+}
+
+namespace {
+
+std::string source_names(const PlotRequest& request) {
+  std::string names;
+  for (const fs::path& source : request.sources) names += (names.empty() ? "" : ", ") + source.filename().string();
+  return names;
+}
+
+}  // namespace
+
 std::string gnuplot_script(const std::vector<CurveSeries>& series, const PlotRequest& request,
                            const fs::path& data_dir, const fs::path& out) {
   const PlotFormat format = plot_format(out);
@@ -296,7 +398,7 @@ std::string gnuplot_script(const std::vector<CurveSeries>& series, const PlotReq
   for (const CurveSeries& s : series)
     if (!s.epochs.empty()) last_epoch = std::max(last_epoch, s.epochs.back());
   const std::string title =
-      request.title.empty() ? request.store.filename().string() +
+      request.title.empty() ? source_names(request) +
                                   (request.where.empty() ? std::string() : " [" + request.where + "]") +
                                   ": mean \u00b1 1 standard error over seeds"
                             : request.title;
@@ -324,11 +426,23 @@ std::string gnuplot_script(const std::vector<CurveSeries>& series, const PlotReq
   g << "set style fill transparent solid 0.2 noborder\n";
   g << "plot \\\n";
   bool first = true;
+  std::size_t baselines = 0, others = 0;
   for (std::size_t i = 0; i < series.size(); ++i) {
     if (series[i].epochs.empty()) continue;
     const std::string file = gnuplot_string((data_dir / ("series-" + std::to_string(i) + ".dat")).string());
-    const std::string colour = colours()[i % colours().size()];
-    const std::size_t dash = 1 + i / colours().size();
+    // Baselines: black (then greys), dashed; the KH and other lines: the palette, solid first.
+    std::string colour;
+    std::size_t dash = 0;
+    if (series[i].baseline) {
+      static const char* const greys[] = {"#000000", "#555555", "#999999"};
+      colour = greys[baselines % 3];
+      dash = 2 + baselines / 3;
+      ++baselines;
+    } else {
+      colour = colours()[others % colours().size()];
+      dash = 1 + others / colours().size();
+      ++others;
+    }
     const std::string label = series[i].label + " (" + std::to_string(series[i].runs) + " run" +
                               (series[i].runs == 1 ? "" : "s") + ")";
     g << (first ? "  " : ", \\\n  ") << file << " using 1:3:4 with filledcurves lc rgb '" << colour << "', \\\n  "
@@ -380,7 +494,7 @@ PlotOutcome plot_learning_curves(const PlotRequest& request) {
           throw Error("--log-y needs positive values, but " + s.label + " has mean " + request.metric + " " +
                       number(m));
   }
-  if (!any) throw error_at(request.store.string(), "the selected runs have no measured " + request.metric);
+  if (!any) throw error_at(source_names(request), "the selected runs have no measured " + request.metric);
 
   const TempDir dir;
   for (std::size_t i = 0; i < series.size(); ++i) {

@@ -11,9 +11,7 @@
 
 namespace khsweep::store {
 
-namespace {
-
-CurveRow to_row(const train::EpochRecord& r) {
+CurveRow curve_row(const train::EpochRecord& r) {
   return {r.epoch,
           r.kh_epsilon,
           r.train_seconds,
@@ -30,6 +28,8 @@ CurveRow to_row(const train::EpochRecord& r) {
           r.train.noisy_accuracy,
           r.validation.noisy_accuracy};
 }
+
+namespace {
 
 train::EpochRecord from_row(const CurveRow& row) {
   train::EpochRecord r;
@@ -193,7 +193,7 @@ void write_run(h5::Location& where, const train::RunConfig& config, const train:
   {
     std::vector<CurveRow> rows;
     rows.reserve(result.curves.size());
-    for (const train::EpochRecord& r : result.curves) rows.push_back(to_row(r));
+    for (const train::EpochRecord& r : result.curves) rows.push_back(curve_row(r));
     where.write_table("curves", curve_fields(), rows);
   }
   {

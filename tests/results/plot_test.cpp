@@ -8,6 +8,7 @@
 
 #include "../support/scratch.hpp"
 #include "khsweep/results/plot.hpp"
+#include "khsweep/store/run_file.hpp"
 #include "khsweep/store/run_layout.hpp"
 #include "synthetic_store.hpp"
 
@@ -23,7 +24,7 @@ std::string read_file(const std::filesystem::path& path) {
 
 results::PlotRequest request_for(const std::filesystem::path& store) {
   results::PlotRequest r;
-  r.store = store;
+  r.sources = {store};
   r.metric = "val_mse";
   return r;
 }
@@ -125,7 +126,7 @@ BOOST_AUTO_TEST_CASE(titles_and_labels_are_escaped_in_the_script) {
   s.se = {0.01, 0.01};
   s.n = {2, 2};
   results::PlotRequest r;
-  r.store = "s.h5";
+  r.sources = {"s.h5"};
   r.metric = "val_mse";
   r.title = "it's a\ntitle";
   const std::string script = results::gnuplot_script({s}, r, "/tmp/d", "/tmp/d/plot.svg");
@@ -186,4 +187,35 @@ BOOST_AUTO_TEST_CASE(log_y_refuses_non_positive_values) {
   r.metric = "kh_epsilon";  // 0 for kh = none
   r.log_y = true;
   KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)results::plot_learning_curves(r); }), "--log-y needs positive");
+}
+
+// Stores and `khsweep train --out` run files draw together: each line named by its file, a run
+// file one line of its run's values; the legend sorted with numbers by value; baselines marked.
+BOOST_AUTO_TEST_CASE(stores_and_run_files_draw_together_in_a_sorted_legend) {
+  ScratchDir dir("khsweep-plot-test-");
+  write_synthetic_store(dir / "s.h5");
+  const store::CommittedRun run = synthetic_run(4);  // hidden 16, a baseline
+  store::write_run_file(dir / "one.h5", run.params.config, run.result, {}, run.params.config.weights_precision());
+
+  results::PlotRequest request = request_for(dir / "s.h5");
+  request.sources.push_back(dir / "one.h5");
+  const auto series = results::learning_curves(request);
+  BOOST_TEST_REQUIRE(series.size() == 3u);
+  BOOST_TEST(series[0].label == "one.h5: kh=none hidden=16");
+  BOOST_TEST(series[1].label == "s.h5: hidden=8");  // 8 before 16: numbers by value
+  BOOST_TEST(series[2].label == "s.h5: hidden=16");
+  for (const auto& s : series) BOOST_TEST(s.baseline, s.label);
+  BOOST_TEST(series[0].runs == 1u);
+  BOOST_TEST(series[0].epochs == (std::vector<int>{1, 3, 4}), boost::test_tools::per_element());
+  for (std::size_t j = 0; j < series[0].epochs.size(); ++j) {
+    const int epoch = series[0].epochs[j] - 1;
+    BOOST_TEST(series[0].mean[j] == run.result.curves[static_cast<std::size_t>(epoch)].validation.mse);
+  }
+
+  const std::string script = results::gnuplot_script(series, request, dir.path(), dir / "p.svg");
+  BOOST_TEST(script.find("lc rgb '#000000' title 'one.h5: kh=none hidden=16 (1 run)'") != std::string::npos, script);
+  BOOST_TEST(script.find("dt 2") != std::string::npos, script);  // baselines dashed
+
+  request.sources.push_back(dir / "absent.h5");
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)results::learning_curves(request); }), "absent.h5: no such store or run file");
 }

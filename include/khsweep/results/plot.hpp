@@ -33,7 +33,9 @@ enum class PlotFormat { png, svg };
 
 // One line of the plot: a configuration's per-epoch statistics over its seeds.
 struct CurveSeries {
-  std::string label;        // the group key ("hidden=16 kh=top_down"), or "all runs" when nothing varies
+  std::string label;        // the group key ("hidden=16 kh=top_down"), or "all runs" when nothing varies;
+                            // with several sources, after the source's file name ("a.h5: hidden=16")
+  bool baseline = false;    // kh = none RBM runs: drawn dashed in black, so the KH lines stand out
   std::size_t runs = 0;     // runs in the group
   std::vector<int> epochs;  // 1-based epoch numbers with at least one measured value
   std::vector<double> mean; // already scaled (metric_scale)
@@ -42,20 +44,22 @@ struct CurveSeries {
 };
 
 struct PlotRequest {
-  std::filesystem::path store;
+  // Sweep stores and `khsweep train --out` run files, drawn together (a run file is one line).
+  std::vector<std::filesystem::path> sources;
   std::string metric = "val_mse";
   std::string where;                 // --where text (filter.hpp); empty selects every run
   std::filesystem::path out;         // empty: "<metric>.png"
-  std::string title;                 // empty: "<metric> - <store file name>"
+  std::string title;                 // empty: the sources' file names
   bool log_y = false;
   bool include_diverged = false;     // plot diverged runs too (their curves up to the divergence)
   double patience_seconds = 10.0;    // how long to wait for a live sweep's commit (as read_overview)
 };
 
-// Reads the store read-only (safe beside a running sweep) and computes one series per
-// configuration among the request's selected completed runs (and diverged ones when
-// request.include_diverged; otherwise their number goes to `diverged_left_out`).
-// Throws khsweep::Error for an unusable store, metric or --where, or when nothing is selected.
+// Reads every source read-only (safe beside a running sweep) and computes one series per
+// configuration among its selected completed runs (and diverged ones when request.include_diverged;
+// otherwise their number goes to `diverged_left_out`); a run file is one series, which --where does
+// not filter. Series come in legend order: by label, numbers by value (hidden=16 before hidden=100).
+// Throws khsweep::Error for an unusable source, metric or --where, or when a store has nothing selected.
 [[nodiscard]] std::vector<CurveSeries> learning_curves(const PlotRequest& request, int* diverged_left_out = nullptr);
 
 // The gnuplot script that draws `series` from the data files data_dir/series-<i>.dat (columns:

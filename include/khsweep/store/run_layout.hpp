@@ -37,6 +37,9 @@ struct CurveRow {
 // The columns of /curves in file order (this list's order, not the struct's).
 [[nodiscard]] const std::vector<h5::Field>& curve_fields();
 
+// One epoch's row of /curves.
+[[nodiscard]] CurveRow curve_row(const train::EpochRecord& record);
+
 // "<version>+<git describe>": the code version recorded in every file khsweep writes.
 [[nodiscard]] std::string code_version();
 
