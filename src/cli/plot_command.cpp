@@ -14,7 +14,7 @@ namespace {
 
 void plot_usage(std::ostream& out) {
   out << "usage: khsweep plot STORE.h5|RUN.h5... [--metric M] [--where CONDITIONS] [--out FILE.png|FILE.svg]\n"
-         "                             [--title TEXT] [--log-y] [--include-diverged]\n"
+         "                             [--by PARAMETER] [--title TEXT] [--log-y] [--include-diverged]\n"
          "Learning curves: one line per configuration (runs that differ only by seed), the mean over\n"
          "seeds per epoch with a shaded band of +-1 standard error. Completed runs only: diverged runs\n"
          "are left out and counted unless --include-diverged; failed runs have no curves. Several\n"
@@ -26,6 +26,7 @@ void plot_usage(std::ostream& out) {
   out << known << "\n"
       << "  --where C      select runs, e.g. 'hidden=100,kh!=none,seed in 1|2|3' (docs/results.md);\n"
          "                 repeated, all must hold\n"
+         "  --by P         one panel per value of parameter P (e.g. --by hidden), up to 3 a row\n"
          "  --out FILE     .png or .svg (default: <metric>.png)\n"
          "  --title TEXT   plot title (default: the store's file name)\n"
          "  --log-y        logarithmic y axis\n"
@@ -46,10 +47,11 @@ int plot_command(const std::vector<std::string>& args) {
     }
     if (in.positional()) {
       request.sources.emplace_back(in.arg());
-    } else if (in.option_is_one_of({"--metric", "--where", "--out", "--title"})) {
+    } else if (in.option_is_one_of({"--metric", "--where", "--out", "--title", "--by"})) {
       const auto value = in.value();
       if (!value) continue;
       if (in.option() == "--metric") request.metric = *value;
+      else if (in.option() == "--by") request.by = *value;
       else if (in.option() == "--where") append_where(request.where, *value);
       else if (in.option() == "--out") out = *value;
       else request.title = *value;

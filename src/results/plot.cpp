@@ -25,6 +25,7 @@
 #include "khsweep/core/text_file.hpp"
 #include "khsweep/results/filter.hpp"
 #include "khsweep/results/groups.hpp"
+#include "khsweep/results/query.hpp"
 #include "khsweep/results/stats.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/index.hpp"
@@ -256,8 +257,14 @@ std::vector<CurveSeries> store_curves(const PlotRequest& request, const fs::path
                                                           " diverged left out: --include-diverged plots them)"
                                                     : std::string()));
 
-  const std::vector<std::string> label_columns = plot_label_columns(table, rows);
+  std::vector<std::string> label_columns = plot_label_columns(table, rows);
   const std::vector<Group> groups = group_runs(table, rows, label_columns);
+  std::string by;  // --by's /runs column: the panels, so not in the labels
+  if (!request.by.empty()) {
+    by = resolve_column(request.by, table);
+    if (by.empty()) throw error_at(path.string(), "--by: " + unknown_column_message(request.by, table));
+    label_columns.erase(std::remove(label_columns.begin(), label_columns.end(), by), label_columns.end());
+  }
 
   // Every selected run's points, read in one open of the file.
   const std::vector<h5::Field> fields = point_fields(metric.name);
@@ -280,6 +287,7 @@ std::vector<CurveSeries> store_curves(const PlotRequest& request, const fs::path
       }
     CurveSeries s;
     s.label = plot_label(table, label_columns, g.rows.front());
+    if (!by.empty()) s.panel = by + "=" + cell_text(table, by, g.rows.front());
     s.baseline = is_kh_none(table, g.rows.front()) && cell_text(table, "model", g.rows.front()) == "rbm";
     s.runs = g.rows.size();
     for (const auto& [epoch, values] : by_epoch) {
@@ -312,6 +320,11 @@ CurveSeries run_file_curve(const PlotRequest& request, const fs::path& path) {
   s.label = std::string("kh=") + train::to_string(run.config.kh) + " hidden=" + std::to_string(run.config.hidden);
   s.baseline = run.config.kh == model::KhVariant::none && run.config.model == train::Model::rbm;
   s.runs = 1;
+  if (!request.by.empty()) {
+    const train::ParamSpec* spec = train::find_parameter(request.by);
+    if (spec == nullptr) throw error_at(path.string(), "--by: '" + request.by + "' is not a parameter of its run");
+    s.panel = spec->name + "=" + spec->get(train::RunParams{run.config, {}});
+  }
   // The metric's column, as a store's /curves holds it.
   const auto& fields = store::curve_fields();
   const auto field = std::find_if(fields.begin(), fields.end(), [&](const h5::Field& f) { return f.name == metric.name; });
@@ -402,16 +415,25 @@ std::string gnuplot_script(const std::vector<CurveSeries>& series, const PlotReq
                                   (request.where.empty() ? std::string() : " [" + request.where + "]") +
                                   ": mean \u00b1 1 standard error over seeds"
                             : request.title;
+  // --by: one panel per value, in legend order, each with the lines of its value; up to 3 a row.
+  std::vector<std::string> panels;
+  for (const CurveSeries& s : series)
+    if (std::find(panels.begin(), panels.end(), s.panel) == panels.end()) panels.push_back(s.panel);
+  std::sort(panels.begin(), panels.end(), natural_less);
+  const bool multi = !panels.empty() && (panels.size() > 1 || !panels.front().empty());
+  const std::size_t columns = multi ? std::min<std::size_t>(panels.size(), 3) : 1;
+  const std::size_t rows = multi ? (panels.size() + columns - 1) / columns : 1;
+  const std::string size = multi ? std::to_string(560 * columns) + "," + std::to_string(430 * rows + 40) : "1100,650";
   std::ostringstream g;
   // noenhanced everywhere: labels such as "kh=top_down" are shown literally.
   if (format == PlotFormat::png) {
     g << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-         "  set terminal pngcairo noenhanced size 1100,650 font 'sans,10'\n"
+         "  set terminal pngcairo noenhanced size " << size << " font 'sans,10'\n"
          "} else {\n"
-         "  set terminal png noenhanced size 1100,650\n"
+         "  set terminal png noenhanced size " << size << "\n"
          "}\n";
   } else {
-    g << "set terminal svg noenhanced size 1100,650 dynamic font 'sans,11' background rgb 'white'\n";
+    g << "set terminal svg noenhanced size " << size << " dynamic font 'sans,11' background rgb 'white'\n";
   }
   g << "set output " << gnuplot_string(out.string()) << "\n"
     << "set encoding utf8\n"
@@ -424,33 +446,42 @@ std::string gnuplot_script(const std::vector<CurveSeries>& series, const PlotReq
   if (last_epoch <= 20) g << "set xtics 1\n";
   if (request.log_y) g << "set logscale y\n";
   g << "set style fill transparent solid 0.2 noborder\n";
-  g << "plot \\\n";
-  bool first = true;
+  if (multi) {
+    g << "set key inside top right vertical Left reverse noautotitle font ',8'\n"
+      << "set multiplot layout " << rows << "," << columns << " title " << gnuplot_string(title) << "\n";
+  }
+  // A line's style follows its label, so the same configuration looks the same in every panel.
+  std::map<std::string, std::pair<std::string, std::size_t>> style;  // label -> colour, dash type
   std::size_t baselines = 0, others = 0;
-  for (std::size_t i = 0; i < series.size(); ++i) {
-    if (series[i].epochs.empty()) continue;
-    const std::string file = gnuplot_string((data_dir / ("series-" + std::to_string(i) + ".dat")).string());
-    // Baselines: black (then greys), dashed; the KH and other lines: the palette, solid first.
-    std::string colour;
-    std::size_t dash = 0;
-    if (series[i].baseline) {
+  for (const CurveSeries& s : series) {
+    if (style.count(s.label)) continue;
+    if (s.baseline) {
       static const char* const greys[] = {"#000000", "#555555", "#999999"};
-      colour = greys[baselines % 3];
-      dash = 2 + baselines / 3;
+      style[s.label] = {greys[baselines % 3], 2 + baselines / 3};  // dashed
       ++baselines;
     } else {
-      colour = colours()[others % colours().size()];
-      dash = 1 + others / colours().size();
+      style[s.label] = {colours()[others % colours().size()], 1 + others / colours().size()};
       ++others;
     }
-    const std::string label = series[i].label + " (" + std::to_string(series[i].runs) + " run" +
-                              (series[i].runs == 1 ? "" : "s") + ")";
-    g << (first ? "  " : ", \\\n  ") << file << " using 1:3:4 with filledcurves lc rgb '" << colour << "', \\\n  "
-      << file << " using 1:2 with linespoints lw 2 pt 7 ps 0.6 dt " << dash << " lc rgb '" << colour
-      << "' title " << gnuplot_string(label);
-    first = false;
   }
-  g << "\n";
+  for (const std::string& panel : panels) {
+    if (multi) g << "set title " << gnuplot_string(panel) << "\n";
+    g << "plot \\\n";
+    bool first = true;
+    for (std::size_t i = 0; i < series.size(); ++i) {
+      if (series[i].epochs.empty() || series[i].panel != panel) continue;
+      const std::string file = gnuplot_string((data_dir / ("series-" + std::to_string(i) + ".dat")).string());
+      const auto& [colour, dash] = style.at(series[i].label);
+      const std::string label = series[i].label + " (" + std::to_string(series[i].runs) + " run" +
+                                (series[i].runs == 1 ? "" : "s") + ")";
+      g << (first ? "  " : ", \\\n  ") << file << " using 1:3:4 with filledcurves lc rgb '" << colour << "', \\\n  "
+        << file << " using 1:2 with linespoints lw 2 pt 7 ps 0.6 dt " << dash << " lc rgb '" << colour
+        << "' title " << gnuplot_string(label);
+      first = false;
+    }
+    g << "\n";
+  }
+  if (multi) g << "unset multiplot\n";
   return g.str();
 }
 

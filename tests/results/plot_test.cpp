@@ -219,3 +219,29 @@ BOOST_AUTO_TEST_CASE(stores_and_run_files_draw_together_in_a_sorted_legend) {
   request.sources.push_back(dir / "absent.h5");
   KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)results::learning_curves(request); }), "absent.h5: no such store or run file");
 }
+
+// --by: one panel per value (in natural order), each line labelled without the panel's parameter,
+// and a line keeps its style in every panel.
+BOOST_AUTO_TEST_CASE(by_draws_one_panel_per_value) {
+  ScratchDir dir("khsweep-plot-test-");
+  write_synthetic_store(dir / "s.h5");
+  results::PlotRequest request = request_for(dir / "s.h5");
+  request.by = "M";  // an alias of hidden, as everywhere
+  const auto series = results::learning_curves(request);
+  BOOST_TEST_REQUIRE(series.size() == 2u);
+  BOOST_TEST(series[0].panel == "hidden=8");
+  BOOST_TEST(series[1].panel == "hidden=16");
+  BOOST_TEST(series[0].label == "all runs");
+  const std::string script = results::gnuplot_script(series, request, dir.path(), dir / "p.png");
+  BOOST_TEST(script.find("set multiplot layout 1,2") != std::string::npos, script);
+  BOOST_TEST(script.find("set title 'hidden=8'") < script.find("set title 'hidden=16'"), script);
+  BOOST_TEST(script.find("unset multiplot") != std::string::npos, script);
+
+  request.by = "hiden";
+  KHSWEEP_CHECK_MESSAGE_HAS(error_of([&] { (void)results::learning_curves(request); }), "did you mean 'hidden'?");
+  if (!have_gnuplot()) return;
+  request.by = "hidden";
+  request.out = dir / "panels.png";
+  BOOST_TEST(results::plot_learning_curves(request).lines == 2u);
+  BOOST_TEST(read_file(dir / "panels.png").substr(1, 3) == "PNG");
+}

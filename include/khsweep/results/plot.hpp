@@ -36,6 +36,7 @@ struct CurveSeries {
   std::string label;        // the group key ("hidden=16 kh=top_down"), or "all runs" when nothing varies;
                             // with several sources, after the source's file name ("a.h5: hidden=16")
   bool baseline = false;    // kh = none RBM runs: drawn dashed in black, so the KH lines stand out
+  std::string panel;        // with --by: "hidden=16", the panel it is drawn in (its label leaves it out)
   std::size_t runs = 0;     // runs in the group
   std::vector<int> epochs;  // 1-based epoch numbers with at least one measured value
   std::vector<double> mean; // already scaled (metric_scale)
@@ -48,6 +49,7 @@ struct PlotRequest {
   std::vector<std::filesystem::path> sources;
   std::string metric = "val_mse";
   std::string where;                 // --where text (filter.hpp); empty selects every run
+  std::string by;                    // --by: one panel per value of this parameter; empty: one plot
   std::filesystem::path out;         // empty: "<metric>.png"
   std::string title;                 // empty: the sources' file names
   bool log_y = false;
