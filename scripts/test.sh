@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash scripts/setup.sh qemu-user  # qemu-user: an older CPU for the cpu_check test
+# qemu-user: an older CPU for the cpu_check test; chromium: a browser for the report test
+bash scripts/setup.sh qemu-user chromium
 bash scripts/fetch-data.sh data
 bash scripts/build.sh build
 

@@ -89,33 +89,6 @@ void print_diverged(const results::Aggregate& a) {
               << " included in the statistics (column 'diverged')\n";
 }
 
-// Whether a group's cell says nothing: a parameter its runs do not read (NaN, empty, or a KH
-// setting of a baseline).
-bool blank_cell(const store::IndexTable& table, const std::string& column, std::size_t row) {
-  const std::string text = results::cell_text(table, column, row);
-  if (text.empty() || text == "nan") return true;
-  const auto& kh_settings = results::kh_setting_columns();
-  return std::find(kh_settings.begin(), kh_settings.end(), column) != kh_settings.end() &&
-         results::cell_text(table, "kh", row) == "none" && results::cell_text(table, "model", row) == "rbm";
-}
-
-// The label columns worth a column: those whose groups differ where they are set. A column set to
-// one value wherever it is set (eps0 in a sweep of one eps0 against baselines) goes to `same`.
-std::vector<std::string> shown_columns(const store::IndexTable& table, const results::Aggregate& a,
-                                       std::vector<std::string>& same) {
-  std::vector<std::string> shown;
-  for (const std::string& column : a.label_columns) {
-    std::set<std::string> values;
-    for (const auto& group : a.groups)
-      if (!blank_cell(table, column, group.rows.front())) values.insert(results::cell_text(table, column, group.rows.front()));
-    if (values.size() == 1 && column != "kh" && column != "model")
-      same.push_back(column + "=" + *values.begin());
-    else
-      shown.push_back(column);
-  }
-  return shown;
-}
-
 // The groups in the order --sort asks (first appearance without it); "" or the problem.
 std::string sort_groups(const store::IndexTable& table, const results::Aggregate& a, std::string key,
                         std::vector<std::size_t>& order) {
@@ -179,7 +152,9 @@ void print_groups(const store::IndexTable& table, const results::Aggregate& a, c
     return;
   }
   std::vector<std::string> same;
-  const std::vector<std::string> columns = shown_columns(table, a, same);
+  std::vector<std::size_t> first_rows;  // a group's settings are its first run's
+  for (const auto& group : a.groups) first_rows.push_back(group.rows.front());
+  const std::vector<std::string> columns = results::distinguishing_columns(table, a.label_columns, first_rows, same);
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header = {"#"};
   for (const auto& c : columns) header.push_back(c);
@@ -191,7 +166,7 @@ void print_groups(const store::IndexTable& table, const results::Aggregate& a, c
     const auto& group = a.groups[g];
     std::vector<std::string> row = {std::to_string(g)};
     for (const auto& c : columns)
-      row.push_back(blank_cell(table, c, group.rows.front()) ? "-" : results::cell_text(table, c, group.rows.front()));
+      row.push_back(results::unread_cell(table, c, group.rows.front()) ? "-" : results::cell_text(table, c, group.rows.front()));
     row.push_back(std::to_string(group.rows.size()));
     if (any_diverged) row.push_back(std::to_string(group.diverged));
     for (std::size_t i = 0; i < metrics.size(); ++i) row.push_back(results::format_stats(metrics[i], group.summary[index[i]]));

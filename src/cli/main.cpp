@@ -23,6 +23,7 @@ void print_usage(std::ostream& out) {
          "  aggregate seed statistics per configuration (Table I notation), written back to /aggregates\n"
          "  best      the best KH eps0/delta/S per setting, beside its baseline; --fragment: sweep YAML\n"
          "  compare   each KH configuration minus its baseline, paired by seed: mean(se), t-test, wins\n"
+         "  report    one self-contained HTML page about a store: jobs, runs, statistics, best, curves\n"
          "  recover   roll back a commit a killed writer left half done (readers say when it is needed)\n"
          "  check     whether a store's index and run groups agree; --repair makes them agree\n"
          "  version   print the code version\n";
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     if (command == "aggregate") return aggregate_command(args);
     if (command == "best") return best_command(args);
     if (command == "compare") return compare_command(args);
+    if (command == "report") return report_command(args);
     if (command == "recover") return recover_command(args);
     if (command == "check") return check_command(args);
     if (command == "version" || command == "--version") {

@@ -1,9 +1,11 @@
 #include "khsweep/results/groups.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <set>
 
 #include "khsweep/store/sweep_store.hpp"
 #include "khsweep/train/run_params.hpp"
@@ -76,6 +78,29 @@ std::vector<std::string> varying_columns(const store::IndexTable& table, const s
         out.push_back(column);
         break;
       }
+  }
+  return out;
+}
+
+bool unread_cell(const store::IndexTable& table, const std::string& column, std::size_t row) {
+  const std::string text = cell_text(table, column, row);
+  if (text.empty() || text == "nan") return true;
+  const auto& kh_settings = kh_setting_columns();
+  return std::find(kh_settings.begin(), kh_settings.end(), column) != kh_settings.end() &&
+         cell_text(table, "kh", row) == "none" && cell_text(table, "model", row) == "rbm";
+}
+
+std::vector<std::string> distinguishing_columns(const store::IndexTable& table, const std::vector<std::string>& columns,
+                                                const std::vector<std::size_t>& rows, std::vector<std::string>& same) {
+  std::vector<std::string> out;
+  for (const std::string& column : columns) {
+    std::set<std::string> values;
+    for (std::size_t r : rows)
+      if (!unread_cell(table, column, r)) values.insert(cell_text(table, column, r));
+    if (values.size() == 1 && column != "kh" && column != "model")
+      same.push_back(column + "=" + *values.begin());
+    else
+      out.push_back(column);
   }
   return out;
 }

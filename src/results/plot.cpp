@@ -22,6 +22,7 @@
 
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/text.hpp"
+#include "khsweep/core/temp_dir.hpp"
 #include "khsweep/core/text_file.hpp"
 #include "khsweep/results/filter.hpp"
 #include "khsweep/results/groups.hpp"
@@ -130,27 +131,6 @@ const std::vector<const char*>& colours() {
                                              "#56B4E9", "#8C564B", "#BCBD22"};
   return c;
 }
-
-// A private temporary directory, removed with its contents at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "khsweep-plot-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw error_at(pattern, std::string("cannot create a temporary directory: ") + std::strerror(errno));
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // Runs `program script` with stdout and stderr into `log`; returns the wait status, or throws.
 int run_program(const std::string& program, const fs::path& script, const fs::path& log) {
@@ -527,7 +507,7 @@ PlotOutcome plot_learning_curves(const PlotRequest& request) {
   }
   if (!any) throw error_at(source_names(request), "the selected runs have no measured " + request.metric);
 
-  const TempDir dir;
+  const TempDir dir("khsweep-plot-");
   for (std::size_t i = 0; i < series.size(); ++i) {
     std::ofstream data(dir.path() / ("series-" + std::to_string(i) + ".dat"));
     data << "# epoch mean mean-se mean+se n  (" << series[i].label << ")\n";

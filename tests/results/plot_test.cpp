@@ -17,11 +17,6 @@ using namespace khsweep::testing;
 
 namespace {
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 results::PlotRequest request_for(const std::filesystem::path& store) {
   results::PlotRequest r;
   r.sources = {store};
@@ -146,7 +141,7 @@ BOOST_AUTO_TEST_CASE(png_output_is_a_png_image) {
   const auto outcome = results::plot_learning_curves(r);
   BOOST_TEST(outcome.lines == 2u);
   BOOST_TEST(outcome.runs == 6u);
-  const std::string png = read_file(dir / "curves.png");
+  const std::string png = file_bytes(dir / "curves.png");
   BOOST_TEST_REQUIRE(png.size() > 1000u);
   BOOST_TEST(png.compare(0, 4, "\x89PNG") == 0);
 }
@@ -160,7 +155,7 @@ BOOST_AUTO_TEST_CASE(svg_output_is_an_svg_image_with_a_log_axis) {
   r.out = dir / "curves.SVG";
   r.log_y = true;
   (void)results::plot_learning_curves(r);
-  const std::string svg = read_file(dir / "curves.SVG");
+  const std::string svg = file_bytes(dir / "curves.SVG");
   BOOST_TEST(svg.find("<svg") != std::string::npos);
   BOOST_TEST(svg.find("hidden=16 (3 runs)") != std::string::npos);
   BOOST_TEST(svg.find("nats per pixel") != std::string::npos);
@@ -243,5 +238,5 @@ BOOST_AUTO_TEST_CASE(by_draws_one_panel_per_value) {
   request.by = "hidden";
   request.out = dir / "panels.png";
   BOOST_TEST(results::plot_learning_curves(request).lines == 2u);
-  BOOST_TEST(read_file(dir / "panels.png").substr(1, 3) == "PNG");
+  BOOST_TEST(file_bytes(dir / "panels.png").substr(1, 3) == "PNG");
 }

@@ -39,11 +39,6 @@ void write_unit_store(const std::filesystem::path& path) {
   write_store(path, test_job_info(), {finished_run(kKept, 1), finished_run(kDamaged, 2), failed_run(kFailed)});
 }
 
-std::string file_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 int job_count(const std::filesystem::path& path) { return store::read_overview(path).jobs; }
 
 // The ids check_store names, in order.

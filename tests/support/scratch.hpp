@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <exception>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -15,6 +17,12 @@
 #include "khsweep/core/error.hpp"
 
 namespace khsweep::testing {
+
+// A file's whole content, as bytes ("" when it cannot be read).
+inline std::string file_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 // A fresh directory under the system temp dir, named `prefix` plus a unique suffix (mkdtemp), so test
 // binaries that ctest runs in parallel never share one. Removed with everything in it at scope exit.

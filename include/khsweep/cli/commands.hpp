@@ -43,4 +43,7 @@ int check_command(const std::vector<std::string>& args);
 // `khsweep bench`: seconds per epoch of each configuration, and ratios to same-run yardsticks.
 int bench_command(const std::vector<std::string>& args);
 
+// `khsweep report STORE --out FILE.html [--metric M]`: one self-contained HTML page about a store.
+int report_command(const std::vector<std::string>& args);
+
 }  // namespace khsweep::cli

@@ -44,4 +44,16 @@ struct Group {
 // ("0.01", "100", "nan").
 [[nodiscard]] std::string cell_text(const store::IndexTable& table, const std::string& column, std::size_t row);
 
+// Whether the run of `row` does not read the column's parameter: its cell is NaN or empty, or a KH
+// setting of an RBM baseline (kh = none), which /runs holds as 0 for S and l. Tables show "-".
+[[nodiscard]] bool unread_cell(const store::IndexTable& table, const std::string& column, std::size_t row);
+
+// Of `columns`, those whose value differs between `rows` where it is read, in order; each other one
+// goes to `same` as "name=value" (eps0 in a sweep of one eps0 against baselines). kh and model
+// always count as differing when they are among `columns` and do.
+[[nodiscard]] std::vector<std::string> distinguishing_columns(const store::IndexTable& table,
+                                                              const std::vector<std::string>& columns,
+                                                              const std::vector<std::size_t>& rows,
+                                                              std::vector<std::string>& same);
+
 }  // namespace khsweep::results
