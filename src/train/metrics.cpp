@@ -45,7 +45,8 @@ SetMetrics evaluate(const model::Params<Real>& params, const data::Dataset& set,
   Rows image_input(1, M), hidden_input(1, M), scratch(1, std::max(M, layout.visible())), visible_input(1, layout.visible()), image(1, layout.visible());
   Rows terms(1, std::max(M, layout.visible()));  // one image's terms of a sum, before sum_lanes
   std::vector<float> uniforms(static_cast<std::size_t>(std::max(hidden_lanes, visible_lanes) * model::kLanes<Real>) + 2);
-  std::vector<int> on(static_cast<std::size_t>(std::max(pixels, M)) + 1), hidden_on(static_cast<std::size_t>(M));
+  std::vector<int> on(static_cast<std::size_t>(std::max(pixels, M) + 1 + data::kIndexSlack)),
+      hidden_on(static_cast<std::size_t>(M + data::kIndexSlack));
   const std::uint64_t key = rng.next();
 
   double squared_error = 0.0, cross_entropy = 0.0, pll = 0.0;
@@ -65,25 +66,29 @@ SetMetrics evaluate(const model::Params<Real>& params, const data::Dataset& set,
     // Reconstruction: v -> h ~ p(h|v) -> v' ~ p(v|h), compared on the image pixels.
     const std::uint64_t position = static_cast<std::uint64_t>(s) << 21;
     fill_uniforms(key, position, uniforms.data(), M + (M & 1));
-    Real* probability = scratch.values(0);  // scratch: p(h|v)
-    for (int l = 0; l < hidden_lanes; ++l) scratch.row(0)[l] = model::sigmoid_lanes<Real>(hidden[l]);
-    const int hidden_ones = model::draw_ones(probability, uniforms.data(), M, hidden_on.data());
+    Lane* probability = scratch.row(0);  // p(h|v)
+    for (int l = 0; l < hidden_lanes; ++l) probability[l] = model::sigmoid_lanes<Real>(hidden[l]);
+    const int hidden_ones = model::draw_ones<Real>(probability, uniforms.data(), M, hidden_on.data());
     Lane* x = visible_input.row(0);
     model::sum_rows(Wt, hidden_on.data(), hidden_ones, a.row(0), x);
     fill_uniforms(key, position | (1u << 20), uniforms.data(), pixels + (pixels & 1));
     Real* truth = image.values(0);
     for (int k = 0; k < ones; ++k) truth[on[k]] = 1;
     Lane* entropy = terms.row(0);
-    Lane* odds = scratch.row(0);  // scratch again: 1 + e^-x, so that p(v'=1|h) = 1 / odds
+    const Lane* truth_lanes = image.row(0);
+    std::size_t mismatches = 0;
     for (int l = 0; l < visible_lanes; ++l) {
       // -[v log s(x) + (1 - v) log(1 - s(x))] = softplus(x) - v x, exact for any x.
-      entropy[l] = pixel_mask.row(0)[l] * (model::softplus_lanes<Real>(x[l]) - image.row(0)[l] * x[l]);
-      odds[l] = Real(1) + model::exp_lanes<Real>(-x[l]);
+      entropy[l] = pixel_mask.row(0)[l] * (model::softplus_lanes<Real>(x[l]) - truth_lanes[l] * x[l]);
+      // v'_i = 1 exactly when u * (1 + e^-x) < 1, as in training: count the pixels where v' != v.
+      const int first = l * model::kLanes<Real>;
+      if (first >= pixels) continue;
+      const Lane odds = Real(1) + model::exp_lanes<Real>(-x[l]);
+      std::uint32_t differ = model::lane_bits<Real>(model::uniform_lane<Real>(uniforms.data(), first) * odds < Real(1)) ^
+                             model::lane_bits<Real>(truth_lanes[l] != Real(0));
+      if (pixels - first < model::kLanes<Real>) differ &= (std::uint32_t{1} << (pixels - first)) - 1;
+      mismatches += static_cast<std::size_t>(__builtin_popcount(differ));
     }
-    const Real* odds_values = scratch.values(0);
-    std::size_t mismatches = 0;
-    for (int i = 0; i < pixels; ++i)  // v'_i = 1 exactly when u < 1 / odds, as in training
-      mismatches += (static_cast<Real>(uniforms[i]) * odds_values[i] < Real(1)) != (truth[i] != 0);
     for (int k = 0; k < ones; ++k) truth[on[k]] = 0;
     squared_error += static_cast<double>(mismatches);
     cross_entropy += model::sum_lanes<Real>(entropy, visible_lanes);

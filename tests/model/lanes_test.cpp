@@ -1,5 +1,5 @@
 // The lane kernels the trainer and the metrics are built from: our own exp / sigmoid / softplus
-// against libm, padded matrices and their transpose, sums of selected rows, Bernoulli selection.
+// against libm, padded matrices and their transpose, sums of selected rows, index lists, Bernoulli selection.
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <vector>
@@ -79,9 +79,8 @@ BOOST_AUTO_TEST_CASE(rows_pad_to_whole_blocks_and_transpose_exactly) {
 
 // Each element of a sum of rows is added in index order, starting from init: the result equals a
 // plain scalar loop bit for bit, and subtracting gives the negated order.
-BOOST_AUTO_TEST_CASE(sum_rows_equals_the_scalar_sum_in_index_order) {
-  Rng rng(3);
-  const int rows = 40, cols = 300;  // several blocks of 8 lanes plus a remainder on every target
+void check_sum_rows(Rng& rng, int cols) {
+  const int rows = 40;
   model::Matrix<float> m(rows, cols);
   for (int i = 0; i < m.size(); ++i) m.data()[i] = static_cast<float>(rng.normal());
   const auto padded = model::Rows<float>::from(m);
@@ -105,17 +104,69 @@ BOOST_AUTO_TEST_CASE(sum_rows_equals_the_scalar_sum_in_index_order) {
   BOOST_TEST(same);
 }
 
+BOOST_AUTO_TEST_CASE(sum_rows_equals_the_scalar_sum_in_index_order) {
+  Rng rng(3);
+  // One lane to many: rows summed in one pass (narrow), in several full blocks, and blocks plus
+  // a remainder, on every target.
+  for (const int cols : {1, 17, 100, 112, 250, 256, 300, 500, 784})
+    BOOST_TEST_CONTEXT("cols = " << cols) { check_sum_rows(rng, cols); }
+}
+
+// The index lists every 0/1 batch is held as: the vector paths (bit masks, AVX-512 compress)
+// against the plain definition, for every length around the vector widths and any offset.
+BOOST_AUTO_TEST_CASE(indices_of_ones_lists_exactly_the_nonzero_bytes_in_order) {
+  Rng rng(5);
+  for (int count = 0; count <= 300; ++count) {
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(count));
+    const double density = rng.uniform();
+    for (auto& b : bytes) b = rng.uniform() < density ? 1 : 0;
+    const int offset = static_cast<int>(rng.below(1000));
+    std::vector<int> expected;
+    for (int i = 0; i < count; ++i)
+      if (bytes[i]) expected.push_back(offset + i);
+    std::vector<int> on(static_cast<std::size_t>(count + data::kIndexSlack), -1);
+    on.resize(static_cast<std::size_t>(data::indices_of_ones(bytes.data(), count, on.data(), offset)));
+    BOOST_TEST_CONTEXT("count = " << count) { BOOST_TEST(on == expected, boost::test_tools::per_element()); }
+  }
+}
+
+// Draws straight from the inputs x: u * (1 + e^-x) < 1, element by element, in float and double.
+template <class Real>
+void check_draws_from_inputs() {
+  Rng rng(9);
+  for (const int count : {1, 7, 16, 100, 785}) {
+    model::Rows<Real> x(1, count);
+    for (int j = 0; j < count; ++j) x(0, j) = static_cast<Real>(4.0 * rng.normal());
+    std::vector<float> u(static_cast<std::size_t>(x.lanes() * model::kLanes<Real>) + 2);
+    fill_uniforms(13, 0, u.data(), count + (count & 1));
+    std::vector<int> expected;
+    for (int j = 0; j < count; ++j) {
+      const Real odds = Real(1) + model::exp_lanes<Real>(model::splat<Real>(-x(0, j)))[0];
+      if (static_cast<Real>(u[j]) * odds < Real(1)) expected.push_back(j);
+    }
+    std::vector<int> on(static_cast<std::size_t>(count + data::kIndexSlack));
+    on.resize(static_cast<std::size_t>(model::draw_ones_from_inputs<Real>(x.row(0), u.data(), count, on.data())));
+    BOOST_TEST_CONTEXT("count = " << count) { BOOST_TEST(on == expected, boost::test_tools::per_element()); }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(draws_from_inputs_match_the_elementwise_rule) {
+  check_draws_from_inputs<float>();
+  check_draws_from_inputs<double>();
+}
+
 BOOST_AUTO_TEST_CASE(bernoulli_selection_picks_exactly_the_units_below_their_probability) {
   const int count = 150;  // more than two chunks of 64
-  std::vector<float> p(count), u(count);
+  model::Rows<float> p(1, count);
+  std::vector<float> u(static_cast<std::size_t>(p.lanes() * model::kLanes<float>));
   fill_uniforms(11, 0, u.data(), count);
   std::vector<int> expected;
   for (int j = 0; j < count; ++j) {
-    p[j] = static_cast<float>(j % 7) / 6.0f;  // includes 0 (never) and 1 (always)
-    if (u[j] < p[j]) expected.push_back(j);
+    p(0, j) = static_cast<float>(j % 7) / 6.0f;  // includes 0 (never) and 1 (always)
+    if (u[j] < p(0, j)) expected.push_back(j);
   }
-  std::vector<int> on(count);
-  on.resize(static_cast<std::size_t>(model::draw_ones(p.data(), u.data(), count, on.data())));
+  std::vector<int> on(count + data::kIndexSlack);
+  on.resize(static_cast<std::size_t>(model::draw_ones<float>(p.row(0), u.data(), count, on.data())));
   BOOST_TEST(on == expected, boost::test_tools::per_element());
 }
 

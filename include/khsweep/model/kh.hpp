@@ -35,9 +35,10 @@ struct ActiveSets {
   [[nodiscard]] const int* ones(int s) const { return index.data() + offset[s]; }
   [[nodiscard]] int count(int s) const { return offset[s + 1] - offset[s]; }
   void clear() { offset.assign(1, 0); }
-  // Room for the next sample's ones (at most n); close_sample(k) then keeps the first k.
+  // Room for the next sample's ones (at most n, plus the slack the index writers need);
+  // close_sample(k) then keeps the first k.
   [[nodiscard]] int* room(int n) {
-    const auto needed = static_cast<std::size_t>(total() + n);
+    const auto needed = static_cast<std::size_t>(total() + n + data::kIndexSlack);
     if (index.size() < needed) index.resize(needed);
     return index.data() + total();
   }

@@ -16,6 +16,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <immintrin.h>
+
 #include "khsweep/data/dataset.hpp"
 #include "khsweep/model/rbm.hpp"
 
@@ -263,26 +265,43 @@ inline void sum_rows_block(const Lane<Real>* base, std::size_t stride, const int
 }
 }  // namespace lanes_detail
 
+namespace lanes_detail {
+// How many lanes sum_rows keeps in registers at once: AVX-512 has 32 vector registers, AVX2 and
+// SSE 16 (one pass over the selected rows per this many lanes, so wider is fewer passes).
+#if defined(__AVX512F__)
+inline constexpr int kMaxBlock = 16;
+#else
+inline constexpr int kMaxBlock = 8;
+#endif
+
+// sum_rows_block for a Block of exactly `lanes` (1 <= lanes <= Block): one pass for a narrow row.
+template <class Real, int Block>
+inline void sum_rows_narrow(int lanes, const Lane<Real>* base, std::size_t stride, const int* index, int count,
+                            const Lane<Real>* init, Lane<Real>* out, Real sign) {
+  if constexpr (Block > 1) {
+    if (lanes < Block) return sum_rows_narrow<Real, Block - 1>(lanes, base, stride, index, count, init, out, sign);
+  }
+  sum_rows_block<Real, Block>(base, stride, index, count, init, out, sign);
+}
+}  // namespace lanes_detail
+
 // out = init +/- (rows index[0], index[1], ... of m), every element summed in that order.
-// `out` and `init` hold m.lanes() lanes and may be the same.
+// `out` and `init` hold m.lanes() lanes and may be the same. Lanes go kMaxBlock at a time, the
+// rest in one last pass, so a row of up to kMaxBlock lanes (M <= 256 floats with AVX-512) is
+// summed in a single pass over the selected rows.
 template <class Real>
 inline void sum_rows(const Rows<Real>& m, const int* index, int count, const Lane<Real>* init, Lane<Real>* out,
                      Real sign = Real(1)) {
-  using lanes_detail::sum_rows_block;
+  using lanes_detail::kMaxBlock;
   const int lanes = m.lanes();
   const Lane<Real>* base = m.row(0);
   const auto stride = static_cast<std::size_t>(lanes);
   int c = 0;
-  for (; c + 8 <= lanes; c += 8) sum_rows_block<Real, 8>(base + c, stride, index, count, init + c, out + c, sign);
-  if (c + 4 <= lanes) {
-    sum_rows_block<Real, 4>(base + c, stride, index, count, init + c, out + c, sign);
-    c += 4;
-  }
-  if (c + 2 <= lanes) {
-    sum_rows_block<Real, 2>(base + c, stride, index, count, init + c, out + c, sign);
-    c += 2;
-  }
-  if (c < lanes) sum_rows_block<Real, 1>(base + c, stride, index, count, init + c, out + c, sign);
+  for (; c + kMaxBlock <= lanes; c += kMaxBlock)
+    lanes_detail::sum_rows_block<Real, kMaxBlock>(base + c, stride, index, count, init + c, out + c, sign);
+  if (c < lanes)
+    lanes_detail::sum_rows_narrow<Real, kMaxBlock - 1>(lanes - c, base + c, stride, index, count, init + c, out + c,
+                                                        sign);
 }
 
 // The sum of all values in `lanes` lanes (a multiple of kLanesPerBlock), in double. Values are
@@ -299,32 +318,77 @@ template <class Real>
   return total;
 }
 
-// Writes every j < count with chosen(j) to `on`, in increasing order, and returns how many. The
-// test runs 64 at a time into bytes (a loop the compiler vectorises), then the bytes are scanned a
-// word at a time: far fewer branches than testing and appending one by one.
-template <class Chosen>
-inline int indices_where(int count, int* on, Chosen chosen) {
+// ---- Bernoulli draws ---------------------------------------------------------------------------
+
+// A lane comparison's result (all ones or all zeros per element) as bits: element e -> bit e.
+template <class Real>
+[[nodiscard]] inline std::uint32_t lane_bits(typename LaneOf<Real>::bits_type test) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(Real) == 4)
+    return _mm512_cmplt_epi32_mask(reinterpret_cast<__m512i>(test), _mm512_setzero_si512());
+  else
+    return _mm512_cmplt_epi64_mask(reinterpret_cast<__m512i>(test), _mm512_setzero_si512());
+#elif defined(__AVX__)
+  if constexpr (sizeof(Real) == 4)
+    return static_cast<std::uint32_t>(_mm256_movemask_ps(reinterpret_cast<__m256>(test)));
+  else
+    return static_cast<std::uint32_t>(_mm256_movemask_pd(reinterpret_cast<__m256d>(test)));
+#else
+  if constexpr (sizeof(Real) == 4)
+    return static_cast<std::uint32_t>(_mm_movemask_ps(reinterpret_cast<__m128>(test)));
+  else
+    return static_cast<std::uint32_t>(_mm_movemask_pd(reinterpret_cast<__m128d>(test)));
+#endif
+}
+
+// kLanes<Real> of the float uniforms from uniform[first], as a lane of Real (unaligned load).
+template <class Real>
+[[nodiscard]] inline Lane<Real> uniform_lane(const float* uniform, int first) {
+  if constexpr (sizeof(Real) == 4) {
+    Lane<Real> u;
+    __builtin_memcpy(&u, uniform + first, sizeof u);
+    return u;
+  } else {
+    typedef float Floats __attribute__((vector_size(kLaneBytes / 2)));
+    Floats u;
+    __builtin_memcpy(&u, uniform + first, sizeof u);
+    return __builtin_convertvector(u, Lane<Real>);
+  }
+}
+
+// Writes every j < count whose element passes `test` to `on`, in increasing order, and returns
+// how many. test(l) compares lane l (elements l * kLanes ...) as a whole; the results become a bit
+// mask and then indices (data::indices_of_set_bits), with no branch per element. Elements past
+// count are left out. `on` must have room for data::kIndexSlack more ints than the count.
+template <class Real, class Test>
+inline int lane_indices_where(int count, int* on, Test test) {
+  constexpr int width = kLanes<Real>;
   int n = 0;
-  for (int first = 0; first < count; first += 64) {
-    const int length = count - first < 64 ? count - first : 64;
-    alignas(64) std::uint8_t flag[64];
-    for (int j = 0; j < length; ++j) flag[j] = chosen(first + j) ? 1 : 0;
-    n += data::indices_of_ones(flag, length, on + n, first);
+  for (int first = 0; first < count; first += width) {
+    std::uint32_t bits = lane_bits<Real>(test(first / width, first));
+    if (count - first < width) bits &= (std::uint32_t{1} << (count - first)) - 1;
+    n += data::indices_of_set_bits(bits, first, on + n);
   }
   return n;
 }
 
 // Bernoulli draws: the j < count with uniform[j] < probability[j], written to `on`.
+// `probability` is a lane-padded row; `uniform` holds count floats rounded up to whole lanes.
 template <class Real>
-inline int draw_ones(const Real* probability, const float* uniform, int count, int* on) {
-  return indices_where(count, on, [&](int j) { return static_cast<Real>(uniform[j]) < probability[j]; });
+inline int draw_ones(const Lane<Real>* probability, const float* uniform, int count, int* on) {
+  return lane_indices_where<Real>(count, on, [&](int l, int first) {
+    return uniform_lane<Real>(uniform, first) < probability[l];
+  });
 }
 
-// Bernoulli draws with p = sigmoid(x), given odds = 1 + e^-x (so that p = 1 / odds): u < 1 / odds
-// is tested as u * odds < 1, which saves the division when p itself is not needed.
+// Bernoulli draws with p = sigmoid(x) from the inputs x: u < 1 / odds with odds = 1 + e^-x is
+// tested as u * odds < 1, which saves the division since p itself is not needed.
 template <class Real>
-inline int draw_ones_from_odds(const Real* odds, const float* uniform, int count, int* on) {
-  return indices_where(count, on, [&](int j) { return static_cast<Real>(uniform[j]) * odds[j] < Real(1); });
+inline int draw_ones_from_inputs(const Lane<Real>* x, const float* uniform, int count, int* on) {
+  return lane_indices_where<Real>(count, on, [&](int l, int first) {
+    const Lane<Real> odds = Real(1) + exp_lanes<Real>(-x[l]);
+    return uniform_lane<Real>(uniform, first) * odds < Real(1);
+  });
 }
 
 }  // namespace khsweep::model
