@@ -16,6 +16,7 @@
 #include "khsweep/core/text.hpp"
 #include "khsweep/sweep/cost.hpp"
 #include "khsweep/sweep/load_data.hpp"
+#include "khsweep/sweep/sweep_file.hpp"
 #include "khsweep/train/run_params.hpp"
 #include "khsweep/train/dense_reference.hpp"
 #include "khsweep/train/trainer.hpp"
@@ -125,6 +126,94 @@ struct Measured {
   double train = 0, metrics = 0;
 };
 
+using MeasuredByKey = std::map<std::string, Measured>;
+
+std::string key_of(train::Task task, model::KhVariant kh, int M, int k) {
+  return std::string(train::to_string(task)) + "/" + train::to_string(kh) + "/" + std::to_string(M) + "/" +
+         std::to_string(k);
+}
+
+// The speed targets, from this run's measurements (only those it measured): what a CD-1 epoch must
+// gain over the dense-Eigen yardstick, what KH and the metrics may add to it.
+void print_targets(const Options& options, const MeasuredByKey& measured, const std::map<int, double>& dense,
+                   double largest_run_memory) {
+  std::printf("\ntargets (one rank, one thread; ratios from this run only)\n");
+  const auto find = [&](train::Task task, model::KhVariant kh, int M, int k) -> const Measured* {
+    const auto it = measured.find(key_of(task, kh, M, k));
+    return it == measured.end() ? nullptr : &it->second;
+  };
+  const auto report = [](const std::string& what, double value, const char* unit, double bound, bool at_least) {
+    const bool met = at_least ? value >= bound : value <= bound;
+    std::printf("  %-52s %7.2f%s  (%s %.2f%s)  %s\n", what.c_str(), value, unit, at_least ? ">=" : "<=", bound, unit,
+                met ? "met" : "NOT met");
+  };
+  const auto R = train::Task::reconstruction, C = train::Task::classification;
+  const auto none = model::KhVariant::none, td = model::KhVariant::top_down, bu = model::KhVariant::bottom_up;
+  for (int M : options.hidden) {
+    const std::string m = " M=" + std::to_string(M);
+    const Measured* rbm = find(R, none, M, 1);
+    const Measured* crbm = find(C, none, M, 1);
+    if (rbm) report("CD-1 speed-up over dense-Eigen CD-1," + m, dense.at(M) / rbm->train, "x", M <= 100 ? 4.0 : 3.0, true);
+    if (const Measured* x = find(R, td, M, 1); x && rbm) report("KH_TD CD-1 / plain CD-1," + m, x->train / rbm->train, "", 1.3, false);
+    if (const Measured* x = find(R, bu, M, 1); x && rbm) report("KH_BU CD-1 / plain CD-1," + m, x->train / rbm->train, "", 1.2, false);
+    if (rbm) report("metric phase / training phase, RBM CD-1," + m, rbm->metrics / rbm->train, "", 0.5, false);
+    if (crbm) report("metric phase / training phase, cRBM CD-1," + m, crbm->metrics / crbm->train, "", 0.7, false);
+    if (const Measured* x = find(R, none, M, 10); x && rbm) report("CD-10 / CD-1," + m, x->train / rbm->train, "", 6.0, false);
+    if (crbm && rbm) report("cRBM CD-1 / RBM CD-1," + m, crbm->train / rbm->train, "", 1.15, false);
+  }
+  report("largest working memory of one run", largest_run_memory, " MiB", 64.0, false);
+}
+
+// The core-hours of the paper's MNIST grid searches (sweeps/paper-*-mnist.yaml, from the working
+// directory) at this run's measured rates, beside what `khsweep plan` budgets for them.
+void print_paper_grids(const MeasuredByKey& measured, const data::DataSplit& data) {
+  const double bench_train = static_cast<double>(data.train.count);
+  const double bench_validation = static_cast<double>(data.validation.count);
+  // An epoch of a run at the rates measured here: its configuration's training phase (KH on or
+  // off), its evaluation scaled by the images it evaluates, both by its data's size.
+  const sweep::RbmEpochCost at_measured_rates = [&](const train::RunConfig& c, std::size_t train,
+                                                    std::size_t validation, bool kh_on) -> std::optional<sweep::EpochSeconds> {
+    const auto it = measured.find(key_of(c.task, kh_on ? c.kh : model::KhVariant::none, c.hidden, c.gibbs_steps));
+    if (it == measured.end()) return std::nullopt;
+    const std::size_t metric_train = c.train_metric_samples > 0 ? std::min(c.train_metric_samples, train) : train;
+    return sweep::EpochSeconds{it->second.train * static_cast<double>(train) / bench_train,
+                               it->second.metrics * static_cast<double>(metric_train + validation) /
+                                   (bench_train + bench_validation)};
+  };
+  std::printf("\npaper grid searches at this run's rates (one core per run; the sweep files as written)\n");
+  for (const char* path : {"sweeps/paper-reconstruction-mnist.yaml", "sweeps/paper-classification-mnist.yaml"}) {
+    sweep::Sweep grid;
+    try {
+      grid = sweep::load_sweep(path, sweep::DataPaths::may_be_absent);
+    } catch (const Error& e) {
+      const std::string why = e.what();
+      std::printf("  %s: not read (%s); run bench from the repository root\n", path, why.substr(0, why.find('\n')).c_str());
+      continue;
+    }
+    double measured_seconds = 0, planned_seconds = 0;
+    std::size_t unmeasured = 0;
+    for (const sweep::PlannedRun& run : grid.runs) {
+      const std::optional<data::DataSplitFacts> facts = sweep::catalogued_selection_facts(run.params.data);
+      const sweep::DataShape shape = facts ? sweep::shape_of(*facts) : sweep::DataShape{60000, 10000};
+      planned_seconds += sweep::estimate_seconds(run.params, shape.train_samples, shape.validation_samples);
+      const std::optional<double> seconds =
+          run.params.config.model == train::Model::rbm
+              ? sweep::rbm_run_seconds(run.params.config, shape.train_samples, shape.validation_samples, at_measured_rates)
+              : std::nullopt;
+      if (seconds)
+        measured_seconds += *seconds;
+      else
+        ++unmeasured;
+    }
+    if (unmeasured > 0)
+      std::printf("  %-28s %5zu runs: %zu in configurations not measured here (bench's defaults measure all); plan budgets %.0f core-hours\n",
+                  grid.name.c_str(), grid.runs.size(), unmeasured, planned_seconds / 3600.0);
+    else
+      std::printf("  %-28s %5zu runs: %.0f core-hours at this run's rates (plan budgets %.0f)\n", grid.name.c_str(),
+                  grid.runs.size(), measured_seconds / 3600.0, planned_seconds / 3600.0);
+  }
+}
+
 }  // namespace
 
 int bench_command(const std::vector<std::string>& args) {
@@ -167,11 +256,7 @@ int bench_command(const std::vector<std::string>& args) {
   std::printf("\n%-15s %-9s %5s %5s %10s %10s %9s %9s %9s %8s %9s %9s\n", "task", "kh", "M", "k", "train s",
               "metric s", "metric/tr", "vs dense", "vs plain", "run MiB", "planned s", "meas/plan");
   double measured_total = 0, planned_total = 0;
-  std::map<std::string, Measured> measured;  // task/kh/M/k -> its times, for the ratios below
-  const auto key_of = [](train::Task task, model::KhVariant kh, int M, int k) {
-    return std::string(train::to_string(task)) + "/" + train::to_string(kh) + "/" + std::to_string(M) + "/" +
-           std::to_string(k);
-  };
+  MeasuredByKey measured;  // task/kh/M/k -> its times, for the ratios below
   double largest_run_memory = 0.0;
   for (train::Task task : options.tasks)
     for (int M : options.hidden)
@@ -215,35 +300,8 @@ int bench_command(const std::vector<std::string>& args) {
               "peak memory of this process: %.0f MiB (%.0f MiB after loading the data)\n",
               measured_total, planned_total, measured_total / planned_total, peak_memory_mib(), memory_with_data);
 
-  // The issue-10 targets, from the measurements above (only those this run measured).
-  std::printf("\ntargets (one rank, one thread; ratios from this run only)\n");
-  const auto ratio = [&](const std::string& a, const std::string& b) {
-    const auto x = measured.find(a), y = measured.find(b);
-    return x == measured.end() || y == measured.end() ? -1.0 : x->second.train / y->second.train;
-  };
-  const auto report = [](const char* what, double value, const char* unit, double bound, bool at_least) {
-    if (value < 0) return;
-    const bool met = at_least ? value >= bound : value <= bound;
-    std::printf("  %-52s %7.2f%s  (%s %.2f%s)  %s\n", what, value, unit, at_least ? ">=" : "<=", bound, unit,
-                met ? "met" : "NOT met");
-  };
-  const auto R = train::Task::reconstruction, C = train::Task::classification;
-  const auto none = model::KhVariant::none, td = model::KhVariant::top_down, bu = model::KhVariant::bottom_up;
-  for (int M : options.hidden) {
-    const std::string m = " M=" + std::to_string(M);
-    const auto cd1 = measured.find(key_of(R, none, M, 1));
-    if (cd1 != measured.end()) {
-      report(("CD-1 speed-up over dense-Eigen CD-1," + m).c_str(), dense[M] / cd1->second.train, "x", 3.0, true);
-      report(("metric phase / training phase, CD-1," + m).c_str(), cd1->second.metrics / cd1->second.train, "", 0.3, false);
-    }
-    const double td_ratio = ratio(key_of(R, td, M, 1), key_of(R, none, M, 1));
-    const double bu_ratio = ratio(key_of(R, bu, M, 1), key_of(R, none, M, 1));
-    report(("KH_TD CD-1 / plain CD-1," + m).c_str(), td_ratio, "", 1.3, false);
-    report(("KH_BU CD-1 / plain CD-1," + m).c_str(), bu_ratio, "", 1.3, false);
-    report(("CD-10 / CD-1," + m).c_str(), ratio(key_of(R, none, M, 10), key_of(R, none, M, 1)), "", 6.0, false);
-    report(("cRBM CD-1 / RBM CD-1," + m).c_str(), ratio(key_of(C, none, M, 1), key_of(R, none, M, 1)), "", 1.15, false);
-  }
-  report("largest working memory of one run", largest_run_memory, " MiB", 64.0, false);
+  print_targets(options, measured, dense, largest_run_memory);
+  print_paper_grids(measured, data);
   return kExitOk;
 }
 

@@ -87,17 +87,27 @@ EpochSeconds estimate_rbm_epoch(const train::RunConfig& c, std::size_t train_sam
   return e;
 }
 
+std::optional<double> rbm_run_seconds(const train::RunConfig& c, std::size_t train_samples,
+                                      std::size_t validation_samples, const RbmEpochCost& epoch) {
+  const std::optional<EpochSeconds> plain = epoch(c, train_samples, validation_samples, false);
+  // KH is on for the first min(S, epochs) epochs (eps is 0 from S on).
+  const int kh_epochs = c.kh == model::KhVariant::none ? 0 : std::min(c.anneal_epochs(), c.epochs);
+  const std::optional<EpochSeconds> kh =
+      kh_epochs > 0 ? epoch(c, train_samples, validation_samples, true) : plain;
+  if (!plain || !kh) return std::nullopt;
+  // Metrics run every metrics_every epochs and always after the last.
+  const int evaluations = c.epochs / c.metrics_every + (c.epochs % c.metrics_every != 0 ? 1 : 0);
+  return kh->training * kh_epochs + plain->training * (c.epochs - kh_epochs) + plain->evaluation * evaluations;
+}
+
 double estimate_seconds(const train::RunParams& params, std::size_t train_samples, std::size_t validation_samples) {
   const train::RunConfig& c = params.config;
   if (c.model == train::Model::kh_bio) return kh_bio_seconds(c, train_samples, validation_samples);
   if (c.model == train::Model::mhc) return mhc_seconds(c, train_samples, validation_samples);
-  const EpochSeconds plain = estimate_rbm_epoch(c, train_samples, validation_samples, false);
-  const EpochSeconds kh = estimate_rbm_epoch(c, train_samples, validation_samples, true);
-  // KH is on for the first min(S, epochs) epochs (eps is 0 from S on).
-  const int kh_epochs = c.kh == model::KhVariant::none ? 0 : std::min(c.anneal_epochs(), c.epochs);
-  // Metrics run every metrics_every epochs and always after the last.
-  const int evaluations = c.epochs / c.metrics_every + (c.epochs % c.metrics_every != 0 ? 1 : 0);
-  return kh.training * kh_epochs + plain.training * (c.epochs - kh_epochs) + plain.evaluation * evaluations;
+  return *rbm_run_seconds(c, train_samples, validation_samples,
+                          [](const train::RunConfig& config, std::size_t train, std::size_t validation, bool kh_on) {
+                            return std::optional<EpochSeconds>(estimate_rbm_epoch(config, train, validation, kh_on));
+                          });
 }
 
 

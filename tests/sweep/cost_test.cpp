@@ -77,6 +77,34 @@ BOOST_AUTO_TEST_CASE(epochs_evaluations_and_kh_epochs_add_up) {
              tt::tolerance(1e-9));
 }
 
+// `khsweep bench` costs the paper's grids from its measured epochs through the same accounting:
+// a run is its epochs with KH on and off plus its evaluations, and nothing when a figure is missing.
+BOOST_AUTO_TEST_CASE(runs_costed_from_measured_epochs) {
+  RunParams p;
+  p.config.epochs = 10;
+  p.config.metrics_every = 5;  // evaluated after epochs 5 and 10
+  p.config.kh = khsweep::model::KhVariant::bottom_up;
+  p.config.kh_eps0 = 0.01;
+  p.config.kh_anneal_epochs = 4;
+  const khsweep::sweep::RbmEpochCost measured = [](const khsweep::train::RunConfig&, std::size_t, std::size_t,
+                                                   bool kh_on) {
+    return std::optional<khsweep::sweep::EpochSeconds>({kh_on ? 3.0 : 2.0, 0.5});
+  };
+  const auto seconds = khsweep::sweep::rbm_run_seconds(p.config, 60000, 10000, measured);
+  BOOST_TEST(seconds.has_value());
+  BOOST_TEST(*seconds == 4 * 3.0 + 6 * 2.0 + 2 * 0.5, tt::tolerance(1e-12));
+  const khsweep::sweep::RbmEpochCost no_kh_figure = [](const khsweep::train::RunConfig&, std::size_t, std::size_t,
+                                                       bool kh_on) -> std::optional<khsweep::sweep::EpochSeconds> {
+    if (kh_on) return std::nullopt;
+    return khsweep::sweep::EpochSeconds{2.0, 0.5};
+  };
+  BOOST_TEST(!khsweep::sweep::rbm_run_seconds(p.config, 60000, 10000, no_kh_figure).has_value());
+  p.config.kh = khsweep::model::KhVariant::none;  // a baseline never asks for a KH epoch
+  p.config.kh_eps0 = 0.0;
+  BOOST_TEST(*khsweep::sweep::rbm_run_seconds(p.config, 60000, 10000, no_kh_figure) == 10 * 2.0 + 2 * 0.5,
+             tt::tolerance(1e-12));
+}
+
 BOOST_AUTO_TEST_CASE(scaling) {
   RunParams p;
   p.config.metrics_every = p.config.epochs;  // training dominates, as in a long run

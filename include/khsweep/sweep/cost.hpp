@@ -1,5 +1,7 @@
 #pragma once
 #include <cstddef>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "khsweep/data/dataset.hpp"
@@ -22,6 +24,16 @@ struct EpochSeconds {
 };
 [[nodiscard]] EpochSeconds estimate_rbm_epoch(const train::RunConfig& config, std::size_t train_samples,
                                               std::size_t validation_samples, bool kh_on);
+
+// The cost of one RBM epoch from some source: the model above, or rates `khsweep bench` measured.
+// Nothing when the source has no figure for that configuration.
+using RbmEpochCost = std::function<std::optional<EpochSeconds>(const train::RunConfig& config, std::size_t train_samples,
+                                                               std::size_t validation_samples, bool kh_on)>;
+
+// Seconds of a whole RBM run (model rbm) from the cost of its epochs: KH on for its first S epochs,
+// the metrics every metrics_every epochs and after the last. Nothing when `epoch` has no figure.
+[[nodiscard]] std::optional<double> rbm_run_seconds(const train::RunConfig& config, std::size_t train_samples,
+                                                    std::size_t validation_samples, const RbmEpochCost& epoch);
 
 // The sizes of a run's data that its memory depends on.
 struct DataShape {
