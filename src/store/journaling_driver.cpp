@@ -431,9 +431,21 @@ herr_t driver_unlock(H5FD_t*) noexcept {
   return 0;
 }
 
+// The class is filled member by member over zeroes, not by a positional initializer, as the struct
+// changes between releases. 1.10 and 1.12 share one layout. 1.14 adds `version` and `value` at the
+// front, read_vector, write_vector, read_selection and write_selection after write, and del and
+// ctl after unlock; left null, those make HDF5 fall back to read and write, and refuse H5Fdelete
+// and any ctl operation it must not ignore. Built and tested with 1.10 only; the 1.14 lines follow
+// its H5FDdevelop.h.
 H5FD_class_t make_driver_class() {
   H5FD_class_t c;
   std::memset(&c, 0, sizeof c);
+#if H5_VERSION_GE(1, 14, 0)
+  // H5FDregister refuses any version but its own. Values 0-255 are HDF5's drivers (sec2 is 0), and
+  // 256-511 are left for drivers not registered with The HDF Group, as this private one is.
+  c.version = H5FD_CLASS_VERSION;
+  c.value = 0x1d5;
+#endif
   c.name = "khsweep_journal";
   c.maxaddr = kMaxAddr;
   c.fc_degree = H5F_CLOSE_WEAK;
