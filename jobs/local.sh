@@ -10,7 +10,8 @@
 # Knobs (environment variables; details in jobs/README.md):
 #   KHSWEEP_SWEEP / KHSWEEP_STORE  sweep file and store (or the first and second argument)
 #   KHSWEEP_BIN    the khsweep binary (default build/khsweep)
-#   KHSWEEP_RANKS  MPI ranks (default: one per core; every rank trains, rank 0 also coordinates)
+#   KHSWEEP_RANKS  MPI ranks (default: one per core, nproc; every rank trains, rank 0 also
+#                  coordinates; more than nproc share the cores: mpirun --oversubscribe)
 #   KHSWEEP_TIME   seconds after which the sweep is stopped gracefully (default: no limit)
 #   KHSWEEP_UNTIL_DONE=1  after a stop by KHSWEEP_TIME, start again until the sweep is complete
 #   KHSWEEP_RUN_ARGS  extra arguments for `khsweep run`
@@ -36,8 +37,13 @@ fi
 if [[ $(id -u) == 0 ]]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
+# Open MPI counts a machine's cores as its slots; nproc counts hardware threads: let it count those
+# too, so that the default one rank per nproc fits. More ranks than that only share the cores
+# (each one trains more slowly), which on this one machine is allowed, not refused.
+launcher=(mpirun --use-hwthread-cpus)
+((ranks > $(nproc))) && launcher+=(--oversubscribe)
 # shellcheck disable=SC2206  # word splitting of the knob is intended
-cmd=(mpirun --oversubscribe -np "$ranks" "$khsweep" run "$sweep" ${store:+--store "$store"} ${KHSWEEP_RUN_ARGS:-})
+cmd=("${launcher[@]}" -np "$ranks" "$khsweep" run "$sweep" ${store:+--store "$store"} ${KHSWEEP_RUN_ARGS:-})
 
 mpirun_pid=""
 timer_pid=""

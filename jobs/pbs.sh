@@ -18,6 +18,9 @@
 #   KHSWEEP_MAX_REQUEUES  stop resubmitting after this many resubmissions (default 20)
 #   KHSWEEP_JOB_SCRIPT    the script to resubmit (default jobs/pbs.sh; PBS runs a copy of it)
 #   KHSWEEP_LAUNCHER_ARGS / KHSWEEP_RUN_ARGS  extra arguments for mpirun / `khsweep run`
+#                    (e.g. KHSWEEP_LAUNCHER_ARGS=--oversubscribe to allow more ranks than slots)
+#   KHSWEEP_DATA_DIR where named datasets such as mnist live (read by khsweep; default data/)
+# The resubmitted job gets all of these, and HDF5_USE_FILE_LOCKING, again.
 #
 # PBS sends no early warning: it sends SIGTERM to every process of the job at the walltime (which
 # would make mpirun kill the ranks: nothing committed is lost, but runs restart from their last
@@ -77,10 +80,16 @@ fi
 if [[ $(id -u) == 0 ]]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
-hostfile=()
-[[ -n "${PBS_NODEFILE:-}" && -r "$PBS_NODEFILE" ]] && hostfile=(--hostfile "$PBS_NODEFILE")
+# The slots: one per line of the node file; without one (outside PBS), this machine's hardware
+# threads, as nproc counts them. No --oversubscribe: more ranks than slots are refused, not piled
+# onto the allocation's cores (on purpose, KHSWEEP_LAUNCHER_ARGS=--oversubscribe).
+if [[ -n "${PBS_NODEFILE:-}" && -r "$PBS_NODEFILE" ]]; then
+  placement=(--hostfile "$PBS_NODEFILE")
+else
+  placement=(--use-hwthread-cpus)
+fi
 # shellcheck disable=SC2206  # word splitting of the extra-argument knobs is intended
-cmd=(mpirun --oversubscribe -np "$ranks" "${hostfile[@]}" ${KHSWEEP_LAUNCHER_ARGS:-}
+cmd=(mpirun -np "$ranks" "${placement[@]}" ${KHSWEEP_LAUNCHER_ARGS:-}
      "$khsweep" run "$sweep" ${store:+--store "$store"} ${KHSWEEP_RUN_ARGS:-})
 
 mpirun_pid=""
@@ -129,9 +138,12 @@ case $rc in
       say "stopped, not resubmitted: already resubmitted $chain times (KHSWEEP_MAX_REQUEUES=$max_requeues)"
       exit 75
     fi
+    # Every knob above, and what khsweep itself reads (where named datasets live; HDF5's switch
+    # for file systems without locks), since the new job starts from qsub's environment.
     vars="KHSWEEP_SWEEP=$sweep,KHSWEEP_CHAIN=$((chain + 1))"
     for knob in KHSWEEP_STORE KHSWEEP_BIN KHSWEEP_RANKS KHSWEEP_WARN KHSWEEP_WALLTIME \
-                KHSWEEP_MAX_REQUEUES KHSWEEP_JOB_SCRIPT KHSWEEP_LAUNCHER_ARGS KHSWEEP_RUN_ARGS; do
+                KHSWEEP_MAX_REQUEUES KHSWEEP_JOB_SCRIPT KHSWEEP_LAUNCHER_ARGS KHSWEEP_RUN_ARGS \
+                KHSWEEP_DATA_DIR HDF5_USE_FILE_LOCKING; do
       [[ -n "${!knob:-}" ]] && vars+=",$knob=${!knob}"
     done
     if next=$(qsub -v "$vars" "$script"); then

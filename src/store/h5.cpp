@@ -11,8 +11,10 @@
 #include <limits>
 #include <system_error>
 
+#include "hdf5_file_locking.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/text.hpp"
+#include "khsweep/store/file_locks.hpp"
 
 namespace khsweep::h5 {
 
@@ -191,7 +193,7 @@ detail::Handle intermediate_groups_plist(const Where& w) {
 
 detail::Handle file_access_plist(const Where& w) {
   detail::Handle fapl = w.own(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "create file access property list");
-#if H5_VERSION_GE(1, 10, 7) && !(H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 12 && H5_VERS_RELEASE == 0)
+#if KHSWEEP_HDF5_HAS_FILE_LOCKING_PROPERTY
   // Lock as usual, but do not fail on file systems without flock (common on cluster scratch).
   w.ok(H5Pset_file_locking(fapl.id(), true, true), "set file locking");
 #endif
@@ -291,7 +293,6 @@ void check_columns(const Where& w, hid_t file_t, const std::vector<Field>& field
   }
 }
 
-// Whether another process holds a lock on `path` that excludes readers (HDF5 writers take one).
 // HDF5's reason for a failed open, in words that say what is wrong with the file.
 std::string open_failure(const std::string& reason) {
   if (reason.find("file signature not found") != std::string::npos)
@@ -312,12 +313,13 @@ std::string open_failure(const std::string& reason) {
   return reason;
 }
 
-bool locked_against_readers(const std::string& path) noexcept {
+// Why a reader's lock on `path` fails (errno), or 0 if a reader can lock it (or it cannot be opened).
+int reader_lock_error(const std::string& path) noexcept {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool locked = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  if (fd < 0) return 0;
+  const int error = ::flock(fd, LOCK_SH | LOCK_NB) != 0 ? errno : 0;
   ::close(fd);  // releases the probe's own lock, if it got one
-  return locked;
+  return error;
 }
 
 struct AttributeValue {
@@ -969,10 +971,15 @@ File File::open_with(const std::filesystem::path& path, hid fapl, Mode mode) {
     // HDF5's own words ("unable to lock file, errno = 11 ...") do not say what to do. Only a lock
     // failure is about locking: a damaged file must not be reported as a busy one.
     const bool lock_failure = lowercase(reason).find("unable to lock file") != std::string::npos || reason.empty();
-    if (lock_failure && locked_against_readers(file))
+    const int lock_error = lock_failure ? reader_lock_error(file) : 0;
+    if (lock_error != 0 && store::lock_held_elsewhere(lock_error))  // HDF5 writers lock readers out
       w.refuse(what + ": the file is locked: it is open for writing (by another process, or by a store "
                       "transaction in progress); retry once the writer has closed it" +
                (reason.empty() ? "" : " (HDF5: " + reason + ")"));
+    // HDF5 goes on without a lock only where flock says ENOSYS; other file systems need its switch.
+    if (lock_error != 0 && store::lock_unavailable(lock_error))
+      w.refuse(what + ": the file system gives no file locks (" + errno_text(lock_error) +
+               "); set HDF5_USE_FILE_LOCKING=FALSE to work without them (nothing then keeps two jobs off one store)");
     w.refuse(what + (reason.empty() ? "" : ": " + open_failure(reason)));
   }
   return File(detail::Handle(raw, H5Fclose), file);

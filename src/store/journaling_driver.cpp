@@ -17,7 +17,9 @@
 #include <utility>
 #include <vector>
 
+#include "hdf5_file_locking.hpp"
 #include "khsweep/core/error.hpp"
+#include "khsweep/store/file_locks.hpp"
 
 namespace khsweep::store {
 
@@ -257,7 +259,7 @@ H5FD_t* driver_open(const char* name, unsigned flags, hid_t fapl, haddr_t maxadd
     state->eof = static_cast<haddr_t>(held.st_size);
     state->config = *config;
     state->journal = std::move(journal);
-#if H5_VERSION_GE(1, 10, 7) && !(H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 12 && H5_VERS_RELEASE == 0)
+#if KHSWEEP_HDF5_HAS_FILE_LOCKING_PROPERTY
     hbool_t use_locks = true;
     hbool_t ignore_disabled = false;
     if (H5Pget_file_locking(fapl, &use_locks, &ignore_disabled) >= 0) state->ignore_disabled_locks = ignore_disabled;
@@ -417,7 +419,7 @@ herr_t driver_lock(H5FD_t* file, hbool_t) noexcept {
   const DriverState& s = state_of(file);
   if (::flock(s.fd, LOCK_EX | LOCK_NB) == 0) return 0;
   const int e = errno;
-  if (e == ENOSYS && s.ignore_disabled_locks) return 0;
+  if (lock_unavailable(e) && s.ignore_disabled_locks) return 0;
   push_error("khsweep_journal_lock", H5E_FILE, H5E_CANTLOCKFILE,
              "journaling driver: unable to lock the file: " + errno_text(e));
   return -1;
@@ -429,9 +431,21 @@ herr_t driver_unlock(H5FD_t*) noexcept {
   return 0;
 }
 
+// The class is filled member by member over zeroes, not by a positional initializer, as the struct
+// changes between releases. 1.10 and 1.12 share one layout. 1.14 adds `version` and `value` at the
+// front, read_vector, write_vector, read_selection and write_selection after write, and del and
+// ctl after unlock; left null, those make HDF5 fall back to read and write, and refuse H5Fdelete
+// and any ctl operation it must not ignore. Built and tested with 1.10 only; the 1.14 lines follow
+// its H5FDdevelop.h.
 H5FD_class_t make_driver_class() {
   H5FD_class_t c;
   std::memset(&c, 0, sizeof c);
+#if H5_VERSION_GE(1, 14, 0)
+  // H5FDregister refuses any version but its own. Values 0-255 are HDF5's drivers (sec2 is 0), and
+  // 256-511 are left for drivers not registered with The HDF Group, as this private one is.
+  c.version = H5FD_CLASS_VERSION;
+  c.value = 0x1d5;
+#endif
   c.name = "khsweep_journal";
   c.maxaddr = kMaxAddr;
   c.fc_degree = H5F_CLOSE_WEAK;
@@ -472,7 +486,7 @@ hid_t journaling_driver() {
 bool set_journaling_driver(hid_t fapl, hid_t driver, std::uint64_t key) {
   const DriverConfig config{key};
   bool ok = H5Pset_driver(fapl, driver, &config) >= 0;
-#if H5_VERSION_GE(1, 10, 7) && !(H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 12 && H5_VERS_RELEASE == 0)
+#if KHSWEEP_HDF5_HAS_FILE_LOCKING_PROPERTY
   ok = ok && H5Pset_file_locking(fapl, true, true) >= 0;
 #endif
   return ok;

@@ -18,6 +18,7 @@
 #include "khsweep/core/file_descriptor.hpp"
 #include "khsweep/core/text.hpp"
 #include "khsweep/store/consistency.hpp"
+#include "khsweep/store/file_locks.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/index.hpp"
 #include "khsweep/store/run_layout.hpp"
@@ -85,15 +86,20 @@ fs::path lock_path(const fs::path& store) { return beside_store(store, ".lock");
 // kernel drops it when the process dies, so a killed job never leaves a stale lock; unlike a
 // classic fcntl lock it belongs to this descriptor, so opening and closing the lock file elsewhere
 // in the process (lock_holder) cannot release it, and a second store object in the same process
-// is refused like a second process.
+// is refused like a second process. Where the file system gives no locks, or HDF5_USE_FILE_LOCKING
+// turns them off, the job goes on without it (file_locks.hpp).
 class CoordinatorLock {
  public:
   // fd_ owns the descriptor from the moment it is opened, so every throw below closes it.
   explicit CoordinatorLock(const fs::path& store) : path_(lock_path(store)), fd_(open_lock_file(store, path_)) {
+    if (skip_locking(store)) return;
     struct flock lock {};
     lock.l_type = F_WRLCK;
     lock.l_whence = SEEK_SET;
     if (::fcntl(fd_.get(), F_OFD_SETLK, &lock) != 0) {
+      const int e = errno;
+      if (go_on_unlocked(store, e)) return;
+      if (!lock_held_elsewhere(e)) throw error_at(path_.string(), "cannot lock the lock file: " + errno_text(e));
       const std::string holder = lock_holder(store);
       throw error_at(store.string(), "the store is in use by another khsweep run (" +
                                          (holder.empty() ? std::string("holder unknown") : holder) +

@@ -18,6 +18,7 @@
 #include "journaling_driver.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/file_descriptor.hpp"
+#include "khsweep/store/file_locks.hpp"
 
 // Protocol and journal format: docs/store-journal.md. In short:
 //   begin:    lock the file (flock, exclusive) -> roll back a leftover journal -> write and sync the
@@ -51,14 +52,15 @@ FileDescriptor lock_store(const fs::path& path, bool create) {
                      std::string(create ? "cannot create or open for writing: " : "cannot open for writing: ") +
                          errno_text(e) + hint);
     }
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    // Without locks (none on this file system, or HDF5_USE_FILE_LOCKING=FALSE) go on unlocked, as
+    // HDF5 does when told to ignore disabled locks.
+    if (!skip_locking(path) && ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
       const int e = errno;
-      if (e == EWOULDBLOCK)
+      if (lock_held_elsewhere(e))
         throw StoreBusy(path.string() +
                         ": store is open in another process (a reader or a writer holds its HDF5 file lock); "
                         "retry once that process has closed it");
-      // File systems without flock: go on unlocked, as HDF5 does when told to ignore disabled locks.
-      if (e != ENOSYS) fail_with_errno(path, "cannot lock the file", e);
+      if (!go_on_unlocked(path, e)) fail_with_errno(path, "cannot lock the file", e);
     }
     // Between open and flock another process may have removed or replaced the file (a rollback
     // deletes a file its transaction created): the lock must be on the file the path names now.
