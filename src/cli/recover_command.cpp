@@ -5,6 +5,7 @@
 #include "khsweep/cli/commands.hpp"
 #include "khsweep/cli/options.hpp"
 #include "khsweep/core/error.hpp"
+#include "khsweep/store/job_progress.hpp"
 #include "khsweep/store/sweep_store.hpp"
 #include "khsweep/store/transaction.hpp"
 
@@ -25,8 +26,9 @@ int recover_command(const std::vector<std::string>& args) {
   std::string store_path;
   if (const auto stop = read_store_and_flags(args, "recover", kUsage, store_path)) return *stop;
   try {
-    if (const std::string holder = store::lock_holder(store_path); !holder.empty()) {
-      print_problem("recover", store_path + ": a sweep is running on it (" + holder +
+    if (const store::JobSight job = store::look_for_job(store_path); job.live) {
+      print_problem("recover", store_path + ": a sweep is running on it (" + job.who +
+                                   (job.certain ? "" : ", judged from its progress file: this file system gives no locks") +
                                    "); it rolls back its own commits: nothing to recover");
       return kExitInput;
     }

@@ -16,8 +16,8 @@
 #include "khsweep/cli/options.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/text.hpp"
-#include "khsweep/core/text_file.hpp"
 #include "khsweep/runner/signals.hpp"
+#include "khsweep/store/job_progress.hpp"
 #include "khsweep/store/sweep_store.hpp"
 
 namespace khsweep::cli {
@@ -32,56 +32,6 @@ const char* kStatusUsage =
     "  running sweep.\n"
     "  --watch [SECONDS]  show it again every SECONDS (default 2), in place on a terminal, until the\n"
     "                     sweep ends or Ctrl-C\n";
-
-// One run in training, as the live job's progress file lists it.
-struct RunInFlight {
-  std::string id, host, metric;
-  int rank = 0, epoch = 0, total_epochs = 0;
-  double value = 0;
-};
-
-// The live job's "<store>.progress": its counts as key -> value, and its runs in flight.
-struct Progress {
-  std::map<std::string, std::string> values;
-  std::vector<RunInFlight> runs;
-  [[nodiscard]] bool empty() const { return values.empty(); }
-  [[nodiscard]] std::string get(const std::string& key) const {
-    const auto it = values.find(key);
-    return it == values.end() ? "?" : it->second;
-  }
-};
-
-Progress read_progress(const std::string& store) {
-  Progress progress;
-  std::string text;
-  try {
-    text = read_text_file(store::progress_file(store), "progress file");
-  } catch (const Error&) {  // no live job, or not one that left a file to read: nothing to show
-    return progress;
-  }
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream in(line);
-    std::string key;
-    if (!(in >> key)) continue;
-    if (key == "run") {
-      RunInFlight run;
-      if (in >> run.id >> run.rank >> run.host >> run.epoch >> run.total_epochs >> run.metric >> run.value)
-        progress.runs.push_back(run);
-      continue;
-    }
-    std::string value;
-    std::getline(in >> std::ws, value);
-    progress.values[key] = value;
-  }
-  return progress;
-}
-
-double number(const std::string& text) {
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  return end != text.c_str() ? value : -1;
-}
 
 // The whole report, as text, so --watch can redraw it at once. Throws khsweep::Error for a store
 // that cannot be read.
@@ -109,17 +59,29 @@ std::string status_text(const std::string& path, bool& live) {
   for (const auto& run : overview.runs)
     if (run.status == store::kFailed) out << "  failed " << run.id << ": " << run.reason << "\n";
 
-  const std::string holder = store::lock_holder(path);
-  live = !holder.empty();
+  const store::JobSight job = store::look_for_job(path);
+  const store::JobProgress& progress = job.progress;
+  const double age = job.progress_age_seconds;
+  live = job.live;
   if (!live) {
-    out << "  no sweep is running on it\n";
+    out << "  no sweep is running on it";
+    if (!job.certain)
+      out << " (as far as can be told without file locks: "
+          << (age < 0 ? std::string("no job has left a progress file")
+                      : "its last job wrote its progress " + hms(age) + " ago" +
+                            (progress.get("state") == "ended" ? " and ended" : ", and nothing since"))
+          << ")";
+    out << "\n";
     return out.str();
   }
-  const Progress progress = read_progress(path);
-  out << "  running: khsweep run (" << holder << ")\n";
+  if (job.certain)
+    out << "  running: khsweep run (" << job.who << ")\n";
+  else
+    out << "  running, as far as can be told without file locks: khsweep run (" << job.who
+        << ", progress written " << hms(age) << " ago)\n";
   if (progress.empty()) return out.str();
-  const double total = number(progress.get("total")), done = number(progress.get("done"));
-  const double waiting = number(progress.get("waiting_commit"));
+  const double total = progress.number("total"), done = progress.number("done");
+  const double waiting = progress.number("waiting_commit");
   out << "  sweep " << progress.get("sweep") << " on " << progress.get("ranks") << " ranks: planned "
       << progress.get("total") << ", committed " << progress.get("done") << " (" << progress.get("failed")
       << " failed, " << progress.get("diverged") << " diverged), in flight " << progress.runs.size()
@@ -128,12 +90,12 @@ std::string status_text(const std::string& path, bool& live) {
               ? std::to_string(static_cast<long>(total - done - waiting) - static_cast<long>(progress.runs.size()))
               : "?")
       << "\n";
-  const double eta = number(progress.get("eta_seconds"));
-  out << "  elapsed " << hms(number(progress.get("elapsed_seconds"))) << ", ETA "
+  const double eta = progress.number("eta_seconds");
+  out << "  elapsed " << hms(progress.number("elapsed_seconds")) << ", ETA "
       << (eta >= 0 ? hms(eta) : "not yet known (no run has finished)") << "\n";
   if (!progress.runs.empty()) {
     std::vector<std::vector<std::string>> rows = {{"in flight", "rank", "host", "epoch", "latest validation"}};
-    for (const RunInFlight& run : progress.runs) {
+    for (const store::RunInFlight& run : progress.runs) {
       char value[64] = "-";
       if (run.metric != "-")
         std::snprintf(value, sizeof value, run.metric == "val_accuracy" ? "%s %.2f%%" : "%s %.5f", run.metric.c_str(),

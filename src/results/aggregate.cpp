@@ -15,6 +15,7 @@
 #include "khsweep/core/text.hpp"
 #include "khsweep/data/sha256.hpp"
 #include "khsweep/results/query.hpp"
+#include "khsweep/store/job_progress.hpp"
 #include "khsweep/store/sweep_store.hpp"
 #include "khsweep/store/transaction.hpp"
 
@@ -355,6 +356,11 @@ void read_store_patiently(const fs::path& path, double patience_seconds,
 void store_aggregates(const fs::path& path, const Aggregate& aggregate, const std::string& where,
                       double patience_seconds) {
   if (!fs::exists(path)) throw error_at(path.string(), "no such store");
+  // Without file locks nothing keeps this write apart from a running job's commits.
+  if (const store::JobSight job = store::look_for_job(path); job.live && !job.certain)
+    throw error_at(path.string(), "cannot write /aggregates while a sweep seems to run on it (" + job.who +
+                                      ", judged from its progress file: this file system gives no locks); "
+                                      "pass --no-write, or aggregate once the sweep has ended");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
   for (auto pause = std::chrono::milliseconds(10);; pause = std::min(pause * 2, std::chrono::milliseconds(500))) {
     try {

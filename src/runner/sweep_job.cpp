@@ -20,6 +20,7 @@
 #include "khsweep/core/text.hpp"
 #include "khsweep/runner/signals.hpp"
 #include "khsweep/store/run_file.hpp"
+#include "khsweep/store/job_progress.hpp"
 #include "khsweep/store/sweep_store.hpp"
 #include "khsweep/sweep/cost.hpp"
 #include "khsweep/sweep/load_data.hpp"
@@ -33,6 +34,9 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// The most seconds between two writes of the progress file while the job runs.
+constexpr double kProgressHeartbeatSeconds = 10;
 
 constexpr int kCoordinator = 0;
 
@@ -275,6 +279,9 @@ class Coordinator {
     commit(false);
     assign_parked();
     if (seconds_since(last_progress_) >= options_.progress_every_seconds) print_progress();
+    // A heartbeat: where the file system gives no locks, a fresh progress file is the only sign
+    // that this job is alive (store/job_progress.hpp).
+    if (seconds_since(last_progress_file_) >= kProgressHeartbeatSeconds) write_progress_file(scheduler_->tally(), eta_);
   }
 
   // Trains run `index` on this rank with the executor a worker uses; between minibatches (every
@@ -402,25 +409,39 @@ class Coordinator {
     write_progress_file(t, eta);
   }
 
-  // "<store>.progress": what `khsweep status` shows of a live job, replaced atomically: the counts,
-  // then one line per run in training ("run ID RANK HOST EPOCH TOTAL METRIC VALUE", METRIC "-"
-  // before the first evaluation). Rewritten every second or so and of no use after a crash:
-  // atomic, not synced to disk.
+  // The progress file (progress_file.hpp): rewritten every second or so while runs report
+  // epochs, and with every progress line.
   void write_progress_file(const job::Tally& t, double eta) {
     last_progress_file_ = Clock::now();
-    std::ostringstream out;
-    out << "sweep " << sweep_.name << "\ntotal " << t.total << "\ndone " << t.done << "\nfailed " << t.failed
-        << "\ndiverged " << t.diverged << "\nrunning " << t.running << "\nwaiting_commit " << t.waiting_commit
-        << "\nranks " << ranks_ << "\nelapsed_seconds " << seconds_since(started_) << "\neta_seconds " << eta
-        << "\npid " << ::getpid() << "\n";
-    out.precision(6);
+    store::JobProgress progress;
+    const auto put = [&progress](const char* key, auto value) {
+      std::ostringstream text;
+      text.precision(15);
+      text << value;
+      progress.values[key] = text.str();
+    };
+    put("sweep", sweep_.name);
+    put("total", t.total);
+    put("done", t.done);
+    put("failed", t.failed);
+    put("diverged", t.diverged);
+    put("running", t.running);
+    put("waiting_commit", t.waiting_commit);
+    put("ranks", ranks_);
+    put("elapsed_seconds", seconds_since(started_));
+    put("eta_seconds", eta);
+    put("pid", ::getpid());
+    put("host", hosts_.empty() || hosts_[0].empty() ? std::string("?") : hosts_[0]);
+    put("state", ended_ ? "ended" : "running");
+    put("written_at", std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+    put("refresh_seconds", std::min(options_.progress_every_seconds, kProgressHeartbeatSeconds));
     for (const auto& [id, run] : in_flight_) {
       const std::string host = static_cast<std::size_t>(run.rank) < hosts_.size() ? hosts_[run.rank] : "?";
-      out << "run " << id << " " << run.rank << " " << (host.empty() ? "?" : host) << " " << run.epoch << " "
-          << run.total_epochs << " " << (run.metric.empty() ? "-" : run.metric) << " " << run.value << "\n";
+      progress.runs.push_back({id, host, run.metric, run.rank, run.epoch, run.total_epochs, run.value});
     }
     try {
-      write_file_atomically(store::progress_file(options_.store), "progress file", out.str(), Sync::atomic_only);
+      write_file_atomically(store::progress_file(options_.store), "progress file", store::format_progress(progress),
+                            Sync::atomic_only);
     } catch (const Error&) {
       // Only `khsweep status` reads it; a full disk must not stop the job for it.
     }
@@ -437,6 +458,7 @@ class Coordinator {
     } catch (const Error& e) {
       report_error(e);  // the runs are committed; only the job's end time is missing
     }
+    ended_ = true;
     write_progress_file(t, 0);
     const bool complete = outcome.exit_code == kExitOk || outcome.exit_code == kExitRunsFailed;
     // Why the job stopped short, on stderr; a stop the user asked for needs no error line.
@@ -489,6 +511,7 @@ class Coordinator {
   std::vector<mpi::PendingSend> sends_;
   std::set<int> parked_;  // idle workers: they get runs when there are runs, exit after the final commit
   Clock::time_point started_{}, last_progress_{}, last_progress_file_{};
+  bool ended_ = false;  // finish() has begun: the progress file says the job ended
   double eta_ = -1;  // the latest estimate; negative before the first
   // The runs in training, by id: for the progress file.
   struct InFlight {

@@ -19,6 +19,7 @@
 #include "khsweep/core/text.hpp"
 #include "khsweep/store/consistency.hpp"
 #include "khsweep/store/file_locks.hpp"
+#include "khsweep/store/job_progress.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/index.hpp"
 #include "khsweep/store/run_layout.hpp"
@@ -88,17 +89,40 @@ fs::path lock_path(const fs::path& store) { return beside_store(store, ".lock");
 // in the process (lock_holder) cannot release it, and a second store object in the same process
 // is refused like a second process. Where the file system gives no locks, or HDF5_USE_FILE_LOCKING
 // turns them off, the job goes on without it (file_locks.hpp).
+// Without a lock to take, a fresh progress file written by another process is the only sign that a
+// job runs on the store (job_progress.hpp): refuse rather than commit beside it.
+void refuse_if_job_seems_live(const fs::path& store) {
+  const JobProgress progress = read_progress_file(store);
+  double age = -1;
+  if (!progress_looks_live(progress, age)) return;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  if (progress.get("pid") == std::to_string(::getpid()) && progress.get("host") == host) return;  // this process
+  throw error_at(store.string(), "the store seems in use by another khsweep run (pid " + progress.get("pid") +
+                                     " on host " + progress.get("host") + " wrote its progress " +
+                                     std::to_string(static_cast<long>(age)) +
+                                     " s ago, and without file locks that is the only sign); if that job is dead, "
+                                     "wait until its progress file is a minute old or remove " +
+                                     progress_file(store).string());
+}
+
 class CoordinatorLock {
  public:
   // fd_ owns the descriptor from the moment it is opened, so every throw below closes it.
   explicit CoordinatorLock(const fs::path& store) : path_(lock_path(store)), fd_(open_lock_file(store, path_)) {
-    if (skip_locking(store)) return;
+    if (skip_locking(store)) {
+      refuse_if_job_seems_live(store);
+      return;
+    }
     struct flock lock {};
     lock.l_type = F_WRLCK;
     lock.l_whence = SEEK_SET;
     if (::fcntl(fd_.get(), F_OFD_SETLK, &lock) != 0) {
       const int e = errno;
-      if (go_on_unlocked(store, e)) return;
+      if (go_on_unlocked(store, e)) {
+        refuse_if_job_seems_live(store);
+        return;
+      }
       if (!lock_held_elsewhere(e)) throw error_at(path_.string(), "cannot lock the lock file: " + errno_text(e));
       const std::string holder = lock_holder(store);
       throw error_at(store.string(), "the store is in use by another khsweep run (" +
@@ -469,22 +493,27 @@ RepairReport repair_store(const fs::path& path) {
   return report;
 }
 
-std::string lock_holder(const fs::path& store) {
-  const fs::path p = lock_path(store);
-  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
+LockSight look_at_lock(const fs::path& store) {
+  LockSight sight;
+  if (locking_disabled_by_environment()) sight.state = LockSight::State::unknown;
+  const FileDescriptor fd(::open(lock_path(store).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return sight;  // no job has ever locked it
   struct flock probe {};
   probe.l_type = F_WRLCK;
   probe.l_whence = SEEK_SET;
-  std::string holder;
-  if (::fcntl(fd, F_OFD_GETLK, &probe) == 0 && probe.l_type != F_UNLCK) {
-    char text[512] = {};
-    const ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
-    holder = n > 0 ? std::string(text, static_cast<std::size_t>(n)) : "holder unknown";
-    while (!holder.empty() && holder.back() == '\n') holder.pop_back();
+  if (::fcntl(fd.get(), F_OFD_GETLK, &probe) != 0) {
+    if (lock_unavailable(errno)) sight.state = LockSight::State::unknown;
+    return sight;
   }
-  ::close(fd);
-  return holder;
+  if (probe.l_type == F_UNLCK) return sight;
+  sight.state = LockSight::State::held;
+  char text[512] = {};
+  const ssize_t n = ::pread(fd.get(), text, sizeof text - 1, 0);
+  sight.holder = n > 0 ? std::string(text, static_cast<std::size_t>(n)) : "holder unknown";
+  while (!sight.holder.empty() && sight.holder.back() == '\n') sight.holder.pop_back();
+  return sight;
 }
+
+std::string lock_holder(const fs::path& store) { return look_at_lock(store).holder; }
 
 }  // namespace khsweep::store

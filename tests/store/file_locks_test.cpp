@@ -9,6 +9,8 @@
 
 #include <boost/test/unit_test.hpp>
 #include <cerrno>
+#include <chrono>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -17,6 +19,7 @@
 #include "../support/scratch.hpp"
 #include "../support/unit_store.hpp"
 #include "khsweep/core/file_descriptor.hpp"
+#include "khsweep/store/job_progress.hpp"
 #include "khsweep/store/sweep_store.hpp"
 #include "khsweep/store/transaction.hpp"
 
@@ -114,4 +117,46 @@ BOOST_AUTO_TEST_CASE(with_hdf5_locking_off_a_store_is_created_and_committed_with
   BOOST_TEST(count(said.err, "\n") == 1u, said.err);
   BOOST_TEST(count(said.err, path.string() + ": HDF5_USE_FILE_LOCKING=FALSE turns file locks off") == 1u, said.err);
   BOOST_TEST(count(said.err, "cannot stop a second job from writing this store") == 1u, said.err);
+}
+
+// Without locks, a fresh progress file is the only sign of a live job: another coordinator (and so
+// `check --repair` and `aggregate`) is refused while it looks live, and goes ahead once it says the
+// job ended or is older than its patience.
+BOOST_AUTO_TEST_CASE(without_locks_a_live_looking_progress_file_keeps_a_second_coordinator_out) {
+  BOOST_REQUIRE_MESSAGE(store::locking_disabled_by_environment(),
+                        "run with HDF5_USE_FILE_LOCKING=FALSE in the environment (ctest sets it)");
+  ScratchDir dir("khsweep-file-locks-test-");
+  const auto path = dir / "s.h5";
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto write_progress = [&](const std::string& state, double written_at) {
+    store::JobProgress progress;
+    progress.values = {{"pid", "999999"}, {"host", "elsewhere"}, {"state", state},
+                       {"written_at", std::to_string(written_at)}, {"refresh_seconds", "10"}};
+    std::ofstream(store::progress_file(path)) << store::format_progress(progress);
+  };
+  capture_output([&] {
+    write_progress("running", now - 5);
+    BOOST_TEST((store::look_at_lock(path).state == store::LockSight::State::unknown));
+    const store::JobSight job = store::look_for_job(path);
+    BOOST_TEST(job.live);
+    BOOST_TEST(!job.certain);
+    BOOST_TEST(job.who == "pid 999999 on host elsewhere");
+    try {
+      auto second = store::SweepStore::open_for_sweep(path, test_job_info());
+      BOOST_ERROR("a coordinator was let in beside a live-looking job");
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      BOOST_TEST(what.find(path.string() + ": the store seems in use by another khsweep run (pid 999999 on host "
+                                           "elsewhere wrote its progress ") == 0, what);
+      BOOST_TEST(what.find("remove " + store::progress_file(path).string()) != std::string::npos, what);
+    }
+    write_progress("ended", now - 5);  // that job ended
+    BOOST_TEST(!store::look_for_job(path).live);
+    BOOST_CHECK_NO_THROW(store::SweepStore::open_for_sweep(path, test_job_info()));
+    write_progress("running", now - 120);  // that job died two minutes ago
+    BOOST_TEST(!store::look_for_job(path).live);
+    BOOST_CHECK_NO_THROW(store::SweepStore::open_for_sweep(path, test_job_info()));
+    return 0;
+  });
 }

@@ -132,6 +132,15 @@ struct StoreOverview {
 // The coordinator that holds the store's lock, as "pid 123 on host x since T", or "" when none.
 [[nodiscard]] std::string lock_holder(const std::filesystem::path& path);
 
+// What this process can see of the store's coordinator lock: held (by `holder`), free, or unknown
+// where locks cannot be trusted to tell (the file system gives none, or HDF5_USE_FILE_LOCKING
+// turns them off, so a job may run without holding one).
+struct LockSight {
+  enum class State { free, held, unknown } state = State::free;
+  std::string holder;  // "pid 123 on host x since T" when held
+};
+[[nodiscard]] LockSight look_at_lock(const std::filesystem::path& path);
+
 // For readers, which never write: throws khsweep::Error if a dead writer left a commit half done
 // (a journal and no live coordinator), saying to run `khsweep recover` (or `khsweep run`, which
 // rolls it back first). Reading then would show the half-written commit.
