@@ -10,13 +10,14 @@ bash scripts/build.sh build
 
 # Open MPI refuses to run as root unless told; containers and CI are root.
 if [[ $(id -u) == 0 ]]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
-# One rank per core: every rank trains, rank 0 also coordinates between its minibatches.
+# One rank per core: every rank trains, rank 0 also coordinates between its minibatches. nproc counts
+# hardware threads, so Open MPI is told to count them too (as jobs/local.sh does), not to oversubscribe.
 ranks=$(nproc)
 
 mkdir -p results
 rm -rf results/demo.h5 results/demo.h5.*  # the demo's own store: start afresh so the script can run again
 build/khsweep plan sweeps/demo.yaml --list 0
-mpirun --oversubscribe -np "$ranks" build/khsweep run sweeps/demo.yaml --store results/demo.h5
+mpirun --use-hwthread-cpus -np "$ranks" build/khsweep run sweeps/demo.yaml --store results/demo.h5
 build/khsweep status results/demo.h5
 # Seed averages per configuration, with the paper's mean(se) notation.
 build/khsweep aggregate results/demo.h5

@@ -30,7 +30,7 @@ YAML
 seconds_of() {  # seconds_of NP SWEEP STORE: wall time of one sweep
   local start end
   start=$(date +%s%N)
-  mpirun --oversubscribe -np "$1" "$khsweep" run "$2" --store "$3" --quiet > "$3.log" 2>&1 ||
+  mpirun --use-hwthread-cpus -np "$1" "$khsweep" run "$2" --store "$3" --quiet > "$3.log" 2>&1 ||
     { cat "$3.log" >&2; exit 1; }
   end=$(date +%s%N)
   echo $(((end - start) / 1000000))

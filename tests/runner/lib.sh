@@ -119,6 +119,9 @@ no_hdf5_diag() {
   done
 }
 
+# The tests start up to 4 ranks on a 2-core machine, hence --oversubscribe (one machine only: a job on
+# a cluster starts one rank per core, and jobs/ never oversubscribes unless asked).
+
 # mpirun_sweep NP SWEEP STORE LOGFILE [more run args]: runs a sweep in the foreground; sets RC.
 mpirun_sweep() {
   local np=$1 sweep=$2 store=$3 logfile=$4
