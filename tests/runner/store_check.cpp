@@ -127,7 +127,7 @@ auto with_store(const fs::path& path, F&& read) {
     const bool live = !store::lock_holder(path).empty();
     if (!live && store::has_journal(path))
       fail(path.string() + ": a journal of an interrupted commit is present and no coordinator holds the lock "
-                           "(the file is mid-transaction until rolled back; `khsweep status` or the next run does that)");
+                           "(the file is mid-transaction until rolled back; `khsweep recover` or the next run does that)");
     try {
       const h5::File file = h5::File::open_read(path);
       return read(file);
