@@ -64,10 +64,16 @@ if [[ ! -x "$khsweep" ]]; then
   exit 3
 fi
 
+# This job's resources as qstat tells them ("Resource_List.NAME = VALUE" lines; continuation lines,
+# which start with a tab, joined first), for the walltime and for the job that resubmits it.
+job_info=""
+[[ -n "${PBS_JOBID:-}" ]] && job_info=$(qstat -f "$PBS_JOBID" 2> /dev/null | sed -e ':a' -e 'N;s/\n\t//;ta' -e 'P;D' || true)
+resource() { printf '%s\n' "$job_info" | sed -n "s/^ *Resource_List\.$1 = //p" | head -n 1; }
+
 # The walltime in seconds: the knob, or qstat's Resource_List.walltime (HH:MM:SS).
 walltime=${KHSWEEP_WALLTIME:-}
-if [[ -z "$walltime" && -n "${PBS_JOBID:-}" ]]; then
-  hms=$(qstat -f "$PBS_JOBID" 2> /dev/null | sed -n 's/^ *Resource_List.walltime = //p' | head -n 1)
+if [[ -z "$walltime" && -n "$job_info" ]]; then
+  hms=$(resource walltime)
   if [[ $hms =~ ^([0-9]+):([0-9]+):([0-9]+)$ ]]; then
     walltime=$((10#${BASH_REMATCH[1]} * 3600 + 10#${BASH_REMATCH[2]} * 60 + 10#${BASH_REMATCH[3]}))
   fi
@@ -146,7 +152,14 @@ case $rc in
                 KHSWEEP_DATA_DIR HDF5_USE_FILE_LOCKING; do
       [[ -n "${!knob:-}" ]] && vars+=",$knob=${!knob}"
     done
-    if next=$(qsub -v "$vars" "$script"); then
+    # The resources this job got (select or Torque's nodes, walltime), so that the next job runs on
+    # as many nodes and cores as this one, not on the #PBS lines of the script.
+    resources=()
+    for name in select nodes walltime; do
+      value=$(resource "$name")
+      [[ -n "$value" ]] && resources+=(-l "$name=$value")
+    done
+    if next=$(qsub "${resources[@]}" -v "$vars" "$script"); then
       say "stopped ($stop_reason); resubmitted as $next to resume"
       exit 0
     fi
