@@ -30,6 +30,7 @@
 #include "khsweep/results/stats.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/index.hpp"
+#include "khsweep/store/job_progress.hpp"
 #include "khsweep/store/sweep_store.hpp"
 
 extern char** environ;
@@ -97,7 +98,7 @@ auto with_store(const fs::path& path, double patience_seconds, F&& read) {
       const h5::File file = h5::File::open_read(path);
       return read(file);
     } catch (const Error&) {
-      if (std::chrono::steady_clock::now() >= deadline || store::lock_holder(path).empty()) throw;
+      if (std::chrono::steady_clock::now() >= deadline || !store::look_for_job(path).live) throw;
     }
     std::this_thread::sleep_for(pause);
   }

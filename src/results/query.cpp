@@ -13,6 +13,7 @@
 #include "khsweep/results/filter.hpp"
 #include "khsweep/results/groups.hpp"
 #include "khsweep/store/consistency.hpp"
+#include "khsweep/store/job_progress.hpp"
 #include "khsweep/store/sweep_store.hpp"
 #include "khsweep/store/transaction.hpp"
 
@@ -57,7 +58,7 @@ h5::File open_store_for_reading(const fs::path& path, double patience_seconds) {
       file.emplace(h5::File::open_read(path));
     } catch (const Error&) {
       // Only a live coordinator's commit is worth waiting for; anything else is a real error.
-      if (std::chrono::steady_clock::now() >= deadline || store::lock_holder(path).empty()) throw;
+      if (std::chrono::steady_clock::now() >= deadline || !store::look_for_job(path).live) throw;
     }
     if (file) {
       store::check_store_schema(*file, path);  // an opened file is what it is: no point waiting

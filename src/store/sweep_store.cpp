@@ -391,7 +391,9 @@ fs::path checkpoint_file(const fs::path& store, const std::string& run_id) {
 }
 
 void check_no_pending_commit(const fs::path& path) {
-  if (!has_journal(path) || !lock_holder(path).empty()) return;
+  // A live job's journal is its commit in progress (seen from its lock, or where no lock can tell,
+  // from its progress file), not a dead writer's.
+  if (!has_journal(path) || look_for_job(path).live) return;
   throw error_at(path.string(), "an interrupted commit is pending (its writer died mid-commit and left " +
                                     journal_path(path).string() + "): run `khsweep recover " + path.string() +
                                     "` to roll it back, or `khsweep run` on its sweep, which rolls it back and resumes");
@@ -427,7 +429,7 @@ StoreOverview read_overview(const fs::path& path, double patience_seconds) {
       return o;
     } catch (const Error&) {
       // Only a live coordinator's commit is worth waiting for; anything else is a real error.
-      if (std::chrono::steady_clock::now() >= deadline || lock_holder(path).empty()) throw;
+      if (std::chrono::steady_clock::now() >= deadline || !look_for_job(path).live) throw;
     }
     std::this_thread::sleep_for(pause);
   }

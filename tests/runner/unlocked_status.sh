@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A sweep on a store without file locks (HDF5_USE_FILE_LOCKING=FALSE, as on a Lustre or NFS mount
 # that gives none): `khsweep status` still tells that it runs, from the job's progress file; a
-# second `khsweep run`, `khsweep recover` and writing /aggregates are refused while it runs; once it
-# ends, status says so and a new job goes ahead.
+# second `khsweep run`, `khsweep recover` and writing /aggregates are refused while it runs; readers
+# beside it never mistake its commits for a dead writer's; once it ends, status says so and a new job
+# goes ahead.
 # Usage: unlocked_status.sh KHSWEEP STORE_CHECK
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -45,6 +46,21 @@ rc=0
 expect_in aggregate.log "cannot write /aggregates while a sweep seems to run on it" "aggregate"
 "$KHSWEEP" aggregate unlocked.h5 --no-write > aggregate.log 2>&1 || { show aggregate.log; fail "aggregate --no-write failed beside the sweep"; }
 ok "aggregate was refused (exit $rc) and aggregate --no-write went ahead"
+
+# Readers beside the job until it ends: a commit in progress is the live job's (its journal is no
+# dead writer's), so none may say "an interrupted commit is pending" or fail.
+polls=0
+while [[ "$(ps -o stat= -p "$SWEEP_PID" 2> /dev/null)" == [^Z]* ]]; do
+  polls=$((polls + 1))
+  for reader in status query; do
+    rc=0
+    "$KHSWEEP" "$reader" unlocked.h5 > reader.out 2>&1 || rc=$?
+    [[ $rc == 0 ]] || { cat reader.out; fail "khsweep $reader exited $rc beside the sweep without locks (poll $polls)"; }
+    ! grep -q "interrupted commit is pending" reader.out || { cat reader.out; fail "khsweep $reader took the live job's commit for a dead writer's"; }
+  done
+  sleep 0.1
+done
+ok "$polls polls of status and query beside the sweep: none failed"
 
 wait_sweep
 expect_rc 0 "$RC" "the sweep without file locks" unlocked.log

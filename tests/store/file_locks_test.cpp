@@ -160,3 +160,36 @@ BOOST_AUTO_TEST_CASE(without_locks_a_live_looking_progress_file_keeps_a_second_c
     return 0;
   });
 }
+
+// Without locks, a journal beside a store whose job looks live is that job's commit in progress:
+// readers wait for it, they do not send the user to `khsweep recover` (which would undo it).
+BOOST_AUTO_TEST_CASE(without_locks_a_live_jobs_journal_is_not_taken_for_a_dead_writers) {
+  BOOST_REQUIRE_MESSAGE(store::locking_disabled_by_environment(),
+                        "run with HDF5_USE_FILE_LOCKING=FALSE in the environment (ctest sets it)");
+  ScratchDir dir("khsweep-file-locks-test-");
+  const auto path = dir / "s.h5";
+  capture_output([&] {
+    auto job = store::SweepStore::open_for_sweep(path, test_job_info());
+    job.commit({unit_run(unit_run_id(1), "baseline", 2, 1)});
+    job.finish_job("completed");
+    return 0;
+  });
+  std::ofstream(store::journal_path(path)) << "";  // as if a commit were under way
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto write_progress = [&](const std::string& state) {
+    store::JobProgress progress;
+    progress.values = {{"pid", "999999"}, {"host", "elsewhere"}, {"state", state},
+                       {"written_at", std::to_string(now)}, {"refresh_seconds", "10"}};
+    std::ofstream(store::progress_file(path)) << store::format_progress(progress);
+  };
+  write_progress("running");
+  BOOST_CHECK_NO_THROW(BOOST_TEST(store::read_overview(path, 0.2).runs.size() == 1u));
+  write_progress("ended");
+  try {
+    (void)store::read_overview(path, 0.2);
+    BOOST_ERROR("a journal with no live job beside it was not reported");
+  } catch (const Error& e) {
+    BOOST_TEST(std::string(e.what()).find("an interrupted commit is pending") != std::string::npos, e.what());
+  }
+}
