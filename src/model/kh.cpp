@@ -48,16 +48,27 @@ Real largest_current(const Rows<Real>& currents, int units) {
   return best;
 }
 
+// The first unit whose current equals `value`, a lane at a time, or `units` if none does.
+template <class Real>
+int first_unit_holding(const Rows<Real>& currents, int units, Real value) {
+  const Lane<Real> target = splat<Real>(value);
+  for (int first = 0, l = 0; first < units; first += kLanes<Real>, ++l) {
+    std::uint32_t hits = lane_bits<Real>(currents.row(0)[l] == target);
+    if (units - first < kLanes<Real>) hits &= (std::uint32_t{1} << (units - first)) - 1;  // not the padding
+    if (hits != 0) return first + __builtin_ctz(hits);
+  }
+  return units;
+}
+
 // For the paper's l = 1 the strongest and the second-strongest unit, by two vectorised maxima and
-// a scan for the first unit holding each: the same units select_winners ranks first and second
+// a search for the first unit holding each: the same units select_winners ranks first and second
 // (ties to the lower index), without its per-unit branches. Falls back to it for NaN currents.
 template <class Real>
 void select_top_two(Rows<Real>& currents, int units, std::vector<int>& top) {
   Real* c = currents.values(0);
   top.clear();
   const Real first = largest_current(currents, units);
-  int winner = 0;
-  while (winner < units && !(c[winner] == first)) ++winner;
+  const int winner = first_unit_holding(currents, units, first);
   if (winner == units) {  // NaN: no current equals the maximum
     select_winners(c, units, 1, top);
     return;
@@ -66,8 +77,7 @@ void select_top_two(Rows<Real>& currents, int units, std::vector<int>& top) {
   if (units < 2) return;
   c[winner] = -std::numeric_limits<Real>::infinity();  // out of the second search, then back
   const Real second = largest_current(currents, units);
-  int runner_up = 0;
-  while (runner_up < units && !(c[runner_up] == second)) ++runner_up;
+  const int runner_up = first_unit_holding(currents, units, second);
   c[winner] = first;
   if (runner_up == units || runner_up == winner) {  // every other current was -inf or NaN
     select_winners(c, units, 1, top);
