@@ -40,12 +40,18 @@ __attribute__((constructor(101))) void refuse_a_cpu_the_build_cannot_run_on() {
   for (const char* const* feature = kBuiltForCpuFeatures; *feature != nullptr; ++feature)
     if (!cpu_supports(*feature)) missing += (missing.empty() ? "" : ", ") + std::string(*feature);
   if (missing.empty()) return;
+#if defined(KHSWEEP_NATIVE_BUILD)
+  const char* why = "it was compiled with -DKHSWEEP_NATIVE=ON, for the build host";
+  const char* portable = "build with -DKHSWEEP_NATIVE=OFF";
+#else
+  const char* why = "it was compiled for a newer CPU by a -march option in CMAKE_CXX_FLAGS";
+  const char* portable = "build without that -march option";
+#endif
   std::fprintf(stderr,
-               "khsweep: this binary was built for a CPU with %s, which this CPU lacks (it was compiled with "
-               "-DKHSWEEP_NATIVE=ON, for the build host). Build on a node like this one, or build with "
-               "-DKHSWEEP_NATIVE=OFF to run on every x86-64 node; results are bitwise the same either way "
+               "khsweep: this binary was built for a CPU with %s, which this CPU lacks (%s). Build on a node "
+               "like this one, or %s to run on every x86-64 node; results are bitwise the same either way "
                "(docs/cluster.md)\n",
-               missing.c_str());
+               missing.c_str(), why, portable);
   std::_Exit(kExitInput);
 }
 
