@@ -105,9 +105,13 @@ class Coordinator {
     try {
       std::set<std::string> ids;
       std::map<std::string, std::pair<std::string, std::string>> checksums;
+      // Every rank of the busiest node may hold a run at once (besides the node's one copy of the data).
+      std::map<std::string, int> ranks_on;
+      int busiest = 1;
+      for (const std::string& host : hosts_) busiest = std::max(busiest, ++ranks_on[host]);
       for (const sweep::PlannedRun& planned : sweep_.runs) {
         const data::DataSplit& d = data_.get(planned.params.data);
-        sweep::check_fits_in_memory(sweep_, planned, sweep::shape_of(data::facts_of(d)));  // before any run trains
+        sweep::check_fits_in_memory(sweep_, planned, sweep::shape_of(data::facts_of(d)), busiest);  // before any run trains
         job::QueuedRun run;
         run.planned = planned;
         run.train_checksum = d.train.checksum;

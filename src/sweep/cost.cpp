@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string_view>
 
 #include "khsweep/core/error.hpp"
@@ -232,19 +234,57 @@ double data_bytes(const DataShape& data) {
   return 2.0 * static_cast<double>(data.train_samples + data.validation_samples) * static_cast<double>(data.pixels + 1);
 }
 
+namespace {
+
+// The limit of this process's memory cgroup in bytes, or -1 when it has none (or none readable):
+// cgroup v2's memory.max, or v1's memory.limit_in_bytes, of the group /proc/self/cgroup names.
+double cgroup_memory_limit() {
+  std::ifstream groups("/proc/self/cgroup");
+  std::string line, file;
+  while (std::getline(groups, line)) {
+    const auto first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    const std::string controllers = line.substr(first + 1, second - first - 1), group = line.substr(second + 1);
+    if (controllers.empty() && line.compare(0, first, "0") == 0) {
+      file = "/sys/fs/cgroup" + group + "/memory.max";
+      break;
+    }
+    std::istringstream list(controllers);
+    for (std::string name; std::getline(list, name, ',');)
+      if (name == "memory") file = "/sys/fs/cgroup/memory" + group + "/memory.limit_in_bytes";
+  }
+  std::ifstream in(file);
+  std::string value;
+  if (file.empty() || !(in >> value) || value == "max") return -1;
+  char* end = nullptr;
+  const double bytes = std::strtod(value.c_str(), &end);
+  return end != value.c_str() && bytes > 0 ? bytes : -1;
+}
+
+}  // namespace
+
 MemoryLimit memory_limit() {
   if (const char* cap = std::getenv("KHSWEEP_MEMORY"); cap != nullptr && *cap != '\0') {
     const double bytes = parse_size(cap);
     if (bytes < 0)
       throw error_at("KHSWEEP_MEMORY", std::string("expected a size in bytes, optionally with a K, M, G or T suffix (8G), got '") +
                                            cap + "'");
-    return {bytes, true};
+    return {bytes, MemoryLimit::Source::environment};
   }
-  return {static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE)), false};
+  const double physical = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  // cgroup v1 says "no limit" with a huge number: only a limit below the machine's counts.
+  if (const double group = cgroup_memory_limit(); group > 0 && group < physical)
+    return {group, MemoryLimit::Source::cgroup};
+  return {physical, MemoryLimit::Source::machine};
 }
 
 std::string MemoryLimit::describe() const {
-  return from_environment ? "the " + bytes_text(bytes) + " KHSWEEP_MEMORY allows" : "this machine's " + bytes_text(bytes);
+  switch (source) {
+    case Source::environment: return "the " + bytes_text(bytes) + " KHSWEEP_MEMORY allows";
+    case Source::cgroup: return "the " + bytes_text(bytes) + " this process's memory cgroup allows";
+    case Source::machine: break;
+  }
+  return "this machine's " + bytes_text(bytes);
 }
 
 std::string bytes_text(double bytes) {
@@ -259,9 +299,10 @@ std::string bytes_text(double bytes) {
   return text;
 }
 
-void check_fits_in_memory(const std::string& who, const train::RunParams& params, const DataShape& data) {
+void check_fits_in_memory(const std::string& who, const train::RunParams& params, const DataShape& data,
+                          int at_once) {
   const MemoryParts parts = memory_parts(params, data);
-  const double run = parts.total(), shared = data_bytes(data), need = run + shared;
+  const double run = parts.total(), shared = data_bytes(data), need = at_once * run + shared;
   const MemoryLimit limit = memory_limit();
   if (need <= limit.bytes) return;
   // The parameter behind the largest part, with its value.
@@ -277,13 +318,17 @@ void check_fits_in_memory(const std::string& who, const train::RunParams& params
     lower = "epochs (now " + std::to_string(c.epochs) + ")";
   }
   if (parts.samples + shared > largest) lower = "train_subset (now " + std::to_string(data.train_samples) + " samples)";
-  throw error_at(who, "needs about " + bytes_text(need) + " of memory (" + bytes_text(run) + " for the run, " +
-                          bytes_text(shared) + " for its data), more than " + limit.describe() + "; lower " + lower);
+  const std::string runs = at_once == 1 ? bytes_text(run) + " for the run"
+                                         : std::to_string(at_once) + " ranks on one node x " + bytes_text(run) +
+                                               " for a run like it";
+  throw error_at(who, "needs about " + bytes_text(need) + " of memory (" + runs + ", " + bytes_text(shared) +
+                          " for its data), more than " + limit.describe() + "; lower " + lower +
+                          (at_once > 1 ? ", or start fewer ranks per node" : ""));
 }
 
-void check_fits_in_memory(const Sweep& sweep, const PlannedRun& run, const DataShape& data) {
+void check_fits_in_memory(const Sweep& sweep, const PlannedRun& run, const DataShape& data, int at_once) {
   const std::string arm = run.arm.empty() ? "" : " (arm " + run.arm + ")";
-  check_fits_in_memory(sweep.path + ": run #" + std::to_string(run.index) + arm, run.params, data);
+  check_fits_in_memory(sweep.path + ": run #" + std::to_string(run.index) + arm, run.params, data, at_once);
 }
 
 }  // namespace khsweep::sweep

@@ -228,3 +228,33 @@ no_hdf5_diag busy.log
 out=$("$STORE_CHECK" valid busy.h5 --expect-runs 12) || fail "busy.h5: $out"
 [[ "$out" == *", 1 jobs" ]] || fail "the refused coordinator recorded a job: $out"
 ok "busy.h5 valid with 12 runs and the one job of the first coordinator ($out)"
+
+# Every rank of a node may hold a run at once: a memory that fits one run and the data, but not
+# three runs, refuses a 3-rank job on this one machine before any run trains, and lets one rank go.
+cat > mem.yaml << EOF
+name: mem
+description: runs that fit in memory one at a time
+fixed:
+  data: $MNIST
+  train_subset: 2000
+  validation_subset: 500
+  epochs: 1
+  hidden: 500
+grid:
+  seed: [1, 2]
+EOF
+memory=$("$KHSWEEP" plan mem.yaml --list 0 | sed -n 's/^memory: about \([0-9.]*\) MiB for the largest run.*plus \([0-9.]*\) MiB of data per node.*/\1 \2/p')
+[[ -n "$memory" ]] || fail "plan printed no memory line for mem.yaml"
+read -r run_mib data_mib <<< "$memory"
+cap=$(awk -v r="$run_mib" -v d="$data_mib" 'BEGIN { printf "%d", (1.5 * r + d) * 1048576 }')
+RC=0
+KHSWEEP_MEMORY=$cap mpirun --oversubscribe -np 3 "$KHSWEEP" run mem.yaml --store mem3.h5 --quiet > mem3.log 2>&1 || RC=$?
+show mem3.log
+expect_rc 3 "$RC" "3 ranks on one node where memory holds one run ($run_mib MiB each, $data_mib MiB of data, cap $cap bytes)" mem3.log
+expect_in mem3.log "(3 ranks on one node x " "the refusal counts the node's ranks"
+expect_in mem3.log "or start fewer ranks per node" "the refusal says what to do"
+[[ ! -e mem3.h5 ]] || fail "the refused job created its store"
+RC=0
+KHSWEEP_MEMORY=$cap mpirun -np 1 "$KHSWEEP" run mem.yaml --store mem1.h5 --quiet > mem1.log 2>&1 || RC=$?
+expect_rc 0 "$RC" "1 rank under the same memory" mem1.log
+ok "memory is checked per node: 3 ranks refused, 1 rank ran"

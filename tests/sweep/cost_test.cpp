@@ -1,4 +1,5 @@
 // The cost model reproduces the measurements it was calibrated on, and scales as documented.
+#include <unistd.h>
 #include <boost/test/unit_test.hpp>
 
 #include <optional>
@@ -222,9 +223,12 @@ BOOST_AUTO_TEST_CASE(memory_limit_and_refusal) {
   {
     khsweep::testing::ScopedEnv unset("KHSWEEP_MEMORY", std::nullopt);
     const auto physical = memory_limit();
-    BOOST_TEST(!physical.from_environment);
-    BOOST_TEST(physical.bytes > 64.0 * (1 << 20));  // whatever this machine has, it is the page count times the page size
-    BOOST_TEST(contains(physical.describe(), "this machine's "));
+    // The machine's memory (the page count times the page size), or less if a cgroup says so.
+    BOOST_TEST((physical.source != khsweep::sweep::MemoryLimit::Source::environment));
+    BOOST_TEST(physical.bytes > 64.0 * (1 << 20));
+    BOOST_TEST(physical.bytes <= static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE)));
+    BOOST_TEST((contains(physical.describe(), "this machine's ") ||
+                contains(physical.describe(), " this process's memory cgroup allows")), physical.describe());
   }
   {
     khsweep::testing::ScopedEnv cap("KHSWEEP_MEMORY", "8G");
@@ -248,6 +252,13 @@ BOOST_AUTO_TEST_CASE(memory_limit_and_refusal) {
   expect_line(khsweep::testing::error_of([&] { check_fits_in_memory("run.yaml", p, mnist); }),
               {"run.yaml: needs about 1.", "GiB of memory (", "for the run, ", "MiB for its data), more than the 1.0 GiB "
                "KHSWEEP_MEMORY allows; lower hidden (now 50000)"});
+  // A node's ranks each hold a run: 100 runs of about 13 MiB do not fit in 1 GiB, one does.
+  p.config.hidden = 100;
+  check_fits_in_memory("run.yaml", p, mnist, 1);
+  expect_line(khsweep::testing::error_of([&] { check_fits_in_memory("run.yaml", p, mnist, 100); }),
+              {"run.yaml: needs about 1.", "GiB of memory (100 ranks on one node x ", "MiB for a run like it, ",
+               "MiB for its data), more than the 1.0 GiB KHSWEEP_MEMORY allows; lower ",
+               ", or start fewer ranks per node"});
   p.config.hidden = 1000;
   p.config.batch_size = 100000;  // the minibatch buffers dominate
   expect_line(khsweep::testing::error_of([&] { check_fits_in_memory("run.yaml", p, mnist); }),

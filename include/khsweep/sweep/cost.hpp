@@ -55,21 +55,26 @@ struct DataShape {
 
 // The memory runs are planned against: $KHSWEEP_MEMORY when set (bytes, or with a K, M, G or T
 // suffix: a cap, e.g. to leave room for other work, and what the tests use), else this machine's
-// physical memory (sysconf).
+// physical memory (sysconf), or less where the process's memory cgroup allows less (a batch job's
+// --mem, a container's limit).
 struct MemoryLimit {
+  enum class Source { machine, cgroup, environment };
   double bytes = 0;
-  bool from_environment = false;  // KHSWEEP_MEMORY set it
-  // "this machine's 23.4 GiB" or "the 1.0 GiB KHSWEEP_MEMORY allows".
+  Source source = Source::machine;
+  // "this machine's 23.4 GiB", "the 4.0 GiB this process's memory cgroup allows" or "the 1.0 GiB
+  // KHSWEEP_MEMORY allows".
   [[nodiscard]] std::string describe() const;
 };
 // Throws khsweep::Error for a KHSWEEP_MEMORY that is not a size.
 [[nodiscard]] MemoryLimit memory_limit();
 
 // Throws khsweep::Error "WHO: needs about 12.3 GiB of memory (...), more than ...; lower hidden
-// (now 50000)" when the run and its data would not fit in memory_limit().
-void check_fits_in_memory(const std::string& who, const train::RunParams& params, const DataShape& data);
+// (now 50000)" when `at_once` such runs (one per rank of the busiest node) and their data would not
+// fit in memory_limit().
+void check_fits_in_memory(const std::string& who, const train::RunParams& params, const DataShape& data,
+                          int at_once = 1);
 // The same for a run of a sweep, named "SWEEP_FILE: run #N (arm A)" as `khsweep plan` lists it.
-void check_fits_in_memory(const Sweep& sweep, const PlannedRun& run, const DataShape& data);
+void check_fits_in_memory(const Sweep& sweep, const PlannedRun& run, const DataShape& data, int at_once = 1);
 
 // "310 MiB", "12.3 GiB": a size in bytes, for messages.
 [[nodiscard]] std::string bytes_text(double bytes);
