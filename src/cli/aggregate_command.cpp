@@ -298,6 +298,7 @@ int aggregate_command(const std::vector<std::string>& args) {
   try {
     std::vector<std::string> usage;
     results::read_store_patiently(store_path, 60.0, [&](const h5::File& file) {
+      usage.clear();  // a read retried after a commit starts afresh
       table = store::read_index(file);
       const auto rows = rows_where(table, where, usage);
       if (!rows) return;

@@ -348,11 +348,6 @@ void write_aggregates(h5::Location& root, const Aggregate& aggregate, const std:
   }
 }
 
-void read_store_patiently(const fs::path& path, double patience_seconds,
-                          const std::function<void(const h5::File&)>& read) {
-  read(open_store_for_reading(path, patience_seconds));
-}
-
 void store_aggregates(const fs::path& path, const Aggregate& aggregate, const std::string& where,
                       double patience_seconds) {
   if (!fs::exists(path)) throw error_at(path.string(), "no such store");

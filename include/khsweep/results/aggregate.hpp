@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "khsweep/results/groups.hpp"
+#include "khsweep/results/query.hpp"
 #include "khsweep/results/stats.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/index.hpp"
@@ -99,10 +100,6 @@ struct TableLayout {
 [[nodiscard]] TableLayout groups_layout(const Aggregate& aggregate);
 [[nodiscard]] TableLayout curves_layout();
 
-// Runs `read` on the store opened by open_store_for_reading (query.hpp): read-only, waiting up to
-// `patience_seconds` while a live sweep's commit holds the file. Throws khsweep::Error otherwise.
-void read_store_patiently(const std::filesystem::path& path, double patience_seconds,
-                          const std::function<void(const h5::File&)>& read);
 // Writes `aggregate` into the store in one store::Transaction, waiting while the file is busy.
 void store_aggregates(const std::filesystem::path& path, const Aggregate& aggregate, const std::string& where,
                       double patience_seconds);

@@ -4,6 +4,7 @@
 // running sweep, which every results command shares.
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -19,7 +20,14 @@ namespace khsweep::results {
 // Keep the file open only briefly: the coordinator's next commit waits for it to close.
 [[nodiscard]] h5::File open_store_for_reading(const std::filesystem::path& path, double patience_seconds = 10.0);
 
-// The whole /runs table of a store, read as open_store_for_reading reads.
+// Runs `read` on the store opened by open_store_for_reading: read-only, waiting up to
+// `patience_seconds` while a live sweep's commit holds the file, and running `read` again if it
+// throws while a sweep is live (without file locks, a read can overlap a commit). Throws
+// khsweep::Error otherwise.
+void read_store_patiently(const std::filesystem::path& path, double patience_seconds,
+                          const std::function<void(const h5::File&)>& read);
+
+// The whole /runs table of a store, read as read_store_patiently reads.
 [[nodiscard]] store::IndexTable read_store_index(const std::filesystem::path& path, double patience_seconds = 10.0);
 
 // "unknown column 'hiden'; did you mean 'hidden'?": the message for a name resolve_column rejects.
