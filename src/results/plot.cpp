@@ -89,14 +89,16 @@ std::vector<h5::Field> point_fields(const std::string& metric) {
 }
 
 // Runs `read` on the store opened read-only, retrying while a live coordinator's commit holds
-// HDF5's file lock (as store::read_overview does), until `patience_seconds`.
+// HDF5's file lock or overlapped the read (as store::read_overview does), until `patience_seconds`.
 template <class F>
 auto with_store(const fs::path& path, double patience_seconds, F&& read) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
   for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
     try {
-      const h5::File file = h5::File::open_read(path);
-      return read(file);
+      return store::read_unchanged(path, [&] {
+        const h5::File file = h5::File::open_read(path);
+        return read(file);
+      });
     } catch (const Error&) {
       if (std::chrono::steady_clock::now() >= deadline || !store::look_for_job(path).live) throw;
     }

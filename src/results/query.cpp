@@ -74,7 +74,7 @@ void read_store_patiently(const fs::path& path, double patience_seconds,
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
   for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
     try {
-      read(open_store_for_reading(path, patience_seconds));
+      store::read_unchanged(path, [&] { read(open_store_for_reading(path, patience_seconds)); });
       return;
     } catch (const Error&) {
       if (std::chrono::steady_clock::now() >= deadline || !store::look_for_job(path).live) throw;

@@ -390,6 +390,18 @@ fs::path checkpoint_file(const fs::path& store, const std::string& run_id) {
   return checkpoint_directory(store) / (run_id + ".ckpt");
 }
 
+FileStamp stamp_of(const fs::path& path) {
+  FileStamp stamp;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    stamp.size = static_cast<long long>(st.st_size);
+    stamp.mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+    stamp.ctime_ns = static_cast<long long>(st.st_ctim.tv_sec) * 1000000000LL + st.st_ctim.tv_nsec;
+  }
+  stamp.journal = has_journal(path);
+  return stamp;
+}
+
 void check_no_pending_commit(const fs::path& path) {
   // A live job's journal is its commit in progress (seen from its lock, or where no lock can tell,
   // from its progress file), not a dead writer's.
@@ -407,26 +419,28 @@ StoreOverview read_overview(const fs::path& path, double patience_seconds) {
   for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
     try {
       check_no_pending_commit(path);
-      const h5::File file = h5::File::open_read(path);
-      check_store_schema(file, path);
-      check_index_matches_groups(file, path);
-      StoreOverview o;
-      file.read_attribute("created_at", o.created_at);
-      const IndexTable index = read_index(file);
-      const auto text = [&](const char* name) -> const std::vector<std::string>& { return index.find(name)->text; };
-      for (std::size_t r = 0; r < index.rows; ++r) {
-        IndexEntry e;
-        e.id = text("id")[r];
-        e.status = text("status")[r];
-        e.sweep = text("sweep")[r];
-        e.arm = text("arm")[r];
-        e.reason = text("reason")[r];
-        e.total_seconds = index.find("total_seconds")->numbers[r];
-        o.runs.push_back(std::move(e));
-      }
-      const h5::Group jobs = file.open_group("jobs");
-      while (jobs.exists(std::to_string(o.jobs + 1))) ++o.jobs;
-      return o;
+      return read_unchanged(path, [&] {
+        const h5::File file = h5::File::open_read(path);
+        check_store_schema(file, path);
+        check_index_matches_groups(file, path);
+        StoreOverview o;
+        file.read_attribute("created_at", o.created_at);
+        const IndexTable index = read_index(file);
+        const auto text = [&](const char* name) -> const std::vector<std::string>& { return index.find(name)->text; };
+        for (std::size_t r = 0; r < index.rows; ++r) {
+          IndexEntry e;
+          e.id = text("id")[r];
+          e.status = text("status")[r];
+          e.sweep = text("sweep")[r];
+          e.arm = text("arm")[r];
+          e.reason = text("reason")[r];
+          e.total_seconds = index.find("total_seconds")->numbers[r];
+          o.runs.push_back(std::move(e));
+        }
+        const h5::Group jobs = file.open_group("jobs");
+        while (jobs.exists(std::to_string(o.jobs + 1))) ++o.jobs;
+        return o;
+      });
     } catch (const Error&) {
       // Only a live coordinator's commit is worth waiting for; anything else is a real error.
       if (std::chrono::steady_clock::now() >= deadline || !look_for_job(path).live) throw;

@@ -1,4 +1,7 @@
 // The sweep store: commits, the index, the coordinator lock, and what readers see.
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <boost/test/unit_test.hpp>
 #include <cstring>
 #include <fstream>
@@ -332,4 +335,36 @@ BOOST_AUTO_TEST_CASE(repairing_a_sound_schema_1_store_upgrades_it) {
     BOOST_TEST(f.open_group("run/00000000000000a1/config").has_attribute("eps0"));
   }
   BOOST_TEST(!store::repair_store(path).upgraded);  // once is enough
+}
+
+// A read that overlapped a change of the file (a commit a reader without locks was not kept out
+// of) is refused, so that the caller reads again; an undisturbed read returns what it read.
+BOOST_AUTO_TEST_CASE(a_read_the_file_changed_under_is_refused) {
+  ScratchDir dir("khsweep-sweep-store-test-");
+  const auto path = dir / "s.h5";
+  {
+    auto job = store::SweepStore::open_for_sweep(path, testing::test_job_info());
+    job.commit({testing::unit_run(testing::unit_run_id(1), "baseline", 2, 1)});
+    job.finish_job("completed");
+  }
+  BOOST_TEST(store::read_unchanged(path, [] { return 42; }) == 42);
+  int reads = 0;
+  store::read_unchanged(path, [&] { ++reads; });  // a read that returns nothing
+  BOOST_TEST(reads == 1);
+
+  const auto touched = [&] {
+    const struct timespec times[2] = {{0, UTIME_OMIT}, {12345, 678}};  // atime kept, mtime moved
+    BOOST_REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+    return 1;
+  };
+  try {
+    (void)store::read_unchanged(path, touched);
+    BOOST_ERROR("a read during which the file changed was accepted");
+  } catch (const Error& e) {
+    BOOST_TEST(std::string(e.what()) == path.string() + ": the store changed while it was read (a commit was under way)");
+  }
+  std::ofstream(store::journal_path(path)) << "";  // a commit under way when the read began
+  BOOST_CHECK_THROW((void)store::read_unchanged(path, [] { return 1; }), Error);
+  std::filesystem::remove(store::journal_path(path));
+  BOOST_TEST(store::read_unchanged(path, [] { return 7; }) == 7);
 }

@@ -18,8 +18,10 @@
 #include <map>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "khsweep/core/error.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/train/run_params.hpp"
 #include "khsweep/train/result.hpp"
@@ -145,6 +147,38 @@ struct LockSight {
 // (a journal and no live coordinator), saying to run `khsweep recover` (or `khsweep run`, which
 // rolls it back first). Reading then would show the half-written commit.
 void check_no_pending_commit(const std::filesystem::path& path);
+
+// What a reader compares before and after a read to know the file did not change under it: its
+// size, modification and change times, and whether a commit's journal was beside it.
+struct FileStamp {
+  long long size = -1, mtime_ns = -1, ctime_ns = -1;
+  bool journal = false;
+  bool operator==(const FileStamp& o) const {
+    return size == o.size && mtime_ns == o.mtime_ns && ctime_ns == o.ctime_ns && journal == o.journal;
+  }
+};
+[[nodiscard]] FileStamp stamp_of(const std::filesystem::path& path);
+
+// Runs `read` and returns what it returns, or throws khsweep::Error if the store changed meanwhile
+// or a commit was under way: then the read may have seen part of a commit, which only file systems
+// without locks let a reader do (elsewhere a commit waits for readers). Callers that retry while a
+// job is live read again.
+template <class Read>
+auto read_unchanged(const std::filesystem::path& path, Read&& read) {
+  const FileStamp before = stamp_of(path);
+  const auto check = [&] {
+    if (before.journal || !(before == stamp_of(path)))
+      throw Error(path.string() + ": the store changed while it was read (a commit was under way)");
+  };
+  if constexpr (std::is_void_v<decltype(read())>) {
+    read();
+    check();
+  } else {
+    auto result = read();
+    check();
+    return result;
+  }
+}
 
 // One problem `khsweep check` found with a store, and what `khsweep check --repair` does about it.
 struct StoreProblem {
