@@ -16,6 +16,7 @@
 #include "khsweep/core/text.hpp"
 #include "khsweep/results/aggregate.hpp"
 #include "khsweep/results/filter.hpp"
+#include "khsweep/store/sweep_store.hpp"
 
 namespace khsweep::cli {
 
@@ -297,7 +298,7 @@ int aggregate_command(const std::vector<std::string>& args) {
   results::Aggregate aggregate;
   try {
     std::vector<std::string> usage;
-    results::read_store_patiently(store_path, 60.0, [&](const h5::File& file) {
+    store::read_store(store_path, 60.0, [&](const h5::File& file) {
       usage.clear();  // a read retried after a commit starts afresh
       table = store::read_index(file);
       const auto rows = rows_where(table, where, usage);

@@ -12,6 +12,7 @@
 #include "khsweep/results/aggregate.hpp"
 #include "khsweep/train/run_params.hpp"
 #include "khsweep/results/filter.hpp"
+#include "khsweep/store/sweep_store.hpp"
 
 namespace khsweep::cli {
 
@@ -115,7 +116,7 @@ int best_command(const std::vector<std::string>& args) {
   std::vector<std::string> by_columns = by ? *by : results::default_best_by();
   try {
     std::vector<std::string> usage;
-    results::read_store_patiently(store_path, 60.0, [&](const h5::File& file) {
+    store::read_store(store_path, 60.0, [&](const h5::File& file) {
       usage.clear();  // a read retried after a commit starts afresh
       table = store::read_index(file);
       const auto rows = rows_where(table, where, usage);

@@ -11,14 +11,12 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <thread>
 
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/text.hpp"
@@ -30,7 +28,6 @@
 #include "khsweep/results/stats.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/index.hpp"
-#include "khsweep/store/job_progress.hpp"
 #include "khsweep/store/sweep_store.hpp"
 
 extern char** environ;
@@ -86,24 +83,6 @@ std::vector<h5::Field> point_fields(const std::string& metric) {
   return {{"epoch", offsetof(CurvePoint, epoch), h5::Type::int32, 0},
           {"evaluated", offsetof(CurvePoint, evaluated), h5::Type::int8, 0},
           {metric, offsetof(CurvePoint, value), h5::Type::float64, 0}};
-}
-
-// Runs `read` on the store opened read-only, retrying while a live coordinator's commit holds
-// HDF5's file lock or overlapped the read (as store::read_overview does), until `patience_seconds`.
-template <class F>
-auto with_store(const fs::path& path, double patience_seconds, F&& read) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
-  for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
-    try {
-      return store::read_unchanged(path, [&] {
-        const h5::File file = h5::File::open_read(path);
-        return read(file);
-      });
-    } catch (const Error&) {
-      if (std::chrono::steady_clock::now() >= deadline || !store::look_for_job(path).live) throw;
-    }
-    std::this_thread::sleep_for(pause);
-  }
 }
 
 // A gnuplot single-quoted string: only ' needs escaping (as ''); control characters become spaces.
@@ -223,8 +202,8 @@ std::vector<CurveSeries> store_curves(const PlotRequest& request, const fs::path
   const MetricInfo& metric = metric_info(request.metric);
   // Validates the schema and rolls back a dead writer's interrupted commit, like `khsweep status`.
   (void)store::read_overview(path, request.patience_seconds);
-  const store::IndexTable table =
-      with_store(path, request.patience_seconds, [](const h5::File& f) { return store::read_index(f); });
+  store::IndexTable table;
+  store::read_store(path, request.patience_seconds, [&](const h5::File& f) { table = store::read_index(f); });
 
   const std::vector<Condition> conditions = parse_where(request.where, table);
   const store::IndexColumn* ids = table.find("id");
@@ -251,13 +230,10 @@ std::vector<CurveSeries> store_curves(const PlotRequest& request, const fs::path
 
   // Every selected run's points, read in one open of the file.
   const std::vector<h5::Field> fields = point_fields(metric.name);
-  const std::map<std::size_t, std::vector<CurvePoint>> points =
-      with_store(path, request.patience_seconds, [&](const h5::File& f) {
-        std::map<std::size_t, std::vector<CurvePoint>> out;
-        for (std::size_t r : rows)
-          out[r] = f.open_group("run/" + ids->text[r]).read_table<CurvePoint>("curves", fields);
-        return out;
-      });
+  std::map<std::size_t, std::vector<CurvePoint>> points;
+  store::read_store(path, request.patience_seconds, [&](const h5::File& f) {
+    for (std::size_t r : rows) points[r] = f.open_group("run/" + ids->text[r]).read_table<CurvePoint>("curves", fields);
+  });
 
   std::vector<CurveSeries> series;
   for (const Group& g : groups) {

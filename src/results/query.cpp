@@ -1,20 +1,15 @@
 #include "khsweep/results/query.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ostream>
-#include <thread>
 
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/text.hpp"
 #include "khsweep/results/filter.hpp"
 #include "khsweep/results/groups.hpp"
-#include "khsweep/store/consistency.hpp"
-#include "khsweep/store/job_progress.hpp"
 #include "khsweep/store/sweep_store.hpp"
-#include "khsweep/store/transaction.hpp"
 
 namespace khsweep::results {
 
@@ -45,47 +40,9 @@ bool is_number_text(const store::IndexColumn& column, std::size_t row) {
 
 }  // namespace
 
-h5::File open_store_for_reading(const fs::path& path, double patience_seconds) {
-  if (!fs::exists(path)) throw error_at(path.string(), "no such store");
-  store::check_no_damaged_journal(path);
-  // A commit in progress holds HDF5's write lock; wait for it rather than fail.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
-  for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
-    try {
-      store::check_no_pending_commit(path);
-      h5::File file = h5::File::open_read(path);
-      // Checked inside the retry: where no lock keeps readers out of a commit, a file read
-      // mid-commit can look inconsistent, and reads right once the commit has landed.
-      store::check_store_schema(file, path);
-      store::check_index_matches_groups(file, path);
-      return file;
-    } catch (const Error&) {
-      // Only a live coordinator's commit is worth waiting for; anything else is a real error.
-      if (std::chrono::steady_clock::now() >= deadline || !store::look_for_job(path).live) throw;
-    }
-    std::this_thread::sleep_for(pause);
-  }
-}
-
-void read_store_patiently(const fs::path& path, double patience_seconds,
-                          const std::function<void(const h5::File&)>& read) {
-  // The reading itself is retried too: where no lock keeps readers out of a live job's commits, a
-  // read that overlaps one can fail, and succeeds once it has landed.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
-  for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
-    try {
-      store::read_unchanged(path, [&] { read(open_store_for_reading(path, patience_seconds)); });
-      return;
-    } catch (const Error&) {
-      if (std::chrono::steady_clock::now() >= deadline || !store::look_for_job(path).live) throw;
-    }
-    std::this_thread::sleep_for(pause);
-  }
-}
-
 store::IndexTable read_store_index(const fs::path& path, double patience_seconds) {
   store::IndexTable table;
-  read_store_patiently(path, patience_seconds, [&](const h5::File& file) {
+  store::read_store(path, patience_seconds, [&](const h5::File& file) {
     if (!file.exists("runs")) throw error_at(path.string(), "not a khsweep store (no /runs table)");
     table = store::read_index(file);
   });

@@ -154,7 +154,7 @@ ReportOutcome write_report(const ReportRequest& request) {
   store::IndexTable table;
   Aggregate aggregate;
   std::vector<Job> jobs;
-  read_store_patiently(path, request.patience_seconds, [&](const h5::File& file) {
+  store::read_store(path, request.patience_seconds, [&](const h5::File& file) {
     table = store::read_index(file);
     std::vector<std::size_t> rows(table.rows);
     for (std::size_t r = 0; r < rows.size(); ++r) rows[r] = r;

@@ -390,6 +390,27 @@ fs::path checkpoint_file(const fs::path& store, const std::string& run_id) {
   return checkpoint_directory(store) / (run_id + ".ckpt");
 }
 
+void check_no_pending_commit(const fs::path& path) {
+  // A live job's journal is its commit in progress (seen from its lock, or where no lock can tell,
+  // from its progress file), not a dead writer's.
+  if (!has_journal(path) || look_for_job(path).live) return;
+  throw error_at(path.string(), "an interrupted commit is pending (its writer died mid-commit and left " +
+                                    journal_path(path).string() + "): run `khsweep recover " + path.string() +
+                                    "` to roll it back, or `khsweep run` on its sweep, which rolls it back and resumes");
+}
+
+namespace {
+
+// What a reader compares before and after a read to know the file did not change under it: its
+// size, modification and change times, and whether a commit's journal was beside it.
+struct FileStamp {
+  long long size = -1, mtime_ns = -1, ctime_ns = -1;
+  bool journal = false;
+  bool operator==(const FileStamp& o) const {
+    return size == o.size && mtime_ns == o.mtime_ns && ctime_ns == o.ctime_ns && journal == o.journal;
+  }
+};
+
 FileStamp stamp_of(const fs::path& path) {
   FileStamp stamp;
   struct stat st {};
@@ -402,51 +423,54 @@ FileStamp stamp_of(const fs::path& path) {
   return stamp;
 }
 
-void check_no_pending_commit(const fs::path& path) {
-  // A live job's journal is its commit in progress (seen from its lock, or where no lock can tell,
-  // from its progress file), not a dead writer's.
-  if (!has_journal(path) || look_for_job(path).live) return;
-  throw error_at(path.string(), "an interrupted commit is pending (its writer died mid-commit and left " +
-                                    journal_path(path).string() + "): run `khsweep recover " + path.string() +
-                                    "` to roll it back, or `khsweep run` on its sweep, which rolls it back and resumes");
-}
+}  // namespace
 
-StoreOverview read_overview(const fs::path& path, double patience_seconds) {
+void read_store(const fs::path& path, double patience_seconds, const std::function<void(const h5::File&)>& read) {
   if (!fs::exists(path)) throw error_at(path.string(), "no such store");
   check_no_damaged_journal(path);
-  // A commit in progress holds HDF5's write lock; wait for it rather than fail.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
   for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
     try {
       check_no_pending_commit(path);
-      return read_unchanged(path, [&] {
+      const FileStamp before = stamp_of(path);
+      {
         const h5::File file = h5::File::open_read(path);
         check_store_schema(file, path);
         check_index_matches_groups(file, path);
-        StoreOverview o;
-        file.read_attribute("created_at", o.created_at);
-        const IndexTable index = read_index(file);
-        const auto text = [&](const char* name) -> const std::vector<std::string>& { return index.find(name)->text; };
-        for (std::size_t r = 0; r < index.rows; ++r) {
-          IndexEntry e;
-          e.id = text("id")[r];
-          e.status = text("status")[r];
-          e.sweep = text("sweep")[r];
-          e.arm = text("arm")[r];
-          e.reason = text("reason")[r];
-          e.total_seconds = index.find("total_seconds")->numbers[r];
-          o.runs.push_back(std::move(e));
-        }
-        const h5::Group jobs = file.open_group("jobs");
-        while (jobs.exists(std::to_string(o.jobs + 1))) ++o.jobs;
-        return o;
-      });
+        read(file);
+      }
+      if (before.journal || !(before == stamp_of(path)))
+        throw Error(path.string() + ": the store changed while it was read (a commit was under way)");
+      return;
     } catch (const Error&) {
       // Only a live coordinator's commit is worth waiting for; anything else is a real error.
       if (std::chrono::steady_clock::now() >= deadline || !look_for_job(path).live) throw;
     }
     std::this_thread::sleep_for(pause);
   }
+}
+
+StoreOverview read_overview(const fs::path& path, double patience_seconds) {
+  StoreOverview o;
+  read_store(path, patience_seconds, [&](const h5::File& file) {
+    o = StoreOverview{};  // a read tried again starts afresh
+    file.read_attribute("created_at", o.created_at);
+    const IndexTable index = read_index(file);
+    const auto text = [&](const char* name) -> const std::vector<std::string>& { return index.find(name)->text; };
+    for (std::size_t r = 0; r < index.rows; ++r) {
+      IndexEntry e;
+      e.id = text("id")[r];
+      e.status = text("status")[r];
+      e.sweep = text("sweep")[r];
+      e.arm = text("arm")[r];
+      e.reason = text("reason")[r];
+      e.total_seconds = index.find("total_seconds")->numbers[r];
+      o.runs.push_back(std::move(e));
+    }
+    const h5::Group jobs = file.open_group("jobs");
+    while (jobs.exists(std::to_string(o.jobs + 1))) ++o.jobs;
+  });
+  return o;
 }
 
 std::vector<StoreProblem> check_store(const fs::path& path) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "khsweep/results/aggregate.hpp"
+#include "khsweep/store/sweep_store.hpp"
 #include "synthetic_store.hpp"
 
 int main(int argc, char** argv) {
@@ -22,7 +23,7 @@ int main(int argc, char** argv) {
     khsweep::testing::write_synthetic_store(path);
     namespace results = khsweep::results;
     results::Aggregate aggregate;
-    results::read_store_patiently(path, 5.0, [&](const khsweep::h5::File& file) {
+    khsweep::store::read_store(path, 5.0, [&](const khsweep::h5::File& file) {
       const khsweep::store::IndexTable table = khsweep::store::read_index(file);
       std::vector<std::size_t> rows(table.rows);
       for (std::size_t r = 0; r < rows.size(); ++r) rows[r] = r;

@@ -37,6 +37,19 @@ std::size_t count(const std::string& in, const std::string& text) {
   return n;
 }
 
+// Writes the progress file of a job of another process (pid 999999 on host "elsewhere") that is
+// in `state` and wrote it at `written_at` (seconds since the Unix epoch).
+void write_progress_of_another_job(const std::filesystem::path& store, const std::string& state, double written_at) {
+  store::JobProgress progress;
+  progress.values = {{"pid", "999999"}, {"host", "elsewhere"}, {"state", state},
+                     {"written_at", std::to_string(written_at)}, {"refresh_seconds", "10"}};
+  std::ofstream(store::progress_file(store)) << store::format_progress(progress);
+}
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(errors_that_mean_no_locks_are_told_apart_from_a_lock_held_elsewhere) {
@@ -127,13 +140,9 @@ BOOST_AUTO_TEST_CASE(without_locks_a_live_looking_progress_file_keeps_a_second_c
                         "run with HDF5_USE_FILE_LOCKING=FALSE in the environment (ctest sets it)");
   ScratchDir dir("khsweep-file-locks-test-");
   const auto path = dir / "s.h5";
-  const double now =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double now = now_seconds();
   const auto write_progress = [&](const std::string& state, double written_at) {
-    store::JobProgress progress;
-    progress.values = {{"pid", "999999"}, {"host", "elsewhere"}, {"state", state},
-                       {"written_at", std::to_string(written_at)}, {"refresh_seconds", "10"}};
-    std::ofstream(store::progress_file(path)) << store::format_progress(progress);
+    write_progress_of_another_job(path, state, written_at);
   };
   capture_output([&] {
     write_progress("running", now - 5);
@@ -175,14 +184,8 @@ BOOST_AUTO_TEST_CASE(without_locks_a_live_jobs_journal_is_not_taken_for_a_dead_w
     return 0;
   });
   std::ofstream(store::journal_path(path)) << "";  // as if a commit were under way
-  const double now =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  const auto write_progress = [&](const std::string& state) {
-    store::JobProgress progress;
-    progress.values = {{"pid", "999999"}, {"host", "elsewhere"}, {"state", state},
-                       {"written_at", std::to_string(now)}, {"refresh_seconds", "10"}};
-    std::ofstream(store::progress_file(path)) << store::format_progress(progress);
-  };
+  const double now = now_seconds();
+  const auto write_progress = [&](const std::string& state) { write_progress_of_another_job(path, state, now); };
   write_progress("running");
   // While the commit is under way the reader waits; past its patience it says so, and never
   // sends the user to `khsweep recover`.

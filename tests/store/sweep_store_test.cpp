@@ -347,24 +347,26 @@ BOOST_AUTO_TEST_CASE(a_read_the_file_changed_under_is_refused) {
     job.commit({testing::unit_run(testing::unit_run_id(1), "baseline", 2, 1)});
     job.finish_job("completed");
   }
-  BOOST_TEST(store::read_unchanged(path, [] { return 42; }) == 42);
+  int value = 0;
+  store::read_store(path, 0.1, [&](const h5::File&) { value = 42; });
+  BOOST_TEST(value == 42);
   int reads = 0;
-  store::read_unchanged(path, [&] { ++reads; });  // a read that returns nothing
+  store::read_store(path, 0.1, [&](const h5::File&) { ++reads; });
   BOOST_TEST(reads == 1);
 
-  const auto touched = [&] {
+  const auto touched = [&](const h5::File&) {
     const struct timespec times[2] = {{0, UTIME_OMIT}, {12345, 678}};  // atime kept, mtime moved
     BOOST_REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
-    return 1;
   };
   try {
-    (void)store::read_unchanged(path, touched);
+    store::read_store(path, 0.1, touched);
     BOOST_ERROR("a read during which the file changed was accepted");
   } catch (const Error& e) {
     BOOST_TEST(std::string(e.what()) == path.string() + ": the store changed while it was read (a commit was under way)");
   }
   std::ofstream(store::journal_path(path)) << "";  // a commit under way when the read began
-  BOOST_CHECK_THROW((void)store::read_unchanged(path, [] { return 1; }), Error);
+  BOOST_CHECK_THROW(store::read_store(path, 0.1, [](const h5::File&) {}), Error);
   std::filesystem::remove(store::journal_path(path));
-  BOOST_TEST(store::read_unchanged(path, [] { return 7; }) == 7);
+  store::read_store(path, 0.1, [&](const h5::File&) { value = 7; });
+  BOOST_TEST(value == 7);
 }

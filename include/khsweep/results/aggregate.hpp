@@ -5,12 +5,10 @@
 // hyperparameters per setting.
 #include <cstddef>
 #include <filesystem>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "khsweep/results/groups.hpp"
-#include "khsweep/results/query.hpp"
 #include "khsweep/results/stats.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/store/index.hpp"

@@ -4,7 +4,6 @@
 // running sweep, which every results command shares.
 #include <cstddef>
 #include <filesystem>
-#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -14,20 +13,7 @@
 
 namespace khsweep::results {
 
-// Opens a store read-only, safe beside a live sweep: waits (up to `patience_seconds`) while the
-// coordinator's commit holds the file, refuses a store with a dead writer's journal, and checks the
-// schema and that /runs and /run agree (store/consistency.hpp).
-// Keep the file open only briefly: the coordinator's next commit waits for it to close.
-[[nodiscard]] h5::File open_store_for_reading(const std::filesystem::path& path, double patience_seconds = 10.0);
-
-// Runs `read` on the store opened by open_store_for_reading: read-only, waiting up to
-// `patience_seconds` while a live sweep's commit holds the file, and running `read` again if it
-// throws while a sweep is live (without file locks, a read can overlap a commit). Throws
-// khsweep::Error otherwise.
-void read_store_patiently(const std::filesystem::path& path, double patience_seconds,
-                          const std::function<void(const h5::File&)>& read);
-
-// The whole /runs table of a store, read as read_store_patiently reads.
+// The whole /runs table of a store, read as store::read_store reads.
 [[nodiscard]] store::IndexTable read_store_index(const std::filesystem::path& path, double patience_seconds = 10.0);
 
 // "unknown column 'hiden'; did you mean 'hidden'?": the message for a name resolve_column rejects.

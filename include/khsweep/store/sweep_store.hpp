@@ -14,14 +14,13 @@
 // returned. One coordinator at a time: open_for_sweep takes an exclusive lock on "<store>.lock".
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <map>
 #include <set>
 #include <string>
-#include <type_traits>
 #include <vector>
 
-#include "khsweep/core/error.hpp"
 #include "khsweep/store/h5.hpp"
 #include "khsweep/train/run_params.hpp"
 #include "khsweep/train/result.hpp"
@@ -148,37 +147,15 @@ struct LockSight {
 // rolls it back first). Reading then would show the half-written commit.
 void check_no_pending_commit(const std::filesystem::path& path);
 
-// What a reader compares before and after a read to know the file did not change under it: its
-// size, modification and change times, and whether a commit's journal was beside it.
-struct FileStamp {
-  long long size = -1, mtime_ns = -1, ctime_ns = -1;
-  bool journal = false;
-  bool operator==(const FileStamp& o) const {
-    return size == o.size && mtime_ns == o.mtime_ns && ctime_ns == o.ctime_ns && journal == o.journal;
-  }
-};
-[[nodiscard]] FileStamp stamp_of(const std::filesystem::path& path);
-
-// Runs `read` and returns what it returns, or throws khsweep::Error if the store changed meanwhile
-// or a commit was under way: then the read may have seen part of a commit, which only file systems
-// without locks let a reader do (elsewhere a commit waits for readers). Callers that retry while a
-// job is live read again.
-template <class Read>
-auto read_unchanged(const std::filesystem::path& path, Read&& read) {
-  const FileStamp before = stamp_of(path);
-  const auto check = [&] {
-    if (before.journal || !(before == stamp_of(path)))
-      throw Error(path.string() + ": the store changed while it was read (a commit was under way)");
-  };
-  if constexpr (std::is_void_v<decltype(read())>) {
-    read();
-    check();
-  } else {
-    auto result = read();
-    check();
-    return result;
-  }
-}
+// Runs `read` on the store opened read-only, after the checks every reader makes: the store exists,
+// has no damaged journal and no dead writer's pending commit, has the store schema, and its /runs
+// matches its /run groups. While a sweep is live (its lock held or, without locks, its progress
+// file fresh), a read that its commit held off, made fail, or overlapped (the store's size, times
+// or journal changed between the read's start and end: only file systems without locks let a
+// reader in during a commit) is tried again, for up to `patience_seconds`. Throws khsweep::Error
+// otherwise, and keeps the file open only while `read` runs: the next commit waits for it.
+void read_store(const std::filesystem::path& path, double patience_seconds,
+                const std::function<void(const h5::File&)>& read);
 
 // One problem `khsweep check` found with a store, and what `khsweep check --repair` does about it.
 struct StoreProblem {
