@@ -83,12 +83,6 @@ IndexRow make_row(const CommittedRun& run, int job) {
 
 fs::path lock_path(const fs::path& store) { return beside_store(store, ".lock"); }
 
-// The coordinator lock: an open-file-description write lock (F_OFD_SETLK) on "<store>.lock". The
-// kernel drops it when the process dies, so a killed job never leaves a stale lock; unlike a
-// classic fcntl lock it belongs to this descriptor, so opening and closing the lock file elsewhere
-// in the process (lock_holder) cannot release it, and a second store object in the same process
-// is refused like a second process. Where the file system gives no locks, or HDF5_USE_FILE_LOCKING
-// turns them off, the job goes on without it (file_locks.hpp).
 // Without a lock to take, a fresh progress file written by another process is the only sign that a
 // job runs on the store (job_progress.hpp): refuse rather than commit beside it.
 void refuse_if_job_seems_live(const fs::path& store) {
@@ -106,6 +100,12 @@ void refuse_if_job_seems_live(const fs::path& store) {
                                      progress_file(store).string());
 }
 
+// The coordinator lock: an open-file-description write lock (F_OFD_SETLK) on "<store>.lock". The
+// kernel drops it when the process dies, so a killed job never leaves a stale lock; unlike a
+// classic fcntl lock it belongs to this descriptor, so opening and closing the lock file elsewhere
+// in the process (lock_holder) cannot release it, and a second store object in the same process
+// is refused like a second process. Where the file system gives no locks, or HDF5_USE_FILE_LOCKING
+// turns them off, the job goes on without it (file_locks.hpp).
 class CoordinatorLock {
  public:
   // fd_ owns the descriptor from the moment it is opened, so every throw below closes it.
