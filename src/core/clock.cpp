@@ -1,5 +1,6 @@
 #include "khsweep/core/clock.hpp"
 
+#include <chrono>
 #include <ctime>
 
 namespace khsweep {
@@ -11,6 +12,10 @@ std::string utc_now() {
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return text;
+}
+
+double unix_seconds_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace khsweep

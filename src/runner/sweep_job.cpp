@@ -15,6 +15,7 @@
 
 #include "execute.hpp"
 #include "khsweep/core/atomic_file.hpp"
+#include "khsweep/core/clock.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/exit_codes.hpp"
 #include "khsweep/core/text.hpp"
@@ -437,7 +438,7 @@ class Coordinator {
     put("pid", ::getpid());
     put("host", hosts_.empty() || hosts_[0].empty() ? std::string("?") : hosts_[0]);
     put("state", ended_ ? "ended" : "running");
-    put("written_at", std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+    put("written_at", unix_seconds_now());
     put("refresh_seconds", std::min(options_.progress_every_seconds, kProgressHeartbeatSeconds));
     for (const auto& [id, run] : in_flight_) {
       const std::string host = static_cast<std::size_t>(run.rank) < hosts_.size() ? hosts_[run.rank] : "?";

@@ -1,10 +1,10 @@
 #include "khsweep/store/job_progress.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <sstream>
 
+#include "khsweep/core/clock.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/text_file.hpp"
 #include "khsweep/store/sweep_store.hpp"
@@ -66,9 +66,7 @@ bool progress_looks_live(const JobProgress& progress, double& age_seconds) {
   age_seconds = -1;
   const double written = progress.number("written_at");
   if (written < 0) return false;
-  const double now =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  age_seconds = std::max(0.0, now - written);
+  age_seconds = std::max(0.0, unix_seconds_now() - written);
   if (progress.get("state") != "running") return false;
   const double patience = std::max(60.0, 3 * progress.number("refresh_seconds"));
   return age_seconds <= patience;

@@ -9,7 +9,6 @@
 
 #include <boost/test/unit_test.hpp>
 #include <cerrno>
-#include <chrono>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -18,6 +17,7 @@
 #include "../support/env_var.hpp"
 #include "../support/scratch.hpp"
 #include "../support/unit_store.hpp"
+#include "khsweep/core/clock.hpp"
 #include "khsweep/core/file_descriptor.hpp"
 #include "khsweep/store/job_progress.hpp"
 #include "khsweep/store/sweep_store.hpp"
@@ -46,9 +46,6 @@ void write_progress_of_another_job(const std::filesystem::path& store, const std
   std::ofstream(store::progress_file(store)) << store::format_progress(progress);
 }
 
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace
 
@@ -140,7 +137,7 @@ BOOST_AUTO_TEST_CASE(without_locks_a_live_looking_progress_file_keeps_a_second_c
                         "run with HDF5_USE_FILE_LOCKING=FALSE in the environment (ctest sets it)");
   ScratchDir dir("khsweep-file-locks-test-");
   const auto path = dir / "s.h5";
-  const double now = now_seconds();
+  const double now = unix_seconds_now();
   const auto write_progress = [&](const std::string& state, double written_at) {
     write_progress_of_another_job(path, state, written_at);
   };
@@ -184,7 +181,7 @@ BOOST_AUTO_TEST_CASE(without_locks_a_live_jobs_journal_is_not_taken_for_a_dead_w
     return 0;
   });
   std::ofstream(store::journal_path(path)) << "";  // as if a commit were under way
-  const double now = now_seconds();
+  const double now = unix_seconds_now();
   const auto write_progress = [&](const std::string& state) { write_progress_of_another_job(path, state, now); };
   write_progress("running");
   // While the commit is under way the reader waits; past its patience it says so, and never

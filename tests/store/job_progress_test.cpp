@@ -3,19 +3,17 @@
 #include "khsweep/store/job_progress.hpp"
 
 #include <boost/test/unit_test.hpp>
-#include <chrono>
 #include <string>
+
+#include "khsweep/core/clock.hpp"
 
 using namespace khsweep;
 
 namespace {
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 store::JobProgress progress_written(const std::string& state, double seconds_ago, double refresh = 10) {
   store::JobProgress p;
-  p.values = {{"state", state}, {"written_at", std::to_string(now_seconds() - seconds_ago)},
+  p.values = {{"state", state}, {"written_at", std::to_string(unix_seconds_now() - seconds_ago)},
               {"refresh_seconds", std::to_string(refresh)}};
   return p;
 }
