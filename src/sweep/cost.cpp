@@ -271,11 +271,15 @@ MemoryLimit memory_limit() {
                                            cap + "'");
     return {bytes, MemoryLimit::Source::environment};
   }
-  const double physical = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
-  // cgroup v1 says "no limit" with a huge number: only a limit below the machine's counts.
-  if (const double group = cgroup_memory_limit(); group > 0 && group < physical)
-    return {group, MemoryLimit::Source::cgroup};
-  return {physical, MemoryLimit::Source::machine};
+  // Read once per process: a sweep checks every run against it.
+  static const MemoryLimit machine = [] {
+    const double physical = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+    // cgroup v1 says "no limit" with a huge number: only a limit below the machine's counts.
+    if (const double group = cgroup_memory_limit(); group > 0 && group < physical)
+      return MemoryLimit{group, MemoryLimit::Source::cgroup};
+    return MemoryLimit{physical, MemoryLimit::Source::machine};
+  }();
+  return machine;
 }
 
 std::string MemoryLimit::describe() const {
