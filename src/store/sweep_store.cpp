@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <system_error>
 #include <thread>
 
@@ -430,21 +431,24 @@ void read_store(const fs::path& path, double patience_seconds, const std::functi
   check_no_damaged_journal(path);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
   for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
+    std::optional<FileStamp> before;  // set once the read begins
     try {
       check_no_pending_commit(path);
-      const FileStamp before = stamp_of(path);
+      before = stamp_of(path);
       {
         const h5::File file = h5::File::open_read(path);
         check_store_schema(file, path);
         check_index_matches_groups(file, path);
         read(file);
       }
-      if (before.journal || !(before == stamp_of(path)))
+      if (before->journal || !(*before == stamp_of(path)))
         throw Error(path.string() + ": the store changed while it was read (a commit was under way)");
       return;
     } catch (const Error&) {
-      // Only a live coordinator's commit is worth waiting for; anything else is a real error.
-      if (std::chrono::steady_clock::now() >= deadline || !look_for_job(path).live) throw;
+      // A read the file changed under is tried again even if its writer has just ended (its last
+      // commit can overlap the read); otherwise only a live coordinator's commit is worth waiting for.
+      const bool changed_under_read = before && (before->journal || !(*before == stamp_of(path)));
+      if (std::chrono::steady_clock::now() >= deadline || !(changed_under_read || look_for_job(path).live)) throw;
     }
     std::this_thread::sleep_for(pause);
   }
