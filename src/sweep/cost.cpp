@@ -43,15 +43,17 @@ constexpr double kCalibrationMetricImages = 70000;
 constexpr Linear kReconstructionMetrics{0.150, 0.00110};
 constexpr Linear kClassificationMetrics{0.162, 0.00178};
 
-// KH-bio (model kh_bio), measured on one core in float: M = 2000, p = 3, 60 000 MNIST images take
-// about 7.3 s per unsupervised epoch; the readout's features cost about 0.45 of that per image
-// (a readout epoch on 60 000 images plus its metrics on 70 000 took about 7 s).
-constexpr double kKhBioEpochSeconds = 7.3 / (60000.0 * 2000.0 * kPixels);
-constexpr double kKhBioReadoutFactor = 0.45;
-// The MHC (model mhc): 2000 images x 100 Euler steps take 5.5 s per epoch (one presentation each,
-// Eq. 3 on every weight); its metrics (train, validation, noisy validation) about 1.1 s per 4000 images.
-constexpr double kMhcStepSeconds = 5.5 / (2000.0 * 100.0 * kPixels * kClasses);
-constexpr double kMhcMetricStepSeconds = 1.1 / (4000.0 * 100.0 * kPixels * kClasses);
+// KH-bio (model kh_bio), measured with `khsweep run` on one idle core in float (Intel Xeon,
+// 2026-12-04): M = 2000, p = 3, 60 000 MNIST images take 3.9-4.1 s per unsupervised epoch (M = 500:
+// 0.95 s); a readout epoch (features of 60 000 images for the readout, then its metrics on 70 000)
+// takes 5.7 s at M = 2000 and 1.3 s at M = 500, about 0.65 of an unsupervised epoch per image.
+constexpr double kKhBioEpochSeconds = 3.95 / (60000.0 * 2000.0 * kPixels);
+constexpr double kKhBioReadoutFactor = 0.65;
+// The MHC (model mhc), the same machine: 10 000 images x 100 Euler steps take 52 s per epoch (one
+// presentation each, Eq. 3 on every weight; 4000 images x 50 steps: 9.9 s); its metrics (train,
+// validation, noisy validation) 13.5 s per 30 000 images at 100 steps (12 000 at 50: 2.7 s).
+constexpr double kMhcStepSeconds = 52.0 / (10000.0 * 100.0 * kPixels * kClasses);
+constexpr double kMhcMetricStepSeconds = 13.5 / (30000.0 * 100.0 * kPixels * kClasses);
 
 double kh_bio_seconds(const train::RunConfig& c, std::size_t train_samples, std::size_t validation_samples) {
   const double per_sample = kKhBioEpochSeconds * c.hidden * kPixels;
