@@ -430,26 +430,27 @@ void read_store(const fs::path& path, double patience_seconds, const std::functi
   if (!fs::exists(path)) throw error_at(path.string(), "no such store");
   check_no_damaged_journal(path);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience_seconds);
+  const auto out_of_time = [&] { return std::chrono::steady_clock::now() >= deadline; };
   for (auto pause = std::chrono::milliseconds(5);; pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
     std::optional<FileStamp> before;  // set once the read begins
+    // A commit was under way when the read began, or the file changed before it ended.
+    const auto changed_under_read = [&] { return before && (before->journal || !(*before == stamp_of(path))); };
     try {
       check_no_pending_commit(path);
       before = stamp_of(path);
-      {
-        const h5::File file = h5::File::open_read(path);
-        check_store_schema(file, path);
-        check_index_matches_groups(file, path);
-        read(file);
-      }
-      if (before->journal || !(*before == stamp_of(path)))
-        throw Error(path.string() + ": the store changed while it was read (a commit was under way)");
-      return;
+      const h5::File file = h5::File::open_read(path);
+      check_store_schema(file, path);
+      check_index_matches_groups(file, path);
+      read(file);
     } catch (const Error&) {
       // A read the file changed under is tried again even if its writer has just ended (its last
       // commit can overlap the read); otherwise only a live coordinator's commit is worth waiting for.
-      const bool changed_under_read = before && (before->journal || !(*before == stamp_of(path)));
-      if (std::chrono::steady_clock::now() >= deadline || !(changed_under_read || look_for_job(path).live)) throw;
+      if (out_of_time() || !(changed_under_read() || look_for_job(path).live)) throw;
+      std::this_thread::sleep_for(pause);
+      continue;
     }
+    if (!changed_under_read()) return;
+    if (out_of_time()) throw Error(path.string() + ": the store changed while it was read (a commit was under way)");
     std::this_thread::sleep_for(pause);
   }
 }
