@@ -200,9 +200,7 @@ namespace {
 // The series of one sweep store.
 std::vector<CurveSeries> store_curves(const PlotRequest& request, const fs::path& path, int* diverged_left_out) {
   const MetricInfo& metric = metric_info(request.metric);
-  // Validates the schema and rolls back a dead writer's interrupted commit, like `khsweep status`.
-  (void)store::read_overview(path, request.patience_seconds);
-  store::IndexTable table;
+  store::IndexTable table;  // read_store checks the schema and refuses a dead writer's half commit
   store::read_store(path, request.patience_seconds, [&](const h5::File& f) { table = store::read_index(f); });
 
   const std::vector<Condition> conditions = parse_where(request.where, table);
