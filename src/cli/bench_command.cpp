@@ -110,9 +110,9 @@ std::optional<Options> parse(const std::vector<std::string>& args) {
     if (flag == "--data") {
       o.data.dataset = *value;
     } else if (flag == "--repeat") {
-      const auto n = in.positive_number(*value, "a whole number of epochs from 1 to 100");
+      const auto n = in.positive_number(*value, "a whole number of rounds from 1 to 100");
       if (n && (*n != std::floor(*n) || *n > 100))
-        in.problem(flag + ": expected a whole number of epochs from 1 to 100, got '" + *value + "'");
+        in.problem(flag + ": expected a whole number of rounds from 1 to 100, got '" + *value + "'");
       else if (n)
         o.repeat = static_cast<int>(*n);
     } else if (flag == "--train-samples") {

@@ -414,8 +414,8 @@ class Coordinator {
     write_progress_file(t, eta);
   }
 
-  // The progress file (progress_file.hpp): rewritten every second or so while runs report
-  // epochs, and with every progress line.
+  // The progress file (store/job_progress.hpp): rewritten every second or so while runs report
+  // epochs, with every progress line, and at least every kProgressHeartbeatSeconds.
   void write_progress_file(const job::Tally& t, double eta) {
     last_progress_file_ = Clock::now();
     store::JobProgress progress;
@@ -516,7 +516,7 @@ class Coordinator {
   std::vector<mpi::PendingSend> sends_;
   std::set<int> parked_;  // idle workers: they get runs when there are runs, exit after the final commit
   Clock::time_point started_{}, last_progress_{}, last_progress_file_{};
-  bool ended_ = false;  // finish() has begun: the progress file says the job ended
+  bool ended_ = false;  // finish() has committed the last runs: the progress file says the job ended
   double eta_ = -1;  // the latest estimate; negative before the first
   // The runs in training, by id: for the progress file.
   struct InFlight {
