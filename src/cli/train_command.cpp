@@ -13,6 +13,7 @@
 #include "khsweep/cli/train_request.hpp"
 #include "khsweep/core/clock.hpp"
 #include "khsweep/core/error.hpp"
+#include "khsweep/core/host.hpp"
 #include "khsweep/data/dataset.hpp"
 #include "khsweep/store/run_file.hpp"
 #include "khsweep/sweep/cost.hpp"
@@ -23,12 +24,6 @@
 namespace khsweep::cli {
 
 namespace {
-
-
-std::string host_name() {
-  char name[256] = {};
-  return gethostname(name, sizeof name - 1) == 0 ? name : "unknown";
-}
 
 std::string fixed(double value, int decimals) {
   if (std::isnan(value)) return "-";

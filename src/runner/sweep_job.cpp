@@ -18,6 +18,7 @@
 #include "khsweep/core/clock.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/exit_codes.hpp"
+#include "khsweep/core/host.hpp"
 #include "khsweep/core/text.hpp"
 #include "khsweep/runner/signals.hpp"
 #include "khsweep/store/run_file.hpp"
@@ -593,10 +594,8 @@ bool launched_by_mpi() {
 
 int run_sweep_alone(const JobOptions& options) {
   install_stop_handlers();
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
   Coordinator coordinator(nullptr, nullptr, options);
-  coordinator.set_hosts({host});
+  coordinator.set_hosts({host_name()});
   return coordinator.run();
 }
 

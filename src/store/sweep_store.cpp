@@ -17,6 +17,7 @@
 #include "khsweep/core/clock.hpp"
 #include "khsweep/core/error.hpp"
 #include "khsweep/core/file_descriptor.hpp"
+#include "khsweep/core/host.hpp"
 #include "khsweep/core/text.hpp"
 #include "khsweep/store/consistency.hpp"
 #include "khsweep/store/file_locks.hpp"
@@ -90,9 +91,7 @@ void refuse_if_job_seems_live(const fs::path& store) {
   const JobProgress progress = read_progress_file(store);
   double age = -1;
   if (!progress_looks_live(progress, age)) return;
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  if (progress.get("pid") == std::to_string(::getpid()) && progress.get("host") == host) return;  // this process
+  if (progress.get("pid") == std::to_string(::getpid()) && progress.get("host") == host_name()) return;  // this process
   throw error_at(store.string(), "the store seems in use by another khsweep run (pid " + progress.get("pid") +
                                      " on host " + progress.get("host") + " wrote its progress " +
                                      std::to_string(static_cast<long>(age)) +
@@ -130,9 +129,7 @@ class CoordinatorLock {
                                          (holder.empty() ? std::string("holder unknown") : holder) +
                                          "); two coordinators must not share a store");
     }
-    char host[256] = {};
-    gethostname(host, sizeof host - 1);
-    const std::string who = "pid " + std::to_string(::getpid()) + " on host " + host + " since " + utc_now() + "\n";
+    const std::string who = "pid " + std::to_string(::getpid()) + " on host " + host_name() + " since " + utc_now() + "\n";
     if (::ftruncate(fd_.get(), 0) != 0 || ::pwrite(fd_.get(), who.data(), who.size(), 0) != static_cast<ssize_t>(who.size()))
       throw error_at(path_.string(), "cannot write lock file: " + errno_text(errno));
   }
@@ -516,9 +513,7 @@ RepairReport repair_store(const fs::path& path) {
 
   JobInfo job;
   job.sweep_name = "khsweep check --repair";
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  job.hosts = {host};
+  job.hosts = {host_name()};
   report.job = record_job(file, job);
   std::vector<IndexRow> rows = std::move(found.kept_rows);
   for (IndexRow& row : rows)
