@@ -53,8 +53,7 @@ template <class Real>
 int first_unit_holding(const Rows<Real>& currents, int units, Real value) {
   const Lane<Real> target = splat<Real>(value);
   for (int first = 0, l = 0; first < units; first += kLanes<Real>, ++l) {
-    std::uint32_t hits = lane_bits<Real>(currents.row(0)[l] == target);
-    if (units - first < kLanes<Real>) hits &= (std::uint32_t{1} << (units - first)) - 1;  // not the padding
+    const std::uint32_t hits = lane_bits<Real>(currents.row(0)[l] == target) & elements_before<Real>(units, first);
     if (hits != 0) return first + __builtin_ctz(hits);
   }
   return units;

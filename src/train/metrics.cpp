@@ -80,13 +80,12 @@ SetMetrics evaluate(const model::Params<Real>& params, const data::Dataset& set,
     for (int l = 0; l < visible_lanes; ++l) {
       // -[v log s(x) + (1 - v) log(1 - s(x))] = softplus(x) - v x, exact for any x.
       entropy[l] = pixel_mask.row(0)[l] * (model::softplus_lanes<Real>(x[l]) - truth_lanes[l] * x[l]);
-      // v'_i = 1 exactly when u * (1 + e^-x) < 1, as in training: count the pixels where v' != v.
+      // v' drawn as in training: count the pixels where v' != v.
       const int first = l * model::kLanes<Real>;
       if (first >= pixels) continue;
-      const Lane odds = Real(1) + model::exp_lanes<Real>(-x[l]);
-      std::uint32_t differ = model::lane_bits<Real>(model::uniform_lane<Real>(uniforms.data(), first) * odds < Real(1)) ^
-                             model::lane_bits<Real>(truth_lanes[l] != Real(0));
-      if (pixels - first < model::kLanes<Real>) differ &= (std::uint32_t{1} << (pixels - first)) - 1;
+      const std::uint32_t differ = (model::lane_bits<Real>(model::draw_lane_from_inputs<Real>(x[l], uniforms.data(), first)) ^
+                                    model::lane_bits<Real>(truth_lanes[l] != Real(0))) &
+                                   model::elements_before<Real>(pixels, first);
       mismatches += static_cast<std::size_t>(__builtin_popcount(differ));
     }
     for (int k = 0; k < ones; ++k) truth[on[k]] = 0;

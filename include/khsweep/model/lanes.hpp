@@ -341,6 +341,14 @@ template <class Real>
 #endif
 }
 
+// The lane_bits of the elements that lie before `count` in the lane beginning at element `first`:
+// a row's last lane has padding past its end.
+template <class Real>
+[[nodiscard]] inline std::uint32_t elements_before(int count, int first) {
+  const int left = count - first;
+  return left >= kLanes<Real> ? ~std::uint32_t{0} : (std::uint32_t{1} << left) - 1;
+}
+
 // kLanes<Real> of the float uniforms from uniform[first], as a lane of Real (unaligned load).
 template <class Real>
 [[nodiscard]] inline Lane<Real> uniform_lane(const float* uniform, int first) {
@@ -365,8 +373,7 @@ inline int lane_indices_where(int count, int* on, Test test) {
   constexpr int width = kLanes<Real>;
   int n = 0;
   for (int first = 0; first < count; first += width) {
-    std::uint32_t bits = lane_bits<Real>(test(first / width, first));
-    if (count - first < width) bits &= (std::uint32_t{1} << (count - first)) - 1;
+    const std::uint32_t bits = lane_bits<Real>(test(first / width, first)) & elements_before<Real>(count, first);
     n += data::indices_of_set_bits(bits, first, on + n);
   }
   return n;
@@ -381,14 +388,20 @@ inline int draw_ones(const Lane<Real>* probability, const float* uniform, int co
   });
 }
 
-// Bernoulli draws with p = sigmoid(x) from the inputs x: u < 1 / odds with odds = 1 + e^-x is
-// tested as u * odds < 1, which saves the division since p itself is not needed.
+// One lane of Bernoulli draws with p = sigmoid(x) from the inputs x and the uniforms from
+// uniform[first]: u < 1 / odds with odds = 1 + e^-x is tested as u * odds < 1, which saves the
+// division since p itself is not needed.
+template <class Real>
+[[nodiscard]] inline auto draw_lane_from_inputs(Lane<Real> x, const float* uniform, int first) {
+  const Lane<Real> odds = Real(1) + exp_lanes<Real>(-x);
+  return uniform_lane<Real>(uniform, first) * odds < Real(1);
+}
+
+// Bernoulli draws with p = sigmoid(x) from the inputs x: the j < count drawn 1, written to `on`.
 template <class Real>
 inline int draw_ones_from_inputs(const Lane<Real>* x, const float* uniform, int count, int* on) {
-  return lane_indices_where<Real>(count, on, [&](int l, int first) {
-    const Lane<Real> odds = Real(1) + exp_lanes<Real>(-x[l]);
-    return uniform_lane<Real>(uniform, first) * odds < Real(1);
-  });
+  return lane_indices_where<Real>(count, on,
+                                  [&](int l, int first) { return draw_lane_from_inputs<Real>(x[l], uniform, first); });
 }
 
 }  // namespace khsweep::model
